@@ -1,0 +1,1 @@
+//! JSON Schema validation of SCIM response bodies (fixtures/schemas/).

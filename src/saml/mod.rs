@@ -1,0 +1,1 @@
+//! The test SAML identity provider.
