@@ -3,7 +3,7 @@
 //! Besides the RFC grammar it accepts `attr[filter].sub op value`, the form Entra uses to match
 //! on `emails[type eq "work"].value`.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -406,7 +406,7 @@ enum Scope {
 
 impl Filter {
     /// Whether the resource matches.
-    pub fn matches(&self, resource: &Value, ctx: &Eval) -> bool {
+    pub fn matches(&self, resource: &Map<String, Value>, ctx: &Eval) -> bool {
         self.eval(Scope::Resource, resource, ctx)
     }
 
@@ -418,7 +418,9 @@ impl Filter {
         parent: Option<&'static Attr>,
         ctx: &Eval,
     ) -> bool {
-        self.eval(Scope::Element(parent), element, ctx)
+        element
+            .as_object()
+            .is_some_and(|e| self.eval(Scope::Element(parent), e, ctx))
     }
 
     /// Whether the filter tests `name` at the top level of the resource.
@@ -434,7 +436,7 @@ impl Filter {
 
     /// The element an add/replace creates when a value filter matches nothing: the
     /// `sub eq value` terms joined by `and`, e.g. `type eq "work"` gives `{"type":"work"}`.
-    pub fn template(&self) -> Option<serde_json::Map<String, Value>> {
+    pub fn template(&self) -> Option<Map<String, Value>> {
         match self {
             Filter::Test {
                 path:
@@ -446,7 +448,7 @@ impl Filter {
                 op: Op::Eq,
                 value,
             } => {
-                let mut out = serde_json::Map::new();
+                let mut out = Map::new();
                 out.insert(name.clone(), value.clone());
                 Some(out)
             }
@@ -479,7 +481,7 @@ impl Filter {
         }
     }
 
-    fn eval(&self, scope: Scope, obj: &Value, ctx: &Eval) -> bool {
+    fn eval(&self, scope: Scope, obj: &Map<String, Value>, ctx: &Eval) -> bool {
         match self {
             Filter::And(a, b) => a.eval(scope, obj, ctx) && b.eval(scope, obj, ctx),
             Filter::Or(a, b) => a.eval(scope, obj, ctx) || b.eval(scope, obj, ctx),
@@ -491,7 +493,8 @@ impl Filter {
                     Some(single) => vec![single],
                     None => Vec::new(),
                 };
-                elements.into_iter().any(|e| {
+                // The bracket filter and the trailing comparison test the same element.
+                elements.into_iter().filter_map(Value::as_object).any(|e| {
                     inner.eval(Scope::Element(def), e, ctx)
                         && then
                             .as_ref()
@@ -520,13 +523,10 @@ impl Filter {
 /// its definition, and whether a fault forces a case-sensitive comparison.
 fn lookup<'v>(
     scope: Scope,
-    obj: &'v Value,
+    map: &'v Map<String, Value>,
     path: &AttrPath,
     ctx: &Eval,
 ) -> (Option<&'v Value>, Option<&'static Attr>, bool) {
-    let Some(map) = obj.as_object() else {
-        return (None, None, false);
-    };
     match scope {
         Scope::Resource => {
             let at = ctx.rt.resolve(path);
@@ -650,14 +650,15 @@ mod tests {
         }
     }
 
-    fn user() -> Value {
-        json!({
+    fn user() -> Map<String, Value> {
+        let user = json!({
             "id": "AbC", "externalId": "Ext-1", "userName": "Alice@Example.test", "active": false,
             "name": {"givenName": "Alice", "familyName": "Liddell"},
             "emails": [{"type": "home", "value": "a@home.test"}, {"type": "work", "value": "A@Work.test", "primary": true}],
             "meta": {"created": "2024-05-01T10:00:00Z"},
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "42", "manager": {"value": "m1"}},
-        })
+        });
+        user.as_object().cloned().unwrap()
     }
 
     fn check(filter: &str) -> bool {
@@ -756,6 +757,7 @@ mod tests {
     #[test]
     fn group_member_filters() {
         let group = json!({"displayName": "Ops", "members": [{"value": "u1"}, {"value": "u2"}]});
+        let group = group.as_object().unwrap();
         let ctx = Eval {
             rt: &GROUPS,
             username_case_exact: false,
@@ -763,17 +765,17 @@ mod tests {
         assert!(
             parse(r#"members[value eq "u2"]"#)
                 .unwrap()
-                .matches(&group, &ctx)
+                .matches(group, &ctx)
         );
         assert!(
             !parse(r#"members[value eq "u3"]"#)
                 .unwrap()
-                .matches(&group, &ctx)
+                .matches(group, &ctx)
         );
         assert!(
             parse(r#"members.value eq "u1""#)
                 .unwrap()
-                .matches(&group, &ctx)
+                .matches(group, &ctx)
         );
     }
 

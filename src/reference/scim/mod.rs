@@ -434,11 +434,7 @@ fn list(app: &App, rt: &'static ResourceType, uri: &Uri) -> Result<Reply, ScimEr
         .all(rt)
         .iter()
         .filter(|r| visible(app, rt, r))
-        .filter(|r| {
-            filter
-                .as_ref()
-                .is_none_or(|f| f.matches(&Value::Object((*r).clone()), &eval))
-        })
+        .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r, &eval)))
         .collect();
     if matched.is_empty() && filter.is_some() && app.fault(Fault::EmptyFilter404) {
         return Err(ScimError::not_found("no resource matches the filter"));
@@ -462,7 +458,7 @@ fn list(app: &App, rt: &'static ResourceType, uri: &Uri) -> Result<Reply, ScimEr
         .iter()
         .skip(offset)
         .take(count)
-        .map(|r| projection.apply(rt, &Value::Object((*r).clone())))
+        .map(|r| projection.apply(rt, r))
         .collect();
     Ok(Reply::ok(list_response(
         page,
@@ -479,9 +475,7 @@ fn read(app: &App, rt: &'static ResourceType, uri: &Uri, id: String) -> Result<R
         .get(rt, &id)
         .filter(|r| visible(app, rt, r))
         .ok_or_else(|| missing(rt, &id))?;
-    Ok(Reply::ok(
-        projection.apply(rt, &Value::Object(resource.clone())),
-    ))
+    Ok(Reply::ok(projection.apply(rt, resource)))
 }
 
 fn missing(rt: &'static ResourceType, id: &str) -> ScimError {
@@ -619,7 +613,7 @@ fn create(
     check_unique(app, &store, rt, &attributes)?;
     let resource = store::stamp_new(rt, attributes, &base);
     let location = resource["meta"]["location"].as_str().map(str::to_string);
-    let body = projection.apply(rt, &Value::Object(resource.clone()));
+    let body = projection.apply(rt, &resource);
     store.insert(rt, resource);
     let location = if app.fault(Fault::NoLocationHeader) {
         None
@@ -649,7 +643,7 @@ fn replace(
     resolve_members(&store, &mut attributes, &base)?;
     let resource = store::stamp_replacement(old, attributes);
     check_unique(app, &store, rt, &resource)?;
-    let body = projection.apply(rt, &Value::Object(resource.clone()));
+    let body = projection.apply(rt, &resource);
     store.update(rt, resource);
     Ok(Reply::ok(body))
 }
@@ -688,7 +682,7 @@ fn modify(
     if std::ptr::eq(rt, &GROUPS) {
         return Ok(Reply::Empty(StatusCode::NO_CONTENT));
     }
-    Ok(Reply::ok(projection.apply(rt, &Value::Object(resource))))
+    Ok(Reply::ok(projection.apply(rt, &resource)))
 }
 
 fn delete(app: &App, rt: &'static ResourceType, id: String) -> Result<Reply, ScimError> {
@@ -698,9 +692,7 @@ fn delete(app: &App, rt: &'static ResourceType, id: String) -> Result<Reply, Sci
         store.remove(rt, &id);
     }
     if app.fault(Fault::DeleteReturns200) {
-        return Ok(Reply::ok(
-            Projection::default().apply(rt, &Value::Object(resource)),
-        ));
+        return Ok(Reply::ok(Projection::default().apply(rt, &resource)));
     }
     Ok(Reply::Empty(StatusCode::NO_CONTENT))
 }

@@ -958,10 +958,13 @@ fn normalise_one(def: &'static Attr, value: Value, faults: &Faults) -> Result<Va
                 }
                 Ok(Value::Object(out))
             }
-            Value::Array(mut items) if items.len() == 1 && def.sub_attr("value").is_some() => {
+            Value::Array(mut items)
+                if !def.multi && items.len() == 1 && def.sub_attr("value").is_some() =>
+            {
                 normalise_one(def, items.remove(0), faults)
             }
-            Value::String(id) if def.sub_attr("value").is_some() => {
+            // Only a single reference (the manager) may be a bare id; a list element may not.
+            Value::String(id) if !def.multi && def.sub_attr("value").is_some() => {
                 if faults.contains(&Fault::ManagerObjectOnly) {
                     Err(wrong("an object such as {\"value\": \"<id>\"}"))
                 } else {
@@ -1053,11 +1056,8 @@ pub struct Projection {
 impl Projection {
     /// The resource as returned: never-returned attributes dropped, then `attributes` or
     /// `excludedAttributes` applied; `schemas` and `id` always stay.
-    pub fn apply(&self, rt: &'static ResourceType, resource: &Value) -> Value {
-        let Some(full) = resource.as_object() else {
-            return resource.clone();
-        };
-        let mut full = full.clone();
+    pub fn apply(&self, rt: &'static ResourceType, resource: &Map<String, Value>) -> Value {
+        let mut full = resource.clone();
         for attr in rt
             .schema
             .attributes
