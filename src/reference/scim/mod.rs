@@ -393,13 +393,13 @@ pub(crate) fn list_response(
 /// Whether a stored resource may be shown: a fault hides disabled users.
 fn visible(app: &App, rt: &'static ResourceType, resource: &Resource) -> bool {
     !(app.fault(Fault::SoftDeleteVanishes)
-        && std::ptr::eq(rt, &USERS)
+        && !rt.is_group()
         && get_ci(resource, "active") == Some(&Value::Bool(false)))
 }
 
 /// The projection a response uses; a fault ignores excludedAttributes on groups.
 fn projection(app: &App, rt: &'static ResourceType, mut projection: Projection) -> Projection {
-    if std::ptr::eq(rt, &GROUPS) && app.fault(Fault::IgnoreExcludedAttributes) {
+    if rt.is_group() && app.fault(Fault::IgnoreExcludedAttributes) {
         projection.excluded.clear();
     }
     projection
@@ -407,9 +407,10 @@ fn projection(app: &App, rt: &'static ResourceType, mut projection: Projection) 
 
 fn list(app: &App, rt: &'static ResourceType, uri: &Uri) -> Result<Reply, ScimError> {
     let query = parse_query(uri)?;
-    let ignored = match rt.name {
-        "User" => app.fault(Fault::FilterIgnored),
-        _ => app.fault(Fault::GroupFilterIgnored),
+    let ignored = if rt.is_group() {
+        app.fault(Fault::GroupFilterIgnored)
+    } else {
+        app.fault(Fault::FilterIgnored)
     };
     let filter: Option<Filter> = match &query.filter {
         Some(text) if !ignored => {
@@ -441,7 +442,7 @@ fn list(app: &App, rt: &'static ResourceType, uri: &Uri) -> Result<Reply, ScimEr
     }
     // startIndex is 1-based and below 1 means 1; count is capped and below 0 means 0.
     let (offset, echoed) = match query.start_index {
-        Some(s) if app.fault(Fault::ZeroBasedStartIndex) => (s.max(0), (s - 1).max(0)),
+        Some(s) if app.fault(Fault::ZeroBasedStartIndex) => (s.max(0), s.saturating_sub(1).max(0)),
         None if app.fault(Fault::ZeroBasedStartIndex) => (0, 0),
         start => {
             let s = start.unwrap_or(1).max(1);
@@ -495,7 +496,7 @@ fn incoming(
             rt.name
         )));
     };
-    if std::ptr::eq(rt, &GROUPS) {
+    if rt.is_group() {
         if creating && app.fault(Fault::GroupExtraSchemaRejected) {
             let schemas = get_ci(&body, "schemas")
                 .and_then(Value::as_array)
@@ -513,7 +514,7 @@ fn incoming(
             return Err(ScimError::invalid_value("member `$ref` must not be null"));
         }
     }
-    if creating && std::ptr::eq(rt, &USERS) && app.fault(Fault::CreateDropsName) {
+    if creating && !rt.is_group() && app.fault(Fault::CreateDropsName) {
         remove_ci(&mut body, "name");
     }
     let attributes = resource::normalise_resource(rt, body, &app.faults)?;
@@ -543,9 +544,10 @@ fn check_unique(
     rt: &'static ResourceType,
     resource: &Resource,
 ) -> Result<(), ScimError> {
-    let allowed = match rt.name {
-        "User" => app.fault(Fault::DuplicateUsernameAccepted),
-        _ => app.fault(Fault::GroupDuplicateAllowed),
+    let allowed = if rt.is_group() {
+        app.fault(Fault::GroupDuplicateAllowed)
+    } else {
+        app.fault(Fault::DuplicateUsernameAccepted)
     };
     let key = get_ci(resource, rt.key)
         .and_then(Value::as_str)
@@ -679,7 +681,7 @@ fn modify(
         store.update(rt, resource.clone());
     }
     // Entra expects 204 for groups; users answer with the resource.
-    if std::ptr::eq(rt, &GROUPS) {
+    if rt.is_group() {
         return Ok(Reply::Empty(StatusCode::NO_CONTENT));
     }
     Ok(Reply::ok(projection.apply(rt, &resource)))

@@ -8,7 +8,7 @@ use super::Faults;
 use super::error::ScimError;
 use super::filter::{Eval, Filter, parse_patch_path};
 use super::resource::{
-    AttrPath, ENTERPRISE_URN, GROUPS, Mutability, Resolved, ResourceType, container_mut, get_ci,
+    AttrPath, ENTERPRISE_URN, Mutability, Resolved, ResourceType, container_mut, get_ci,
     get_ci_mut, key_ci, normalise, normalise_item, remove_ci, set_ci, starts_with_ci, strip_nulls,
 };
 use crate::reference::Fault;
@@ -132,7 +132,7 @@ impl Patcher<'_> {
     }
 
     fn is_members(&self, at: &Resolved) -> bool {
-        std::ptr::eq(self.rt, &GROUPS) && at.is(None, "members")
+        self.rt.is_group() && at.is(None, "members")
     }
 
     fn operation(&self, res: &mut Map<String, Value>, op: &Operation) -> Result<(), ScimError> {
@@ -204,9 +204,7 @@ impl Patcher<'_> {
         if self.fault(Fault::ManagerIgnored) && at.is(Some(ENTERPRISE_URN), "manager") {
             return Ok(());
         }
-        if self.fault(Fault::GroupRenameIgnored)
-            && std::ptr::eq(self.rt, &GROUPS)
-            && at.is(None, "displayName")
+        if self.fault(Fault::GroupRenameIgnored) && self.rt.is_group() && at.is(None, "displayName")
         {
             return Ok(());
         }
@@ -687,7 +685,7 @@ fn listed_match(element: &Value, wanted: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::scim::resource::USERS;
+    use crate::reference::scim::resource::{GROUPS, USERS};
     use serde_json::json;
 
     fn run(

@@ -743,6 +743,11 @@ impl Resolved {
 }
 
 impl ResourceType {
+    /// Groups differ from users in a few answers (PATCH is 204, members are checked).
+    pub fn is_group(&self) -> bool {
+        std::ptr::eq(self, &GROUPS)
+    }
+
     /// Finds where `path` lives. An unqualified name that is not a core attribute is looked up
     /// in the extensions, because Entra sends `manager` without its URN.
     pub fn resolve(&'static self, path: &AttrPath) -> Resolved {

@@ -17,7 +17,7 @@ pub struct Store {
 
 impl Store {
     pub fn all(&self, rt: &'static ResourceType) -> &[Resource] {
-        if std::ptr::eq(rt, &GROUPS) {
+        if rt.is_group() {
             &self.groups
         } else {
             &self.users
@@ -25,7 +25,7 @@ impl Store {
     }
 
     fn all_mut(&mut self, rt: &'static ResourceType) -> &mut Vec<Resource> {
-        if std::ptr::eq(rt, &GROUPS) {
+        if rt.is_group() {
             &mut self.groups
         } else {
             &mut self.users
