@@ -394,6 +394,37 @@ async fn manager_in_both_forms() {
 }
 
 #[tokio::test]
+async fn create_stores_the_enterprise_extension() {
+    let s = serve(&[]).await;
+    let boss = s.user("boss@x.test").await;
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "userName": "staff@x.test",
+        ENTERPRISE: {"employeeNumber": "701", "department": "Ops", "manager": boss},
+    });
+    let created = s.post("/Users", &body.to_string()).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(
+        created.json[ENTERPRISE],
+        json!({"employeeNumber": "701", "department": "Ops", "manager": {"value": boss}})
+    );
+    let found = s
+        .get(&format!(
+            "/Users?filter={ENTERPRISE}:employeeNumber+eq+%22701%22"
+        ))
+        .await;
+    assert_eq!(found.total(), 1);
+    let projected = s
+        .get(&format!(
+            "/Users/{}?attributes={ENTERPRISE}:department",
+            created.id()
+        ))
+        .await;
+    assert_eq!(projected.json[ENTERPRISE], json!({"department": "Ops"}));
+    assert!(projected.json.get("userName").is_none());
+}
+
+#[tokio::test]
 async fn disabled_users_stay_readable_with_a_boolean_active() {
     let s = serve(&[]).await;
     let forms = [json!("False"), json!("false"), json!(false)];
@@ -962,6 +993,90 @@ async fn hostile_input_never_breaks_the_server() {
         (still.status, &still.json["userName"]),
         (200, &json!("target@x.test")),
         "the server is still serving"
+    );
+}
+
+#[tokio::test]
+async fn every_fault_at_once_still_answers_every_request() {
+    let s = serve(Fault::ALL).await;
+    let send = |method: Method, path: String, body: Option<String>| {
+        let mut request = s.client.request(method, s.url(&path)).bearer_auth(TOKEN);
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body);
+        }
+        fetch(request)
+    };
+    let user = send(Method::POST, "/Users".into(), Some(ENTRA_USER.into())).await;
+    assert_eq!(user.status, 201, "{}", user.text);
+    let id = user.id();
+    let group = send(
+        Method::POST,
+        "/Groups".into(),
+        Some(r#"{"displayName":"G"}"#.into()),
+    )
+    .await
+    .id();
+    let mut requests: Vec<(Method, String, Option<String>)> = Vec::new();
+    for query in [
+        "startIndex=-99999999999999999999",
+        "startIndex=99999999999999999999&count=-99999999999999999999",
+        "count=99999999999999999999",
+        "filter=externalId+eq+%22x%22",
+        "filter=userName+eq+%22X%22&excludedAttributes=name",
+    ] {
+        requests.push((Method::GET, format!("/Users?{query}"), None));
+        requests.push((Method::GET, format!("/Groups?{query}"), None));
+    }
+    let ops = [
+        json!({"op": "Replace", "path": "active", "value": "False"}),
+        json!({"op": "replace", "value": {"name.givenName": "K", format!("{ENTERPRISE}:employeeNumber"): "1"}}),
+        json!({"op": "add", "path": "emails[type eq \"work\"].value", "value": "w@x.test"}),
+        json!({"op": "Add", "path": "manager", "value": "boss"}),
+        json!({"op": "add", "path": "nickName", "value": "B"}),
+    ];
+    for op in ops {
+        requests.push((
+            Method::PATCH,
+            format!("/Users/{id}"),
+            Some(patch_body(json!([op]))),
+        ));
+    }
+    let member_ops = [
+        json!({"op": "Add", "path": "members", "value": [{"$ref": null, "value": id}]}),
+        json!({"op": "Remove", "path": "members", "value": [{"$ref": null, "value": id}]}),
+        json!({"op": "remove", "path": "members[value eq \"stranger\"]"}),
+        json!({"op": "Replace", "path": "displayName", "value": "H"}),
+    ];
+    for op in member_ops {
+        requests.push((
+            Method::PATCH,
+            format!("/Groups/{group}"),
+            Some(patch_body(json!([op]))),
+        ));
+    }
+    for path in [
+        "/Schemas",
+        "/ServiceProviderConfig",
+        "/ResourceTypes/User",
+        "/Users/nobody",
+    ] {
+        requests.push((Method::GET, path.to_string(), None));
+    }
+    requests.push((Method::DELETE, format!("/Users/{id}"), None));
+    requests.push((Method::DELETE, format!("/Groups/{group}"), None));
+    for (method, path, body) in requests {
+        let reply = send(method.clone(), path.clone(), body).await;
+        assert!(reply.status < 500, "{method} {path}: {}", reply.text);
+        if reply.status >= 400 {
+            reply.error();
+        }
+    }
+    assert_eq!(
+        send(Method::GET, "/Users".into(), None).await.status,
+        200,
+        "still serving"
     );
 }
 
