@@ -1080,6 +1080,24 @@ async fn every_fault_at_once_still_answers_every_request() {
     );
 }
 
+#[test]
+fn options_never_print_the_token() {
+    let opts = ReferenceOptions {
+        token: TOKEN.into(),
+        ..ReferenceOptions::default()
+    };
+    let printed = format!("{opts:?}");
+    assert!(
+        !printed.contains(TOKEN) && printed.contains("127.0.0.1:0"),
+        "{printed}"
+    );
+    assert_ne!(
+        ReferenceOptions::default().token,
+        ReferenceOptions::default().token,
+        "a fresh default token"
+    );
+}
+
 #[tokio::test]
 async fn stop_releases_the_port() {
     let s = serve(&[]).await;

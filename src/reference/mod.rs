@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 pub use fault::Fault;
 
 /// How to run the reference target.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ReferenceOptions {
     /// Where to listen; `127.0.0.1:0` (any free port) by default.
     pub addr: SocketAddr,
@@ -27,6 +27,17 @@ pub struct ReferenceOptions {
     pub token: String,
     /// Rules to break on purpose.
     pub faults: Vec<Fault>,
+}
+
+// Written by hand so the token never reaches a log through `{:?}`.
+impl std::fmt::Debug for ReferenceOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReferenceOptions")
+            .field("addr", &self.addr)
+            .field("token", &"***")
+            .field("faults", &self.faults)
+            .finish()
+    }
 }
 
 impl Default for ReferenceOptions {

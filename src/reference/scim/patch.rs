@@ -8,7 +8,7 @@ use super::Faults;
 use super::error::ScimError;
 use super::filter::{Eval, Filter, parse_patch_path};
 use super::resource::{
-    AttrPath, ENTERPRISE_URN, Mutability, Resolved, ResourceType, container_mut, get_ci,
+    Attr, AttrPath, ENTERPRISE_URN, Mutability, Resolved, ResourceType, container_mut, get_ci,
     get_ci_mut, key_ci, normalise, normalise_item, remove_ci, set_ci, starts_with_ci, strip_nulls,
 };
 use crate::reference::Fault;
@@ -244,9 +244,8 @@ impl Patcher<'_> {
         deeper: bool,
         value: Option<&Value>,
     ) -> Result<(), ScimError> {
-        let read_only = |d: Option<&'static super::resource::Attr>| {
-            d.is_some_and(|d| d.mutability == Mutability::ReadOnly)
-        };
+        let read_only =
+            |d: Option<&'static Attr>| d.is_some_and(|d| d.mutability == Mutability::ReadOnly);
         if !read_only(at.def) && !read_only(at.sub_def) {
             return Ok(());
         }
