@@ -22,6 +22,7 @@ struct Reply {
     content_type: Option<String>,
     location: Option<String>,
     www_authenticate: Option<String>,
+    allow: Option<String>,
     text: String,
     json: Value,
 }
@@ -167,10 +168,11 @@ async fn fetch(request: reqwest::RequestBuilder) -> Reply {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let (content_type, location, www_authenticate) = (
+    let (content_type, location, www_authenticate, allow) = (
         header("content-type"),
         header("location"),
         header("www-authenticate"),
+        header("allow"),
     );
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");
@@ -184,6 +186,7 @@ async fn fetch(request: reqwest::RequestBuilder) -> Reply {
         content_type,
         location,
         www_authenticate,
+        allow,
         text,
         json,
     }
@@ -801,7 +804,9 @@ async fn protocol_edges() {
             .error(),
         "404"
     );
-    assert_eq!(s.send(Method::DELETE, "/Users", None).await.error(), "405");
+    let wrong_method = s.send(Method::DELETE, "/Users", None).await;
+    assert_eq!(wrong_method.error(), "405");
+    assert_eq!(wrong_method.allow.as_deref(), Some("GET,HEAD,POST"));
     assert_eq!(
         s.send(Method::PUT, "/ServiceProviderConfig", Some("{}"))
             .await
