@@ -993,6 +993,7 @@ pub fn normalise_resource(
     faults: &Faults,
 ) -> Result<Map<String, Value>, ScimError> {
     let mut out = Map::new();
+    let mut extensions = Vec::new();
     for (key, value) in body {
         if key.eq_ignore_ascii_case("schemas") {
             let valid = value
@@ -1003,7 +1004,7 @@ pub fn normalise_resource(
                     "`schemas` must be an array of strings",
                 ));
             }
-            out.insert(key, value);
+            out.insert("schemas".into(), value);
             continue;
         }
         if rt
@@ -1025,8 +1026,8 @@ pub fn normalise_resource(
                 }
                 normalised.insert(name, strip_nulls(normalise(def, v, faults)?));
             }
-            out.insert(key.clone(), Value::Object(normalised));
-            list_schema(&mut out, &key);
+            extensions.push(key.clone());
+            out.insert(key, Value::Object(normalised));
             continue;
         }
         let def = AttrPath::parse(&key)
@@ -1037,7 +1038,11 @@ pub fn normalise_resource(
         }
         out.insert(key, strip_nulls(normalise(def, value, faults)?));
     }
+    // Listed after the loop, so a `schemas` key that comes later in the body cannot undo it.
     list_schema(&mut out, rt.schema.id);
+    for urn in extensions {
+        list_schema(&mut out, &urn);
+    }
     // Keep the core URN first, where clients expect it.
     if let Some(Value::Array(list)) = out.get_mut("schemas")
         && let Some(pos) = list.iter().position(|s| {
@@ -1301,6 +1306,25 @@ mod tests {
         assert_eq!(at.leaf_def().map(|d| d.kind), Some(Kind::Boolean));
         let at = USERS.resolve(&AttrPath::parse(&format!("{USER_URN}:userName")).unwrap());
         assert!(at.extension.is_none() && at.def.is_some());
+    }
+
+    #[test]
+    fn resource_bodies_list_their_schemas_whatever_the_key_order() {
+        let body = json!({
+            ENTERPRISE_URN: {"employeeNumber": "7", "manager": {"value": "m"}},
+            "Schemas": ["urn:example:other"],
+            "userName": "a", "id": "client-id", "meta": {"resourceType": "User"}, "nickName": null,
+        });
+        let body = body.as_object().cloned().unwrap();
+        let out = normalise_resource(&USERS, body, &Faults::default()).unwrap();
+        assert_eq!(
+            Value::Object(out),
+            json!({
+                ENTERPRISE_URN: {"employeeNumber": "7", "manager": {"value": "m"}},
+                "schemas": [USER_URN, "urn:example:other", ENTERPRISE_URN],
+                "userName": "a",
+            })
+        );
     }
 
     #[test]
