@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::error::ScimError;
-use super::resource::{Attr, AttrPath, Kind, ResourceType, container, get_ci};
+use super::resource::{AttrPath, container, get_ci};
+use super::schema::{Attr, Kind, ResourceType};
 
 /// Nesting deeper than this is refused, so a hostile filter cannot exhaust the stack.
 const MAX_DEPTH: usize = 32;
@@ -640,7 +641,7 @@ fn ordered(op: Op, ordering: std::cmp::Ordering) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::scim::resource::{GROUPS, USERS};
+    use crate::reference::scim::schema::{GROUPS, USERS};
     use serde_json::json;
 
     fn ctx() -> Eval {

@@ -7,6 +7,7 @@ mod error;
 mod filter;
 mod patch;
 mod resource;
+mod schema;
 mod store;
 
 use std::collections::HashSet;
@@ -24,10 +25,8 @@ use serde_json::{Map, Value, json};
 
 use self::error::{SCIM_JSON, ScimError};
 use self::filter::{Eval, Filter};
-use self::resource::{
-    AttrPath, GROUPS, MAX_RESULTS, Projection, RESOURCE_TYPES, ResourceType, USERS, get_ci,
-    get_ci_mut, remove_ci,
-};
+use self::resource::{AttrPath, Projection, get_ci, get_ci_mut, remove_ci};
+use self::schema::{GROUPS, MAX_RESULTS, RESOURCE_TYPES, ResourceType, USERS};
 use self::store::{Resource, Store, id_of};
 use crate::reference::Fault;
 
@@ -706,7 +705,7 @@ async fn service_provider_config(
     if app.fault(Fault::Spc404) {
         return Err(ScimError::not_found("no /ServiceProviderConfig"));
     }
-    Ok(Reply::ok(resource::service_provider_config(
+    Ok(Reply::ok(schema::service_provider_config(
         &app.base(&headers),
     )))
 }
@@ -718,8 +717,8 @@ async fn resource_types(
     if app.fault(Fault::ResourceTypes404) {
         return Err(ScimError::not_found("no /ResourceTypes"));
     }
-    let all = resource::resource_type_resources(&app.base(&headers));
-    Ok(Reply::ok(resource::discovery_list(all, &app.faults)))
+    let all = schema::resource_type_resources(&app.base(&headers));
+    Ok(Reply::ok(schema::discovery_list(all, &app.faults)))
 }
 
 async fn resource_type(
@@ -731,7 +730,7 @@ async fn resource_type(
     if app.fault(Fault::ResourceTypes404) {
         return Err(ScimError::not_found("no /ResourceTypes"));
     }
-    let all = resource::resource_type_resources(&app.base(&headers));
+    let all = schema::resource_type_resources(&app.base(&headers));
     let index = RESOURCE_TYPES
         .iter()
         .position(|rt| rt.name.eq_ignore_ascii_case(&name));
@@ -745,8 +744,8 @@ async fn schemas(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Repl
     if app.fault(Fault::Schemas404) {
         return Err(ScimError::not_found("no /Schemas"));
     }
-    let all = resource::schema_resources(&app.base(&headers));
-    Ok(Reply::ok(resource::discovery_list(all, &app.faults)))
+    let all = schema::schema_resources(&app.base(&headers));
+    Ok(Reply::ok(schema::discovery_list(all, &app.faults)))
 }
 
 async fn schema(
@@ -758,7 +757,7 @@ async fn schema(
     if app.fault(Fault::Schemas404) {
         return Err(ScimError::not_found("no /Schemas"));
     }
-    let found = resource::schema_resources(&app.base(&headers))
+    let found = schema::schema_resources(&app.base(&headers))
         .into_iter()
         .find(|s| {
             s["id"]

@@ -8,9 +8,10 @@ use super::Faults;
 use super::error::ScimError;
 use super::filter::{Eval, Filter, parse_patch_path};
 use super::resource::{
-    Attr, AttrPath, ENTERPRISE_URN, Mutability, Resolved, ResourceType, container_mut, get_ci,
-    get_ci_mut, key_ci, normalise, normalise_item, remove_ci, set_ci, starts_with_ci, strip_nulls,
+    AttrPath, Resolved, container_mut, get_ci, get_ci_mut, key_ci, normalise, normalise_item,
+    remove_ci, set_ci, starts_with_ci, strip_nulls,
 };
+use super::schema::{Attr, ENTERPRISE_URN, Mutability, ResourceType};
 use crate::reference::Fault;
 
 pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -684,7 +685,7 @@ fn listed_match(element: &Value, wanted: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::scim::resource::{GROUPS, USERS};
+    use crate::reference::scim::schema::{GROUPS, USERS};
     use serde_json::json;
 
     fn run(

@@ -4,7 +4,8 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::resource::{GROUPS, ResourceType, USERS, get_ci, get_ci_mut};
+use super::resource::{get_ci, get_ci_mut};
+use super::schema::{GROUPS, ResourceType, USERS};
 
 pub type Resource = Map<String, Value>;
 
