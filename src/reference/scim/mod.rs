@@ -26,7 +26,7 @@ use serde_json::{Map, Value, json};
 use self::error::{SCIM_JSON, ScimError};
 use self::filter::{Eval, Filter};
 use self::resource::{AttrPath, Projection, get_ci, get_ci_mut, remove_ci};
-use self::schema::{GROUPS, MAX_RESULTS, RESOURCE_TYPES, ResourceType, USERS};
+use self::schema::{GROUPS, MAX_RESULTS, ResourceType, USERS};
 use self::store::{Resource, Store, id_of};
 use crate::reference::Fault;
 
@@ -82,16 +82,19 @@ pub fn router(token: String, faults: Faults, fallback_host: String) -> Router {
         store: Mutex::new(Store::default()),
         fallback_host,
     });
+    let (resource_types, resource_type) =
+        discovery(schema::resource_type_resources, Fault::ResourceTypes404);
+    let (schemas, schema) = discovery(schema::schema_resources, Fault::Schemas404);
     Router::new()
         .route("/Users", collection(&USERS))
         .route("/Users/{id}", member(&USERS))
         .route("/Groups", collection(&GROUPS))
         .route("/Groups/{id}", member(&GROUPS))
         .route("/ServiceProviderConfig", get(service_provider_config))
-        .route("/ResourceTypes", get(resource_types))
-        .route("/ResourceTypes/{name}", get(resource_type))
-        .route("/Schemas", get(schemas))
-        .route("/Schemas/{urn}", get(schema))
+        .route("/ResourceTypes", resource_types)
+        .route("/ResourceTypes/{id}", resource_type)
+        .route("/Schemas", schemas)
+        .route("/Schemas/{id}", schema)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
@@ -710,63 +713,60 @@ async fn service_provider_config(
     )))
 }
 
-async fn resource_types(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-) -> Result<Reply, ScimError> {
-    if app.fault(Fault::ResourceTypes404) {
-        return Err(ScimError::not_found("no /ResourceTypes"));
-    }
-    let all = schema::resource_type_resources(&app.base(&headers));
-    Ok(Reply::ok(schema::discovery_list(all, &app.faults)))
+/// The routes of a discovery endpoint (RFC 7644 §4): the whole list, and one document by id.
+fn discovery(
+    documents: fn(&str) -> Vec<Value>,
+    hidden_by: Fault,
+) -> (MethodRouter<Arc<App>>, MethodRouter<Arc<App>>) {
+    let list = get(
+        move |State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap| async move {
+            discover(&app, &uri, &headers, documents, hidden_by, None)
+        },
+    );
+    let one = get(
+        move |State(app): State<Arc<App>>,
+              uri: Uri,
+              headers: HeaderMap,
+              id: Result<Path<String>, PathRejection>| async move {
+            discover(
+                &app,
+                &uri,
+                &headers,
+                documents,
+                hidden_by,
+                Some(path_id(id)?),
+            )
+        },
+    );
+    (list, one)
 }
 
-async fn resource_type(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    name: Result<Path<String>, PathRejection>,
+fn discover(
+    app: &App,
+    uri: &Uri,
+    headers: &HeaderMap,
+    documents: fn(&str) -> Vec<Value>,
+    hidden_by: Fault,
+    id: Option<String>,
 ) -> Result<Reply, ScimError> {
-    let name = path_id(name)?;
-    if app.fault(Fault::ResourceTypes404) {
-        return Err(ScimError::not_found("no /ResourceTypes"));
+    if app.fault(hidden_by) {
+        return Err(ScimError::not_found(format!(
+            "no resource at {}",
+            uri.path()
+        )));
     }
-    let all = schema::resource_type_resources(&app.base(&headers));
-    let index = RESOURCE_TYPES
-        .iter()
-        .position(|rt| rt.name.eq_ignore_ascii_case(&name));
-    let found = index.and_then(|i| all.into_iter().nth(i));
-    found
-        .map(Reply::ok)
-        .ok_or_else(|| ScimError::not_found(format!("no resource type {name}")))
-}
-
-async fn schemas(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Reply, ScimError> {
-    if app.fault(Fault::Schemas404) {
-        return Err(ScimError::not_found("no /Schemas"));
-    }
-    let all = schema::schema_resources(&app.base(&headers));
-    Ok(Reply::ok(schema::discovery_list(all, &app.faults)))
-}
-
-async fn schema(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    urn: Result<Path<String>, PathRejection>,
-) -> Result<Reply, ScimError> {
-    let urn = path_id(urn)?;
-    if app.fault(Fault::Schemas404) {
-        return Err(ScimError::not_found("no /Schemas"));
-    }
-    let found = schema::schema_resources(&app.base(&headers))
-        .into_iter()
-        .find(|s| {
-            s["id"]
+    let all = documents(&app.base(headers));
+    let Some(id) = id else {
+        return Ok(Reply::ok(schema::discovery_list(all, &app.faults)));
+    };
+    all.into_iter()
+        .find(|d| {
+            d["id"]
                 .as_str()
-                .is_some_and(|id| id.eq_ignore_ascii_case(&urn))
-        });
-    found
+                .is_some_and(|d| d.eq_ignore_ascii_case(&id))
+        })
         .map(Reply::ok)
-        .ok_or_else(|| ScimError::not_found(format!("no schema {urn}")))
+        .ok_or_else(|| ScimError::not_found(format!("nothing named {id} at {}", uri.path())))
 }
 
 #[cfg(test)]
