@@ -8,6 +8,9 @@
 set -euo pipefail
 
 readonly VERSION="0.8.3"
+# The PATCH, filter and validation behaviour lives in scim2-models: pinned too, so the findings
+# in scim2-server-findings.md stay true.
+readonly MODELS_VERSION="0.12.3"
 readonly HOST="127.0.0.1"
 
 usage() {
@@ -29,7 +32,7 @@ start() {
 
     if [[ ! -x "$dir/venv/bin/scim2-server" ]]; then
         python3 -m venv "$dir/venv"
-        "$dir/venv/bin/pip" install --quiet --disable-pip-version-check "scim2-server==$VERSION"
+        "$dir/venv/bin/pip" install --quiet --disable-pip-version-check "scim2-server==$VERSION" "scim2-models==$MODELS_VERSION"
     fi
 
     # The package's own CLI (scim2_server/testserver/cli.py): --bearer-token makes it a
