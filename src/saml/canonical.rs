@@ -109,6 +109,8 @@ pub struct Canonical {
     /// Namespace of unprefixed element names (`ds` written as the default namespace).
     default_ns: &'static str,
     pretty: bool,
+    /// Indentation levels of the elements around the fragment, for pretty output.
+    base_depth: usize,
 }
 
 impl Canonical {
@@ -120,6 +122,7 @@ impl Canonical {
             context: Vec::new(),
             default_ns: "",
             pretty: false,
+            base_depth: 0,
         }
     }
 
@@ -146,6 +149,19 @@ impl Canonical {
         self
     }
 
+    /// Pretty output of a fragment that will sit `depth` elements deep.
+    pub fn indent_from(mut self, depth: usize) -> Self {
+        self.base_depth = depth;
+        self
+    }
+
+    fn indent(&mut self) {
+        self.out.push('\n');
+        for _ in 0..self.base_depth + self.open.len() {
+            self.out.push_str("  ");
+        }
+    }
+
     /// The URI `prefix` is bound to here (`""` for the default namespace when none is declared).
     fn in_scope(&self, prefix: &str) -> Option<&str> {
         self.open
@@ -162,10 +178,7 @@ impl Canonical {
             parent.has_children = true;
         }
         if self.pretty && !self.out.is_empty() {
-            self.out.push('\n');
-            for _ in 0..self.open.len() {
-                self.out.push_str("  ");
-            }
+            self.indent();
         }
     }
 
@@ -253,10 +266,7 @@ impl Canonical {
     pub fn end(&mut self) {
         let open = self.open.pop().expect("end() without an open element");
         if self.pretty && open.has_children {
-            self.out.push('\n');
-            for _ in 0..self.open.len() {
-                self.out.push_str("  ");
-            }
+            self.indent();
         }
         self.out.push_str("</");
         self.out.push_str(&open.qname);
