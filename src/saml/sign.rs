@@ -178,15 +178,15 @@ impl<'a> SignOptions<'a> {
         }
     }
 
-    fn writer(&self, inside_signature: bool) -> Canonical {
+    /// A writer for a fragment that sits `depth` levels into the Signature (for indentation:
+    /// both forms of SignedInfo must carry the same whitespace).
+    fn writer(&self, inside_signature: bool, depth: usize) -> Canonical {
         let ns: &[(&str, &str)] = match (inside_signature, self.ds_default_namespace) {
             (false, _) => &[],
             (true, false) => &[("ds", DSIG)],
             (true, true) => &[("", DSIG)],
         };
-        let w = Canonical::inside(ns)
-            .pretty(self.pretty)
-            .indent_from(usize::from(inside_signature));
+        let w = Canonical::inside(ns).pretty(self.pretty).indent_from(depth);
         if self.ds_default_namespace {
             w.default_namespace(DSIG)
         } else {
@@ -207,7 +207,7 @@ pub struct SignedInfo {
 /// The SignedInfo of one Reference to `uri` whose digest is `digest_value`.
 pub fn signed_info(uri: &str, digest_value: &str, opts: &SignOptions<'_>) -> SignedInfo {
     let write = |inside: bool| {
-        let mut w = opts.writer(inside);
+        let mut w = opts.writer(inside, 1);
         let ds = |l: &str| opts.ds(l);
         w.start(&ds("SignedInfo"), &[]);
         w.leaf(
@@ -276,7 +276,7 @@ pub fn signature_element(target: &str, uri: &str, opts: &SignOptions<'_>) -> Res
 /// `ds:Signature` from a SignedInfo (inside form), a SignatureValue and `opts.key_info`.
 pub fn assemble(signed_info_in_signature: &str, value: &str, opts: &SignOptions<'_>) -> String {
     let ds = |l: &str| opts.ds(l);
-    let mut w = opts.writer(false);
+    let mut w = opts.writer(false, 0);
     w.start(&ds("Signature"), &[]);
     w.raw(signed_info_in_signature);
     w.leaf(&ds("SignatureValue"), &[], value);
@@ -386,6 +386,23 @@ mod tests {
                  </ds:Transform></ds:Transforms><ds:DigestMethod \
                  Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"></ds:DigestMethod>\
                  <ds:DigestValue>ZGlnZXN0</ds:DigestValue></ds:Reference></ds:SignedInfo>"
+            )
+        );
+    }
+
+    #[test]
+    fn pretty_signed_info_forms_carry_the_same_whitespace() {
+        let key = idp();
+        let mut opts = SignOptions::new(&key);
+        opts.pretty = true;
+        let info = signed_info("#_a", "x", &opts);
+        assert!(info.in_signature.contains("\n    <ds:Reference"));
+        assert_eq!(
+            info.apex,
+            info.in_signature.replacen(
+                "<ds:SignedInfo>",
+                &format!("<ds:SignedInfo xmlns:ds=\"{DSIG}\">"),
+                1
             )
         );
     }
