@@ -131,7 +131,8 @@ pub struct CaseContext<'a> {
 
 impl<'a> CaseContext<'a> {
     /// A context with a three-minute skew, the default canary, `now` taken from the spec's
-    /// IssueInstant and `admin@<domain of the NameID>` as the forged identity.
+    /// IssueInstant and `admin@<domain of the NameID>` as the forged identity (or
+    /// `administrator@...` when the NameID already is `admin@...`).
     pub fn new(
         spec: ResponseSpec,
         idp: &'a IdpKey,
@@ -143,9 +144,13 @@ impl<'a> CaseContext<'a> {
             .rsplit_once('@')
             .map(|(_, d)| d)
             .unwrap_or("example.com");
+        let mut forged_name_id = format!("admin@{domain}");
+        if forged_name_id == spec.name_id {
+            forged_name_id = format!("administrator@{domain}");
+        }
         CaseContext {
             now: spec.issue_instant,
-            forged_name_id: format!("admin@{domain}"),
+            forged_name_id,
             spec,
             idp,
             attacker,
@@ -228,7 +233,7 @@ fn post_doc(ctx: &CaseContext<'_>, xml: String, forged: bool) -> BuiltCase {
 
 /// `prolog` (DOCTYPE, processing instructions) between the XML declaration and `root`.
 fn with_prolog(prolog: &str, root: &str) -> String {
-    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{prolog}\n{root}")
+    document(&format!("{prolog}\n{root}"))
 }
 
 fn idp_opts<'a>(ctx: &CaseContext<'a>) -> SignOptions<'a> {
@@ -276,34 +281,6 @@ fn edit_subject(ctx: &CaseContext<'_>, xml: &str) -> Result<String> {
 fn with_root_id(fragment: &str, id: &str) -> Result<String> {
     let root = splice::root(fragment)?;
     splice::set_attr(fragment, &root, "ID", Some(&escape_attr(id)))
-}
-
-/// The first element named `qname` in `xml`.
-fn el(xml: &str, qname: &str) -> Result<Element> {
-    splice::first(xml, qname)
-}
-
-/// `xml` with the content of the first `qname` element replaced by `inner` (raw XML).
-fn set_inner(xml: &str, qname: &str, inner: &str) -> Result<String> {
-    let e = el(xml, qname)?;
-    Ok(splice::replace(xml, e.inner_start, e.inner_end, inner))
-}
-
-/// `xml` with the first `qname` element removed.
-fn without(xml: &str, qname: &str) -> Result<String> {
-    Ok(splice::remove(xml, &el(xml, qname)?))
-}
-
-/// `xml` with `insert` placed just before the end tag of the first `qname` element.
-fn append_into(xml: &str, qname: &str, insert: &str) -> Result<String> {
-    let e = el(xml, qname)?;
-    Ok(splice::insert(xml, e.inner_end, insert))
-}
-
-/// `xml` with `insert` placed right after the first `qname` element.
-fn after(xml: &str, qname: &str, insert: &str) -> Result<String> {
-    let e = el(xml, qname)?;
-    Ok(splice::insert(xml, e.end, insert))
 }
 
 /// The Response's own signature (a child of the root).
@@ -365,7 +342,7 @@ fn tampered(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 fn reference_to_response(ctx: &CaseContext<'_>, uri: &str) -> Result<BuiltCase> {
     let r = response_xml(&ctx.spec, &assertion_xml(&ctx.spec));
     let sig = signature_element(&r, uri, &idp_opts(ctx))?;
-    let assertion = el(&r, "saml:Assertion")?;
+    let assertion = splice::first(&r, "saml:Assertion")?;
     Ok(post(ctx, &insert_signature(&r, &assertion, &sig)?, false))
 }
 
@@ -379,10 +356,14 @@ fn reference_empty(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 
 fn signature_misplaced(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     let xml = response_xml(&ctx.spec, &signed_assertion(ctx)?);
-    let sig = el(&xml, "ds:Signature")?;
+    let sig = splice::first(&xml, "ds:Signature")?;
     let moved = splice::slice(&xml, &sig).to_string();
     let xml = splice::remove(&xml, &sig);
-    Ok(post(ctx, &after(&xml, "saml:Issuer", &moved)?, false))
+    Ok(post(
+        ctx,
+        &splice::insert_after(&xml, "saml:Issuer", &moved)?,
+        false,
+    ))
 }
 
 fn foreign_signed_document(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
@@ -392,7 +373,7 @@ fn foreign_signed_document(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     let md = sign::sign_element(&md, &md_id, &idp_opts(ctx))?;
     let forged = ctx.forged();
     let xml = response_xml(&forged, &assertion_xml(&forged));
-    let xml = after(
+    let xml = splice::insert_after(
         &xml,
         "saml:Issuer",
         &format!("<samlp:Extensions>{md}</samlp:Extensions>"),
@@ -410,7 +391,7 @@ fn assertion_signed_with(
 
 fn broken_signature_value(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     assertion_signed_with(ctx, |xml| {
-        let v = el(xml, "ds:SignatureValue")?;
+        let v = splice::first(xml, "ds:SignatureValue")?;
         let at = v.inner_start + 10;
         let flipped = if &xml[at..at + 1] == "A" { "B" } else { "A" };
         Ok(splice::replace(xml, at, at + 1, flipped))
@@ -418,11 +399,11 @@ fn broken_signature_value(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 }
 
 fn broken_empty_signature_value(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
-    assertion_signed_with(ctx, |xml| set_inner(xml, "ds:SignatureValue", ""))
+    assertion_signed_with(ctx, |xml| splice::set_inner(xml, "ds:SignatureValue", ""))
 }
 
 fn broken_no_signedinfo(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
-    assertion_signed_with(ctx, |xml| without(xml, "ds:SignedInfo"))
+    assertion_signed_with(ctx, |xml| splice::remove_first(xml, "ds:SignedInfo"))
 }
 
 fn broken_empty_keyinfo(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
@@ -443,7 +424,7 @@ fn xsw_response(ctx: &CaseContext<'_>, inside_signature: bool) -> Result<BuiltCa
     let evil = with_root_id(&edit_subject(ctx, &signed)?, &new_id())?;
     // The edited assertion gets a new ID too, so the only duplicate-free reading of the document
     // is the wrapping itself (duplicate IDs have cases of their own).
-    let assertion = el(&evil, "saml:Assertion")?;
+    let assertion = splice::first(&evil, "saml:Assertion")?;
     let evil = splice::set_attr(&evil, &assertion, "ID", Some(&new_id()))?;
     let sig = response_signature(&evil)?;
     let at = if inside_signature {
@@ -470,7 +451,7 @@ fn xsw3(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 
 fn xsw4(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     let evil = forged_assertion(ctx, &new_id());
-    let evil = append_into(&evil, "saml:Assertion", &signed_assertion(ctx)?)?;
+    let evil = splice::append_into(&evil, "saml:Assertion", &signed_assertion(ctx)?)?;
     Ok(post(ctx, &response_xml(&ctx.spec, &evil), true))
 }
 
@@ -492,7 +473,7 @@ fn xsw5(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 
 fn xsw6(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     let evil = edited_signed_assertion(ctx, true)?;
-    let evil = append_into(&evil, "ds:Signature", &assertion_xml(&ctx.spec))?;
+    let evil = splice::append_into(&evil, "ds:Signature", &assertion_xml(&ctx.spec))?;
     Ok(post(ctx, &response_xml(&ctx.spec, &evil), true))
 }
 
@@ -506,7 +487,7 @@ fn xsw7_ns(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     let copy = forged_assertion(ctx, &ctx.spec.assertion_id);
     let xml = response_xml(&ctx.spec, &signed_assertion(ctx)?);
     // Where the schema allows Extensions: after the Issuer, before the Status.
-    let xml = after(
+    let xml = splice::insert_after(
         &xml,
         "saml:Issuer",
         &format!("<samlp:Extensions>{copy}</samlp:Extensions>"),
@@ -517,7 +498,7 @@ fn xsw7_ns(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 fn xsw8_with(ctx: &CaseContext<'_>, object: &str) -> Result<BuiltCase> {
     let evil = edited_signed_assertion(ctx, false)?;
     let clean = assertion_xml(&ctx.spec);
-    let evil = append_into(
+    let evil = splice::append_into(
         &evil,
         "ds:Signature",
         &format!("<{object}>{clean}</{object}>"),
@@ -581,7 +562,7 @@ fn id_decoy_mixedcase(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 fn assertion_in_advice(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     let evil = forged_assertion(ctx, &new_id());
     let advice = format!("<saml:Advice>{}</saml:Advice>", signed_assertion(ctx)?);
-    let evil = after(&evil, "saml:Conditions", &advice)?;
+    let evil = splice::insert_after(&evil, "saml:Conditions", &advice)?;
     Ok(post(ctx, &response_xml(&ctx.spec, &evil), true))
 }
 
@@ -598,13 +579,14 @@ fn extra_signedinfo(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     let opts = idp_opts(ctx);
     let original = assertion_xml(&ctx.spec);
     let genuine = sign::sign_assertion(&original, &opts)?;
-    let genuine_sig = splice::slice(&genuine, &el(&genuine, "ds:Signature")?).to_string();
+    let genuine_sig =
+        splice::slice(&genuine, &splice::first(&genuine, "ds:Signature")?).to_string();
     // The consumed assertion is forged; a second SignedInfo (never signed) carries its digest.
     let forged_id = new_id();
     let forged = forged_assertion(ctx, &forged_id);
     let digest = opts.digest.digest_base64(forged.as_bytes())?;
     let second = signed_info(&format!("#{forged_id}"), &digest, &opts).in_signature;
-    let sig = after(&genuine_sig, "ds:SignedInfo", &second)?;
+    let sig = splice::insert_after(&genuine_sig, "ds:SignedInfo", &second)?;
     let forged = insert_signature(&forged, &splice::root(&forged)?, &sig)?;
     // The genuine SignedInfo's Reference still finds the original, tucked away at the end.
     let body = format!("{forged}<Wrapper>{original}</Wrapper>");
@@ -616,7 +598,7 @@ fn comment_in_digestvalue(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     let forged = edit_subject(ctx, &assertion_xml(&ctx.spec))?;
     let forged_digest = opts.digest.digest_base64(forged.as_bytes())?;
     let evil = edited_signed_assertion(ctx, false)?;
-    let dv = el(&evil, "ds:DigestValue")?;
+    let dv = splice::first(&evil, "ds:DigestValue")?;
     let evil = splice::insert(&evil, dv.inner_start, &format!("<!--{forged_digest}-->"));
     Ok(post(ctx, &response_xml(&ctx.spec, &evil), true))
 }
@@ -728,11 +710,11 @@ fn transform_xpath(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     );
     // What that XPath filter leaves to digest: the assertion without its NameID.
     let original = assertion_xml(&ctx.spec);
-    let covered = without(&original, "saml:NameID")?;
+    let covered = splice::remove_first(&original, "saml:NameID")?;
     let uri = format!("#{}", ctx.spec.assertion_id);
     let sig = signature_element(&covered, &uri, &opts)?;
     let signed = insert_signature(&original, &splice::root(&original)?, &sig)?;
-    let forged = set_inner(&signed, "saml:NameID", &escape_text(&ctx.forged_name_id))?;
+    let forged = splice::set_inner(&signed, "saml:NameID", &escape_text(&ctx.forged_name_id))?;
     Ok(post(ctx, &response_xml(&ctx.spec, &forged), true))
 }
 
@@ -769,10 +751,10 @@ fn split_nameid(ctx: &CaseContext<'_>, inner: &str, before_signing: bool) -> Res
     let spec = ctx.spec.for_subject(&whole);
     let opts = idp_opts(ctx);
     let xml = if before_signing {
-        let a = set_inner(&assertion_xml(&spec), "saml:NameID", inner)?;
+        let a = splice::set_inner(&assertion_xml(&spec), "saml:NameID", inner)?;
         both_signed_from(&spec, &a, &opts)?
     } else {
-        set_inner(&both_signed(&spec, &opts)?, "saml:NameID", inner)?
+        splice::set_inner(&both_signed(&spec, &opts)?, "saml:NameID", inner)?
     };
     Ok(BuiltCase {
         original_user: whole,
@@ -966,7 +948,7 @@ fn status_responder(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 }
 
 fn status_missing(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
-    response_variant(ctx, |r| without(r, "samlp:Status"))
+    response_variant(ctx, |r| splice::remove_first(r, "samlp:Status"))
 }
 
 fn version_not_2(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
@@ -1023,12 +1005,12 @@ fn audience_empty(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 }
 
 fn audience_missing(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
-    assertion_variant(ctx, |a| without(a, "saml:AudienceRestriction"))
+    assertion_variant(ctx, |a| splice::remove_first(a, "saml:AudienceRestriction"))
 }
 
 fn audience_second_wrong(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     assertion_variant(ctx, |a| {
-        after(
+        splice::insert_after(
             a,
             "saml:AudienceRestriction",
             &format!(
@@ -1050,14 +1032,14 @@ fn issuers(
     a_spec.issuer = assertion.unwrap_or("").into();
     let mut a = assertion_xml(&a_spec);
     if assertion.is_none() {
-        a = without(&a, "saml:Issuer")?;
+        a = splice::remove_first(&a, "saml:Issuer")?;
     }
     let a = sign::sign_assertion(&a, &opts)?;
     let mut r_spec = ctx.spec.clone();
     r_spec.issuer = response.unwrap_or("").into();
     let mut r = response_xml(&r_spec, &a);
     if response.is_none() {
-        r = without(&r, "saml:Issuer")?;
+        r = splice::remove_first(&r, "saml:Issuer")?;
     }
     Ok(post(ctx, &sign::sign_response(&r, &opts)?, false))
 }
@@ -1138,15 +1120,15 @@ fn not_bearer(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 }
 
 fn no_authn_statement(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
-    assertion_variant(ctx, |a| without(a, "saml:AuthnStatement"))
+    assertion_variant(ctx, |a| splice::remove_first(a, "saml:AuthnStatement"))
 }
 
 fn nameid_empty(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
-    assertion_variant(ctx, |a| set_inner(a, "saml:NameID", ""))
+    assertion_variant(ctx, |a| splice::set_inner(a, "saml:NameID", ""))
 }
 
 fn nameid_missing(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
-    assertion_variant(ctx, |a| without(a, "saml:NameID"))
+    assertion_variant(ctx, |a| splice::remove_first(a, "saml:NameID"))
 }
 
 fn duplicate_attribute(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
@@ -1164,7 +1146,7 @@ fn duplicate_attribute(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     w.leaf("saml:AttributeValue", &[], &ctx.forged_name_id);
     w.end();
     let extra = w.finish();
-    let a = after(&assertion_xml(&ctx.spec), "saml:Attribute", &extra)?;
+    let a = splice::insert_after(&assertion_xml(&ctx.spec), "saml:Attribute", &extra)?;
     Ok(post(
         ctx,
         &both_signed_from(&ctx.spec, &a, &idp_opts(ctx))?,
@@ -1750,6 +1732,16 @@ mod tests {
         ] {
             assert!(find(id).is_some(), "{id}");
         }
+    }
+
+    #[test]
+    fn forged_identity_differs_from_the_original() {
+        let (idp, att, clo) = (key("idp"), key("attacker"), key("cloned"));
+        let ctx = CaseContext::new(spec(), &idp, &att, &clo);
+        assert_eq!(ctx.forged_name_id, "admin@example.com");
+        let admin = spec().for_subject("admin@example.com");
+        let ctx = CaseContext::new(admin, &idp, &att, &clo);
+        assert_eq!(ctx.forged_name_id, "administrator@example.com");
     }
 
     #[test]

@@ -147,12 +147,18 @@ impl IdpKey {
 
     /// The certificate as PEM text.
     pub fn cert_pem(&self) -> String {
-        String::from_utf8(self.cert.to_pem().unwrap_or_default()).unwrap_or_default()
+        let pem = self
+            .cert
+            .to_pem()
+            .expect("a parsed certificate encodes as PEM");
+        String::from_utf8(pem).expect("PEM is ASCII")
     }
 
     /// The certificate as DER bytes.
     pub fn cert_der(&self) -> Vec<u8> {
-        self.cert.to_der().unwrap_or_default()
+        self.cert
+            .to_der()
+            .expect("a parsed certificate encodes as DER")
     }
 
     /// The certificate's DER as one line of base64, as `ds:X509Certificate` carries it.

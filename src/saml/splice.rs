@@ -124,6 +124,29 @@ pub fn child(xml: &str, parent: &Element, local: &str) -> Result<Option<Element>
         .find(|e| parent.contains(e) && e.depth == parent.depth + 1 && e.local_name() == local))
 }
 
+/// `xml` with the content of the first `qname` element replaced by `inner` (raw XML).
+pub fn set_inner(xml: &str, qname: &str, inner: &str) -> Result<String> {
+    let e = first(xml, qname)?;
+    Ok(replace(xml, e.inner_start, e.inner_end, inner))
+}
+
+/// `xml` without the first `qname` element.
+pub fn remove_first(xml: &str, qname: &str) -> Result<String> {
+    Ok(remove(xml, &first(xml, qname)?))
+}
+
+/// `xml` with `insert` placed just before the end tag of the first `qname` element.
+pub fn append_into(xml: &str, qname: &str, insert_xml: &str) -> Result<String> {
+    let e = first(xml, qname)?;
+    Ok(insert(xml, e.inner_end, insert_xml))
+}
+
+/// `xml` with `insert` placed right after the first `qname` element.
+pub fn insert_after(xml: &str, qname: &str, insert_xml: &str) -> Result<String> {
+    let e = first(xml, qname)?;
+    Ok(insert(xml, e.end, insert_xml))
+}
+
 /// `xml` with `insert` placed at byte `at`.
 pub fn insert(xml: &str, at: usize, insert: &str) -> String {
     let mut s = String::with_capacity(xml.len() + insert.len());
@@ -216,6 +239,29 @@ mod tests {
         assert_eq!(issuer.start, s.inner_start);
         assert!(by_id(DOC, "missing").is_err());
         assert_eq!(root(DOC).unwrap().id.as_deref(), Some("r"));
+    }
+
+    #[test]
+    fn edits_by_name() {
+        assert_eq!(
+            set_inner(DOC, "a:I", "y").unwrap(),
+            DOC.replacen("<a:I>x</a:I>", "<a:I>y</a:I>", 1)
+        );
+        assert_eq!(
+            remove_first(DOC, "a:S").unwrap(),
+            r#"<a:R xmlns:a="urn:a" ID="r"><a:I>x</a:I></a:R>"#
+        );
+        assert!(
+            append_into(DOC, "a:S", "<z/>")
+                .unwrap()
+                .ends_with("<!-- <a:I> --><z/></a:S></a:R>")
+        );
+        assert!(
+            insert_after(DOC, "a:I", "<z/>")
+                .unwrap()
+                .contains("<a:I>x</a:I><z/><a:S")
+        );
+        assert!(remove_first(DOC, "a:Missing").is_err());
     }
 
     #[test]
