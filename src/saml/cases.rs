@@ -1666,15 +1666,19 @@ static CASES: &[Case] = &[
 mod tests {
     use super::*;
     use std::collections::HashSet;
-    use std::path::Path;
 
-    fn key(name: &str) -> IdpKey {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/saml");
-        IdpKey::from_pem(
-            &std::fs::read(dir.join(format!("{name}-key.pem"))).unwrap(),
-            &std::fs::read(dir.join(format!("{name}-cert.pem"))).unwrap(),
-        )
-        .unwrap()
+    /// The three committed test keys; `ctx()` borrows them.
+    struct Keys(IdpKey, IdpKey, IdpKey);
+
+    impl Keys {
+        fn new() -> Keys {
+            use crate::saml::keys::test_key;
+            Keys(test_key("idp"), test_key("attacker"), test_key("cloned"))
+        }
+
+        fn ctx(&self) -> CaseContext<'_> {
+            CaseContext::new(spec(), &self.0, &self.1, &self.2)
+        }
     }
 
     fn spec() -> ResponseSpec {
@@ -1736,18 +1740,18 @@ mod tests {
 
     #[test]
     fn forged_identity_differs_from_the_original() {
-        let (idp, att, clo) = (key("idp"), key("attacker"), key("cloned"));
-        let ctx = CaseContext::new(spec(), &idp, &att, &clo);
+        let keys = Keys::new();
+        let ctx = keys.ctx();
         assert_eq!(ctx.forged_name_id, "admin@example.com");
         let admin = spec().for_subject("admin@example.com");
-        let ctx = CaseContext::new(admin, &idp, &att, &clo);
+        let ctx = CaseContext::new(admin, &keys.0, &keys.1, &keys.2);
         assert_eq!(ctx.forged_name_id, "administrator@example.com");
     }
 
     #[test]
     fn unknown_case_is_an_error() {
-        let (idp, att, clo) = (key("idp"), key("attacker"), key("cloned"));
-        let ctx = CaseContext::new(spec(), &idp, &att, &clo);
+        let keys = Keys::new();
+        let ctx = keys.ctx();
         assert!(matches!(
             build("saml.nope", &ctx),
             Err(SamlError::UnknownCase(_))
@@ -1756,8 +1760,8 @@ mod tests {
 
     #[test]
     fn every_case_builds_and_posts_its_document() {
-        let (idp, att, clo) = (key("idp"), key("attacker"), key("cloned"));
-        let ctx = CaseContext::new(spec(), &idp, &att, &clo);
+        let keys = Keys::new();
+        let ctx = keys.ctx();
         for c in all() {
             let built = build(c.id, &ctx).unwrap_or_else(|e| panic!("{}: {e}", c.id));
             assert!(!built.posts.is_empty(), "{}", c.id);
@@ -1784,8 +1788,8 @@ mod tests {
 
     #[test]
     fn wrapping_keeps_signed_bytes() {
-        let (idp, att, clo) = (key("idp"), key("attacker"), key("cloned"));
-        let ctx = CaseContext::new(spec(), &idp, &att, &clo);
+        let keys = Keys::new();
+        let ctx = keys.ctx();
         let genuine = signed_assertion(&ctx).unwrap();
         for id in [
             "saml.xsw3",
@@ -1813,8 +1817,8 @@ mod tests {
 
     #[test]
     fn documents_are_well_formed_except_where_that_is_the_point() {
-        let (idp, att, clo) = (key("idp"), key("attacker"), key("cloned"));
-        let ctx = CaseContext::new(spec(), &idp, &att, &clo);
+        let keys = Keys::new();
+        let ctx = keys.ctx();
         for c in all() {
             let built = build(c.id, &ctx).unwrap();
             let roots =
@@ -1835,8 +1839,8 @@ mod tests {
 
     #[test]
     fn timing_cases_straddle_the_skew() {
-        let (idp, att, clo) = (key("idp"), key("attacker"), key("cloned"));
-        let mut ctx = CaseContext::new(spec(), &idp, &att, &clo);
+        let keys = Keys::new();
+        let mut ctx = keys.ctx();
         ctx.skew = Duration::minutes(2);
         let not_on_or_after = |id: &str| {
             let xml = build(id, &ctx).unwrap().xml;
@@ -1856,8 +1860,8 @@ mod tests {
 
     #[test]
     fn canary_cases_point_at_the_given_loopback_url() {
-        let (idp, att, clo) = (key("idp"), key("attacker"), key("cloned"));
-        let mut ctx = CaseContext::new(spec(), &idp, &att, &clo);
+        let keys = Keys::new();
+        let mut ctx = keys.ctx();
         let built = build("saml.xxe-external-entity", &ctx).unwrap();
         assert!(
             built
@@ -1875,8 +1879,8 @@ mod tests {
 
     #[test]
     fn binding_variants_differ_from_standard_base64() {
-        let (idp, att, clo) = (key("idp"), key("attacker"), key("cloned"));
-        let ctx = CaseContext::new(spec(), &idp, &att, &clo);
+        let keys = Keys::new();
+        let ctx = keys.ctx();
         let url = build("saml.binding-base64-url-safe", &ctx).unwrap();
         assert_ne!(url.posts[0], STANDARD.encode(&url.xml));
         let nopad = build("saml.binding-base64-no-padding", &ctx).unwrap();

@@ -285,6 +285,18 @@ fn self_signed_with(
     Ok(b.build())
 }
 
+/// A committed test key pair from `fixtures/saml/`: `idp`, `attacker` or `cloned`.
+#[cfg(test)]
+pub(crate) fn test_key(name: &str) -> IdpKey {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/saml");
+    let read = |f: String| fs::read(dir.join(f)).unwrap();
+    IdpKey::from_pem(
+        &read(format!("{name}-key.pem")),
+        &read(format!("{name}-cert.pem")),
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,7 +311,7 @@ mod tests {
     }
 
     fn fixture_idp() -> IdpKey {
-        IdpKey::from_pem(&fixture("idp-key.pem"), &fixture("idp-cert.pem")).unwrap()
+        test_key("idp")
     }
 
     #[test]
@@ -370,8 +382,7 @@ mod tests {
         );
         assert!(!clone.cert().public_key().unwrap().public_eq(&idp.key));
         // The committed fixture was made the same way with the openssl command.
-        let fixed =
-            IdpKey::from_pem(&fixture("cloned-key.pem"), &fixture("cloned-cert.pem")).unwrap();
+        let fixed = test_key("cloned");
         assert_eq!(fixed.subject(), idp.subject());
         assert_eq!(serial(&fixed), serial(&idp));
         assert_eq!(

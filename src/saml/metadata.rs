@@ -83,15 +83,9 @@ impl fmt::Display for SpAdminValues {
 mod tests {
     use super::*;
     use crate::saml::canonical::{DSIG, MD};
-    use std::path::Path;
 
     fn idp() -> IdpKey {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/saml");
-        IdpKey::from_pem(
-            &std::fs::read(dir.join("idp-key.pem")).unwrap(),
-            &std::fs::read(dir.join("idp-cert.pem")).unwrap(),
-        )
-        .unwrap()
+        crate::saml::keys::test_key("idp")
     }
 
     #[test]

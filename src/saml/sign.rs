@@ -351,15 +351,9 @@ pub fn sign_response(xml: &str, opts: &SignOptions<'_>) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn idp() -> IdpKey {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/saml");
-        IdpKey::from_pem(
-            &std::fs::read(dir.join("idp-key.pem")).unwrap(),
-            &std::fs::read(dir.join("idp-cert.pem")).unwrap(),
-        )
-        .unwrap()
+        crate::saml::keys::test_key("idp")
     }
 
     #[test]
