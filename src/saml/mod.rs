@@ -1,1 +1,23 @@
 //! The test SAML identity provider.
+//!
+//! `keys` holds the IdP's key and certificate, `response` writes Responses and Assertions,
+//! `sign` adds enveloped XML signatures, `metadata` describes the IdP to an SP, and `cases` is
+//! the battery of responses posted to an SP. `canonical` and `splice` are the two mechanisms
+//! under them all: XML written directly in exclusive canonical form, and byte-level edits that
+//! never re-serialize a signed element.
+
+pub mod canonical;
+pub mod cases;
+pub mod error;
+pub mod keys;
+pub mod metadata;
+pub mod response;
+pub mod sign;
+pub mod splice;
+
+pub use cases::{BuiltCase, Case, CaseContext, Expect, Group};
+pub use error::{Result, SamlError};
+pub use keys::IdpKey;
+pub use metadata::SpAdminValues;
+pub use response::{Attribute, ResponseSpec};
+pub use sign::{DigestAlg, KeyInfo, SignOptions, SignatureAlg};
