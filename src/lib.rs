@@ -1,9 +1,19 @@
 //! idgate: proves an identity integration works and is safe.
 //!
-//! One data flow, left to right (see DESIGN.md): scenario files are parsed into a plan, the
-//! runner executes it against a SCIM endpoint or SAML SP, checks turn exchanges into a result
-//! tree, and every report is a view of that one tree.
+//! One data flow, left to right (see DESIGN.md): scenario files are parsed
+//! into a suite (`scenario`), the runner plays them against a target
+//! (`run`, through the `scim` client), checks turn exchanges into a result
+//! tree (`check`, `result`), and every report is a view of that one tree
+//! (`report`, through `redact`). `reference` is the embedded target.
 
 pub mod check;
+pub mod cli;
+pub mod diagnostic;
+pub mod redact;
 pub mod reference;
+pub mod report;
+pub mod result;
+pub mod run;
 pub mod saml;
+pub mod scenario;
+pub mod scim;

@@ -1,0 +1,431 @@
+//! The command line: commands, options, and the exit-code table a CI gate reads.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tokio::sync::{Mutex, watch};
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::redact::{Redactor, Secret};
+use crate::reference::{self, Fault, ReferenceOptions};
+use crate::report;
+use crate::result::{RunResult, TargetInfo};
+use crate::run::{self, Ledger, Target};
+use crate::scenario::{self, Suite};
+use crate::scim::{ClientOptions, ScimClient};
+
+/// Exit codes, the contract with CI.
+pub mod exit {
+    /// Every check passed.
+    pub const OK: u8 = 0;
+    /// Bad command line or configuration (unknown flag, missing token, unknown client).
+    pub const USAGE: u8 = 1;
+    /// A scenario, client or catalogue file does not parse or refers to something unknown.
+    pub const SCENARIO: u8 = 2;
+    /// The target could not be reached or answered unusably (timeout, TLS, redirect).
+    pub const RUNTIME: u8 = 3;
+    /// At least one check failed.
+    pub const CHECK_FAILED: u8 = 4;
+    /// Stopped by Ctrl-C, after deleting what the run had created.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "idgate", version, about = "Proves a SCIM 2.0 endpoint survives Microsoft Entra ID's provisioning, check by check")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Replay the suites against a target (idgate's reference target when no --scim-url is given).
+    Run(RunArgs),
+    /// List every scenario and check with its id, tags and the rule it enforces.
+    List(ListArgs),
+    /// Run the reference SCIM target alone, for trying idgate or another tool against it.
+    Serve(ServeArgs),
+    /// Delete resources an interrupted run left on a target (from the ledger).
+    Cleanup(CleanupArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// Environment variable holding the bearer token (never passed as a flag).
+    #[arg(long, default_value = "IDGATE_SCIM_TOKEN", value_name = "NAME")]
+    pub scim_token_env: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// SCIM base URL of the target, e.g. https://staging.example.test/scim/v2.
+    #[arg(long, env = "IDGATE_SCIM_URL", value_name = "URL")]
+    pub scim_url: Option<String>,
+    #[command(flatten)]
+    pub token: TokenArgs,
+    /// Whose requests to replay: `entra` (both dialects), `entra-legacy`, `entra-2020`. Repeatable.
+    #[arg(long = "client", value_name = "NAME", default_value = "entra")]
+    pub clients: Vec<String>,
+    /// Only scenarios with this tag. Repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Switch on a fault in the embedded reference target (see `idgate serve --list-faults`).
+    #[arg(long = "fault", value_name = "NAME", conflicts_with = "scim_url")]
+    pub faults: Vec<String>,
+    /// Load scenarios from this directory instead of the ones built in.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// Where junit.xml, report.json and the ledger are written.
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub reports: PathBuf,
+    /// Seconds to wait for each response.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
+    /// PEM certificate(s) of a private CA the target's TLS certificate chains to.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Print only checks that did not pass.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Switch on a named fault. Repeatable.
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+    /// Print one fault name per line and exit.
+    #[arg(long)]
+    pub list_faults: bool,
+    #[command(flatten)]
+    pub token: TokenArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CleanupArgs {
+    #[arg(long, env = "IDGATE_SCIM_URL", value_name = "URL")]
+    pub scim_url: String,
+    #[command(flatten)]
+    pub token: TokenArgs,
+    #[arg(long, default_value = "reports/ledger.jsonl", value_name = "FILE")]
+    pub ledger: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    fn choice(self) -> anstream::ColorChoice {
+        match self {
+            Color::Auto => anstream::ColorChoice::Auto,
+            Color::Always => anstream::ColorChoice::Always,
+            Color::Never => anstream::ColorChoice::Never,
+        }
+    }
+}
+
+/// A failure before or around the run, with the exit code it maps to.
+struct Failure(u8, String);
+
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure(exit::USAGE, msg.into())
+}
+
+/// Parse the command line and run it; the process exit code.
+pub async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    let result = match cli.command {
+        Command::Run(a) => cmd_run(a).await,
+        Command::List(a) => cmd_list(a),
+        Command::Serve(a) => cmd_serve(a).await,
+        Command::Cleanup(a) => cmd_cleanup(a).await,
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure(code, msg)) => {
+            let mut err = anstream::stderr();
+            use std::io::Write;
+            let _ = write!(err, "{msg}");
+            if !msg.ends_with('\n') {
+                let _ = writeln!(err);
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn load_suite(dir: Option<&Path>) -> Result<Suite, Failure> {
+    scenario::load_suite(dir).map_err(|errors| {
+        let mut text: String = errors.iter().map(Diagnostic::to_string).collect::<Vec<_>>().join("\n");
+        text.push_str(&format!(
+            "\n{} error(s) in the scenario files; nothing was sent\n",
+            errors.len()
+        ));
+        Failure(exit::SCENARIO, text)
+    })
+}
+
+fn parse_faults(names: &[String]) -> Result<Vec<Fault>, Failure> {
+    names
+        .iter()
+        .map(|n| n.parse::<Fault>().map_err(|e| usage(format!("error: {e}"))))
+        .collect()
+}
+
+fn read_token(env: &str) -> Result<Secret, Failure> {
+    match std::env::var(env) {
+        Ok(t) if !t.trim().is_empty() => Ok(Secret::new(t.trim())),
+        _ => Err(usage(format!(
+            "error: the bearer token is read from the environment variable {env}, which is not set\n  = help: export {env}=... (or name another variable with --scim-token-env)"
+        ))),
+    }
+}
+
+/// `entra` → both Entra dialects; every name must be a client of the suite.
+fn expand_clients(suite: &Suite, names: &[String]) -> Result<Vec<String>, Failure> {
+    let mut out = Vec::new();
+    for name in names {
+        let group: Vec<String> = suite
+            .clients
+            .keys()
+            .filter(|c| *c == name || c.starts_with(&format!("{name}-")))
+            .cloned()
+            .collect();
+        if group.is_empty() {
+            let mut known: Vec<&str> = suite.clients.keys().map(String::as_str).collect();
+            known.push("entra");
+            return Err(usage(format!(
+                "error: unknown client `{name}`\n  = help: {}",
+                did_you_mean(name, &known)
+            )));
+        }
+        for c in group {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
+    let suite = load_suite(a.scenarios.as_deref())?;
+    let clients = expand_clients(&suite, &a.clients)?;
+    let faults = parse_faults(&a.faults)?;
+    let opts = ClientOptions {
+        timeout: Duration::from_secs(a.timeout.max(1)),
+        ..ClientOptions::default()
+    };
+
+    // The embedded reference target, unless a URL was given.
+    let (base, token, embedded, info) = match &a.scim_url {
+        Some(url) => {
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(usage(format!("error: --scim-url `{url}` is not an http(s) URL")));
+            }
+            let token = read_token(&a.token.scim_token_env)?;
+            let info = TargetInfo {
+                kind: "external".into(),
+                scim_base: url.trim_end_matches('/').to_string(),
+                faults: Vec::new(),
+            };
+            (url.clone(), token, None, info)
+        }
+        None => {
+            let token = uuid::Uuid::new_v4().simple().to_string();
+            let running = reference::start(ReferenceOptions {
+                token: token.clone(),
+                faults: faults.clone(),
+                ..ReferenceOptions::default()
+            })
+            .await
+            .map_err(|e| Failure(exit::RUNTIME, format!("error: cannot start the reference target: {e}")))?;
+            let info = TargetInfo {
+                kind: "embedded".into(),
+                scim_base: running.scim_base.clone(),
+                faults: faults.iter().map(|f| f.name().to_string()).collect(),
+            };
+            (running.scim_base.clone(), Secret::new(token), Some(running), info)
+        }
+    };
+    let redactor = Redactor::new([token.clone()]);
+    let scim = ScimClient::new(&base, token, a.ca_cert.as_deref(), opts).map_err(|e| usage(format!("error: {e}")))?;
+    let target = Target {
+        scim,
+        token_env: a.token.scim_token_env.clone(),
+    };
+    let ledger = if embedded.is_some() {
+        Ledger::in_memory()
+    } else {
+        Ledger::open(&a.reports.join("ledger.jsonl")).map_err(|e| usage(format!("error: {e}")))?
+    };
+    let ledger = Mutex::new(ledger);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: finishing cleanup of what this run created (Ctrl-C again to quit now)");
+            let _ = stop_tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(exit::INTERRUPTED as i32);
+            }
+        }
+    });
+
+    let mut terminal = report::terminal::Terminal::new(redactor.clone(), a.color.choice());
+    terminal.verbose = !a.quiet;
+    let started_at = now();
+    let mut scenarios = Vec::new();
+    let pairs = run::plan(&suite, &clients, &a.tags);
+    if pairs.is_empty() {
+        return Err(usage("error: no scenario matches the chosen clients and tags"));
+    }
+    for (scenario, client) in pairs {
+        if *stop_rx.borrow() {
+            break;
+        }
+        let r = run::run_scenario(&suite, scenario, &client, &target, &ledger, &stop_rx, &mut terminal).await;
+        scenarios.push(r);
+    }
+    let interrupted = *stop_rx.borrow();
+    if interrupted {
+        // Whatever a cut-off scenario created and did not clean up yet.
+        run::cleanup(&target, &ledger, &base, None).await;
+    }
+    let run = RunResult {
+        idgate_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at,
+        finished_at: now(),
+        target: info,
+        scenarios,
+        interrupted,
+    };
+    let written = write_reports(&run, &a.reports, &redactor);
+    terminal.summary(&run, &written);
+    if let Some(r) = embedded {
+        r.stop().await;
+    }
+    Ok(run.exit_code())
+}
+
+fn write_reports(run: &RunResult, dir: &Path, redactor: &Redactor) -> Vec<String> {
+    let mut written = Vec::new();
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("warning: cannot create {}: {e}; no report files written", dir.display());
+        return written;
+    }
+    for (name, text) in [
+        ("junit.xml", report::junit::render(run, redactor)),
+        ("report.json", report::json::render(run, redactor)),
+    ] {
+        let path = dir.join(name);
+        match std::fs::write(&path, text) {
+            Ok(()) => written.push(path.display().to_string()),
+            Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
+        }
+    }
+    written
+}
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn cmd_list(a: ListArgs) -> Result<u8, Failure> {
+    let suite = load_suite(a.scenarios.as_deref())?;
+    println!("SCENARIOS");
+    for s in &suite.scenarios {
+        println!("  {:<28} {}", s.name, s.description);
+        println!("  {:<28} file: {}  clients: {}  tags: {}", "", s.file, s.clients.join(", "), s.tags.join(", "));
+    }
+    println!("\nCLIENTS");
+    for c in suite.clients.values() {
+        println!("  {:<28} {}", c.name, c.description);
+    }
+    println!("\nCHECKS");
+    for c in suite.checks.values() {
+        let kind = if c.builtin { " (every response)" } else { "" };
+        println!("  {:<46} {:<8} {}{kind}", c.id, c.severity.as_str(), c.title);
+        println!("  {:<46} {:<8} rule: {}", "", "", c.rule);
+    }
+    Ok(exit::OK)
+}
+
+async fn cmd_serve(a: ServeArgs) -> Result<u8, Failure> {
+    if a.list_faults {
+        for f in Fault::ALL {
+            println!("{}", f.name());
+        }
+        return Ok(exit::OK);
+    }
+    let faults = parse_faults(&a.faults)?;
+    let token = read_token(&a.token.scim_token_env)?;
+    let running = reference::start(ReferenceOptions {
+        addr: ([127, 0, 0, 1], a.port).into(),
+        token: token.expose().to_string(),
+        faults: faults.clone(),
+    })
+    .await
+    .map_err(|e| Failure(exit::RUNTIME, format!("error: cannot listen on 127.0.0.1:{}: {e}", a.port)))?;
+    println!("{}", running.scim_base);
+    eprintln!(
+        "idgate reference SCIM target on {} (bearer token from ${}; faults: {}). Ctrl-C stops it.",
+        running.scim_base,
+        a.token.scim_token_env,
+        if faults.is_empty() { "none".to_string() } else { faults.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ") }
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    running.stop().await;
+    Ok(exit::OK)
+}
+
+async fn cmd_cleanup(a: CleanupArgs) -> Result<u8, Failure> {
+    let token = read_token(&a.token.scim_token_env)?;
+    let ledger = Ledger::open(&a.ledger).map_err(|e| usage(format!("error: {e}")))?;
+    let base = a.scim_url.trim_end_matches('/').to_string();
+    let pending = ledger.pending(&base).len();
+    if pending == 0 {
+        println!("nothing to clean up on {base} (ledger {})", a.ledger.display());
+        return Ok(exit::OK);
+    }
+    let scim = ScimClient::new(&base, token, a.ca_cert.as_deref(), ClientOptions::default())
+        .map_err(|e| usage(format!("error: {e}")))?;
+    let target = Target {
+        scim,
+        token_env: a.token.scim_token_env,
+    };
+    let ledger = Mutex::new(ledger);
+    let results = run::cleanup(&target, &ledger, &base, None).await;
+    let mut failed = 0;
+    for r in &results {
+        println!("{:<13} {}/{}{}", r.outcome, r.kind, r.id, r.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default());
+        failed += usize::from(r.outcome == "failed");
+    }
+    Ok(if failed > 0 { exit::RUNTIME } else { exit::OK })
+}

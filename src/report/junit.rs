@@ -1,0 +1,48 @@
+//! JUnit XML for CI: a testsuite per (client, scenario), a testcase per check.
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::failure_text;
+use crate::redact::Redactor;
+use crate::result::{Outcome, RunResult};
+
+pub fn render(run: &RunResult, redactor: &Redactor) -> String {
+    let mut report = Report::new("idgate");
+    for scenario in &run.scenarios {
+        let mut suite = TestSuite::new(format!("{}/{}", scenario.client, scenario.name));
+        suite.set_time(std::time::Duration::from_millis(scenario.millis));
+        suite.add_property(("file", scenario.file.as_str()));
+        suite.add_property(("target", run.target.scim_base.as_str()));
+        let classname = format!("{}.{}", scenario.client, scenario.name);
+        for (step, check) in scenario.checks() {
+            let text = redactor.apply(&failure_text(step, check));
+            let status = match check.outcome {
+                Outcome::Pass => TestCaseStatus::success(),
+                Outcome::Skip => {
+                    let mut s = TestCaseStatus::skipped();
+                    if let Some(m) = &check.message {
+                        s.set_message(redactor.apply(m));
+                    }
+                    s
+                }
+                Outcome::Fail | Outcome::Error => {
+                    let kind = if check.outcome == Outcome::Fail {
+                        NonSuccessKind::Failure
+                    } else {
+                        NonSuccessKind::Error
+                    };
+                    let mut s = TestCaseStatus::non_success(kind);
+                    s.set_message(redactor.apply(&check.title));
+                    s.set_type(check.id.as_str());
+                    s.set_description(text);
+                    s
+                }
+            };
+            let mut case = TestCase::new(format!("{} › {}", step.name, check.id), status);
+            case.set_classname(classname.as_str());
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().expect("JUnit XML serializes")
+}

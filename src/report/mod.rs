@@ -1,0 +1,35 @@
+//! Views of the result tree: live terminal lines, JUnit XML and JSON. All
+//! go through the redactor, and a failure reads the same in each of them.
+
+pub mod json;
+pub mod junit;
+pub mod terminal;
+
+use crate::result::{CheckResult, StepResult};
+
+/// The text that explains one check's failure, error or skip; the terminal
+/// indents it, JUnit puts it in `<failure>`.
+pub fn failure_text(step: &StepResult, check: &CheckResult) -> String {
+    let mut lines = Vec::new();
+    if let Some(e) = &check.expected {
+        lines.push(format!("expected: {e}"));
+    }
+    if let Some(a) = &check.actual {
+        lines.push(format!("actual:   {a}"));
+    }
+    if let Some(m) = &check.message {
+        lines.push(format!("note:     {m}"));
+    }
+    lines.push(format!(
+        "at:       {} (step `{}`)",
+        check.location.as_deref().unwrap_or(&step.location),
+        step.name
+    ));
+    if !check.rule.is_empty() {
+        lines.push(format!("rule:     {} ({})", check.rule, check.severity.as_str()));
+    }
+    if let Some(c) = &check.curl {
+        lines.push(format!("reproduce: {c}"));
+    }
+    lines.join("\n")
+}

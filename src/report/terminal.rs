@@ -1,0 +1,135 @@
+//! Live terminal output: one line per check as it completes, failures with
+//! expected versus actual and a curl line, then a summary.
+
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use super::failure_text;
+use crate::redact::Redactor;
+use crate::result::{Outcome, RunResult, ScenarioResult, StepResult, StepStatus};
+use crate::run::Observer;
+use crate::scenario::Scenario;
+
+const GREEN: Style = AnsiColor::Green.on_default();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+/// Prints to stdout through anstream, which drops colour when stdout is not
+/// a terminal or `NO_COLOR` is set.
+pub struct Terminal {
+    out: anstream::AutoStream<std::io::Stdout>,
+    redactor: Redactor,
+    /// Print passing checks too, not only the others.
+    pub verbose: bool,
+}
+
+impl Terminal {
+    pub fn new(redactor: Redactor, choice: anstream::ColorChoice) -> Terminal {
+        Terminal {
+            out: anstream::AutoStream::new(std::io::stdout(), choice),
+            redactor,
+            verbose: true,
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        let text = self.redactor.apply(text);
+        let _ = writeln!(self.out, "{text}");
+    }
+
+    /// The closing summary and what the exit code will mean.
+    pub fn summary(&mut self, run: &RunResult, written: &[String]) {
+        let c = run.counts();
+        self.line("");
+        let failed = run.failed_checks();
+        if !failed.is_empty() {
+            self.line(&format!("{BOLD}failed checks:{BOLD:#}"));
+            for id in &failed {
+                self.line(&format!("  {RED}{id}{RED:#}"));
+            }
+        }
+        let verdict = match run.exit_code() {
+            0 => format!("{GREEN}all checks passed{GREEN:#}"),
+            3 => format!("{RED}the target could not be reached for some steps{RED:#}"),
+            4 => format!("{RED}checks failed{RED:#}"),
+            130 => format!("{YELLOW}interrupted{YELLOW:#}"),
+            _ => String::new(),
+        };
+        self.line(&format!(
+            "{verdict}: {} passed, {} failed, {} errors, {} skipped ({} scenario runs against {})",
+            c.pass,
+            c.fail,
+            c.error,
+            c.skip,
+            run.scenarios.len(),
+            run.target.scim_base
+        ));
+        for w in written {
+            self.line(&format!("{DIM}wrote {w}{DIM:#}"));
+        }
+    }
+}
+
+impl Observer for Terminal {
+    fn scenario_started(&mut self, client: &str, scenario: &Scenario) {
+        self.line("");
+        self.line(&format!(
+            "{BOLD}▶ {client} · {}{BOLD:#} {DIM}{} ({}){DIM:#}",
+            scenario.name, scenario.description, scenario.file
+        ));
+    }
+
+    fn step_finished(&mut self, step: &StepResult) {
+        if step.status == StepStatus::Error {
+            self.line(&format!(
+                "  {RED}error{RED:#} in step `{}`: {}",
+                step.name,
+                step.reason.as_deref().unwrap_or("")
+            ));
+        }
+        for check in &step.checks {
+            match check.outcome {
+                Outcome::Pass if self.verbose => {
+                    self.line(&format!("  {GREEN}✓{GREEN:#} {:<44} {DIM}{}{DIM:#}", check.id, step.name))
+                }
+                Outcome::Pass => {}
+                Outcome::Skip => self.line(&format!(
+                    "  {YELLOW}-{YELLOW:#} {:<44} {DIM}{} (skipped: {}){DIM:#}",
+                    check.id,
+                    step.name,
+                    check.message.as_deref().unwrap_or("")
+                )),
+                Outcome::Fail | Outcome::Error => {
+                    let mark = if check.outcome == Outcome::Fail { "✗" } else { "!" };
+                    self.line(&format!("  {RED}{mark}{RED:#} {:<44} {}", check.id, check.title));
+                    if check.outcome == Outcome::Fail {
+                        for l in failure_text(step, check).lines() {
+                            self.line(&format!("      {l}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn scenario_finished(&mut self, result: &ScenarioResult) {
+        let failed: Vec<_> = result.cleanup.iter().filter(|c| c.outcome == "failed").collect();
+        if !result.cleanup.is_empty() {
+            self.line(&format!(
+                "  {DIM}cleanup: deleted {} resource(s) idgate created{DIM:#}",
+                result.cleanup.len() - failed.len()
+            ));
+        }
+        for f in failed {
+            self.line(&format!(
+                "  {YELLOW}cleanup could not delete {}/{}: {}{YELLOW:#} (retry with `idgate cleanup`)",
+                f.kind,
+                f.id,
+                f.detail.as_deref().unwrap_or("")
+            ));
+        }
+    }
+}

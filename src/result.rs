@@ -1,0 +1,195 @@
+//! The result tree: run > scenario (as one client) > step > check. Every
+//! report is a view of this tree and nothing else, so they never disagree.
+
+use serde::Serialize;
+
+use crate::scenario::Severity;
+use crate::scim::Exchange;
+
+/// How one check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// The check could not be made: the target did not answer usably.
+    Error,
+    /// Not applicable this time; the reason says why.
+    Skip,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Error => "error",
+            Outcome::Skip => "skip",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub idgate_version: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub target: TargetInfo,
+    pub scenarios: Vec<ScenarioResult>,
+    /// Set when the run was stopped by Ctrl-C (after cleanup).
+    pub interrupted: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetInfo {
+    /// `embedded` (idgate's reference target) or `external`.
+    pub kind: String,
+    pub scim_base: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    pub name: String,
+    pub client: String,
+    pub file: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub steps: Vec<StepResult>,
+    pub cleanup: Vec<CleanupResult>,
+    pub millis: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    Ran,
+    Skipped,
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    pub name: String,
+    /// `file:line:col` of the step.
+    pub location: String,
+    pub status: StepStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub exchanges: Vec<Exchange>,
+    pub checks: Vec<CheckResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub rule: String,
+    pub outcome: Outcome,
+    /// What was wanted and what came, for failures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    /// Why it failed, errored or was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Where the expectation is written; builtin checks have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// A shell line that sends the request again, token read from the environment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub curl: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CleanupResult {
+    /// `Users` or `Groups`.
+    pub kind: String,
+    pub id: String,
+    /// `deleted`, `already-gone` or `failed`.
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Totals over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub skip: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Pass => self.pass += 1,
+            Outcome::Fail => self.fail += 1,
+            Outcome::Error => self.error += 1,
+            Outcome::Skip => self.skip += 1,
+        }
+    }
+    pub fn total(&self) -> usize {
+        self.pass + self.fail + self.error + self.skip
+    }
+}
+
+impl ScenarioResult {
+    pub fn checks(&self) -> impl Iterator<Item = (&StepResult, &CheckResult)> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.checks.iter().map(move |c| (s, c)))
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        self.checks().for_each(|(_, r)| c.add(r.outcome));
+        c
+    }
+
+    pub fn errored(&self) -> bool {
+        self.steps.iter().any(|s| s.status == StepStatus::Error)
+    }
+}
+
+impl RunResult {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for s in &self.scenarios {
+            s.checks().for_each(|(_, r)| c.add(r.outcome));
+        }
+        c
+    }
+
+    /// Every failed check id, once, sorted.
+    pub fn failed_checks(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .scenarios
+            .iter()
+            .flat_map(|s| s.checks())
+            .filter(|(_, c)| c.outcome == Outcome::Fail)
+            .map(|(_, c)| c.id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    /// The exit code a CI gate reads (see `cli::exit`).
+    pub fn exit_code(&self) -> u8 {
+        use crate::cli::exit;
+        if self.interrupted {
+            exit::INTERRUPTED
+        } else if self.scenarios.iter().any(ScenarioResult::errored) {
+            exit::RUNTIME
+        } else if self.counts().fail > 0 {
+            exit::CHECK_FAILED
+        } else {
+            exit::OK
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The cleanup ledger: a journal of every resource idgate created on a
+//! target, so cleanup deletes exactly those and nothing else, even after an
+//! interrupt. With a file, each event is appended and flushed as it happens,
+//! and `idgate cleanup` can finish the job after a crash.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// One resource idgate created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The SCIM base URL it was created on.
+    pub target: String,
+    /// `Users` or `Groups`.
+    pub kind: String,
+    pub id: String,
+    /// `client/scenario › step`, for people reading the journal.
+    pub created_by: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+enum Event {
+    Created(Entry),
+    Deleted { target: String, kind: String, id: String },
+}
+
+#[derive(Debug, Default)]
+pub struct Ledger {
+    file: Option<PathBuf>,
+    pending: Vec<Entry>,
+}
+
+impl Ledger {
+    /// A ledger kept in memory only (the embedded target dies with the run).
+    pub fn in_memory() -> Ledger {
+        Ledger::default()
+    }
+
+    /// A ledger journaled to `path`, picking up entries left pending by earlier runs.
+    pub fn open(path: &Path) -> Result<Ledger, String> {
+        let mut ledger = Ledger {
+            file: Some(path.to_path_buf()),
+            pending: Vec::new(),
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                for (n, line) in text.lines().enumerate() {
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    match serde_json::from_str::<Event>(line) {
+                        Ok(Event::Created(e)) => ledger.pending.push(e),
+                        Ok(Event::Deleted { target, kind, id }) => ledger
+                            .pending
+                            .retain(|e| !(e.target == target && e.kind == kind && e.id == id)),
+                        Err(err) => {
+                            return Err(format!("{}:{}: not a ledger line: {err}", path.display(), n + 1));
+                        }
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot read ledger {}: {e}", path.display())),
+        }
+        Ok(ledger)
+    }
+
+    fn append(&self, event: &Event) {
+        let Some(path) = &self.file else { return };
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        // A journal that cannot be written must not stop the run; cleanup
+        // at scenario end still works from memory.
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{}", serde_json::to_string(event).expect("serializable"));
+            let _ = f.sync_data();
+        }
+    }
+
+    pub fn created(&mut self, entry: Entry) {
+        self.append(&Event::Created(entry.clone()));
+        self.pending.push(entry);
+    }
+
+    pub fn deleted(&mut self, target: &str, kind: &str, id: &str) {
+        let before = self.pending.len();
+        self.pending
+            .retain(|e| !(e.target == target && e.kind == kind && e.id == id));
+        if self.pending.len() != before {
+            self.append(&Event::Deleted {
+                target: target.to_string(),
+                kind: kind.to_string(),
+                id: id.to_string(),
+            });
+        }
+    }
+
+    /// Resources on `target` not yet deleted, newest first (groups before their members).
+    pub fn pending(&self, target: &str) -> Vec<Entry> {
+        self.pending
+            .iter()
+            .rev()
+            .filter(|e| e.target == target)
+            .cloned()
+            .collect()
+    }
+
+    pub fn is_tracked(&self, target: &str, kind: &str, id: &str) -> bool {
+        self.pending
+            .iter()
+            .any(|e| e.target == target && e.kind == kind && e.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.jsonl");
+        let mut l = Ledger::open(&path).unwrap();
+        let e = |id: &str| Entry {
+            target: "http://t".into(),
+            kind: "Users".into(),
+            id: id.into(),
+            created_by: "x".into(),
+        };
+        l.created(e("1"));
+        l.created(e("2"));
+        l.deleted("http://t", "Users", "1");
+        let again = Ledger::open(&path).unwrap();
+        assert_eq!(again.pending("http://t"), vec![e("2")]);
+        assert!(again.pending("http://other").is_empty());
+    }
+}

@@ -1,0 +1,393 @@
+//! The executor: plays a scenario as one client against a target, step by
+//! step, turning each exchange into check results, carrying captured values
+//! forward, and deleting what it created when the scenario ends.
+
+pub mod ledger;
+pub mod vars;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde_json::Value;
+use tokio::sync::{Mutex, watch};
+
+use crate::check::{Finding, builtin, expect};
+use crate::result::*;
+use crate::scenario::{Auth, Client, Expect, RequestTemplate, Scenario, Step, StepRequest, Suite};
+use crate::scim::{Exchange, Request, ScimClient, wire};
+pub use ledger::{Entry, Ledger};
+use vars::Vars;
+
+/// Where requests go and how the token is named in reproduction lines.
+pub struct Target {
+    pub scim: ScimClient,
+    /// Environment variable curl lines read the token from.
+    pub token_env: String,
+}
+
+/// Told about progress as it happens; reporters that print live implement it.
+pub trait Observer: Send {
+    fn scenario_started(&mut self, _client: &str, _scenario: &Scenario) {}
+    fn step_finished(&mut self, _step: &StepResult) {}
+    fn scenario_finished(&mut self, _result: &ScenarioResult) {}
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// Set to `true` to stop a run between requests (Ctrl-C); cleanup still runs.
+pub type StopSignal = watch::Receiver<bool>;
+
+/// Play `scenario` as `client_name`.
+pub async fn run_scenario(
+    suite: &Suite,
+    scenario: &Scenario,
+    client_name: &str,
+    target: &Target,
+    ledger: &Mutex<Ledger>,
+    stop: &StopSignal,
+    observer: &mut dyn Observer,
+) -> ScenarioResult {
+    let started = Instant::now();
+    observer.scenario_started(client_name, scenario);
+    let client = &suite.clients[client_name];
+    let base = target.scim.base().to_string();
+    let created_by = format!("{client_name}/{}", scenario.name);
+    let mut vars = Vars::new(&base);
+    let mut steps = Vec::new();
+    // Why a capture is missing, for the reason of the steps that needed it.
+    let mut missing_captures: HashMap<String, String> = HashMap::new();
+    let mut abort: Option<String> = None;
+
+    for (name, template) in &scenario.vars {
+        match template.render(&mut vars) {
+            Ok(v) => vars.set(name, Value::String(v)),
+            Err(m) => abort = Some(format!("scenario variable `{name}` needs `{m}`")),
+        }
+    }
+
+    for step in &scenario.steps {
+        if !step.clients.is_empty() && !step.clients.iter().any(|c| c == client_name) {
+            continue;
+        }
+        let result = if let Some(reason) = &abort {
+            skipped(suite, step, client_name, reason.clone())
+        } else if *stop.borrow() {
+            abort = Some("the run was interrupted".into());
+            skipped(suite, step, client_name, "the run was interrupted".into())
+        } else {
+            let ctx = StepContext {
+                suite,
+                client,
+                client_name,
+                target,
+                base: &base,
+                created_by: &created_by,
+                ledger,
+            };
+            let r = run_step(&ctx, step, &mut vars, &mut missing_captures, stop).await;
+            if r.status == StepStatus::Error {
+                abort = Some(format!(
+                    "an earlier step (`{}`) could not get an answer from the target",
+                    step.name
+                ));
+            }
+            r
+        };
+        observer.step_finished(&result);
+        steps.push(result);
+    }
+
+    let cleanup = cleanup(target, ledger, &base, Some(&created_by)).await;
+    let result = ScenarioResult {
+        name: scenario.name.clone(),
+        client: client_name.to_string(),
+        file: scenario.file.clone(),
+        description: scenario.description.clone(),
+        tags: scenario.tags.clone(),
+        steps,
+        cleanup,
+        millis: started.elapsed().as_millis() as u64,
+    };
+    observer.scenario_finished(&result);
+    result
+}
+
+struct StepContext<'a> {
+    suite: &'a Suite,
+    client: &'a Client,
+    client_name: &'a str,
+    target: &'a Target,
+    base: &'a str,
+    created_by: &'a str,
+    ledger: &'a Mutex<Ledger>,
+}
+
+fn expects_for<'a>(step: &'a Step, client: &'a str) -> impl Iterator<Item = &'a Expect> {
+    step.expects
+        .iter()
+        .filter(move |e| e.clients.is_empty() || e.clients.iter().any(|c| c == client))
+}
+
+fn check_result(suite: &Suite, id: &str, outcome: Outcome) -> CheckResult {
+    let meta = suite.checks.get(id);
+    CheckResult {
+        id: id.to_string(),
+        title: meta.map_or_else(|| id.to_string(), |m| m.title.clone()),
+        severity: meta.map_or(crate::scenario::Severity::Major, |m| m.severity),
+        rule: meta.map_or_else(String::new, |m| m.rule.clone()),
+        outcome,
+        expected: None,
+        actual: None,
+        message: None,
+        location: None,
+        curl: None,
+    }
+}
+
+fn skipped(suite: &Suite, step: &Step, client: &str, reason: String) -> StepResult {
+    StepResult {
+        name: step.name.clone(),
+        location: step.span.location(),
+        status: StepStatus::Skipped,
+        checks: expects_for(step, client)
+            .map(|e| {
+                let mut c = check_result(suite, &e.check, Outcome::Skip);
+                c.message = Some(reason.clone());
+                c.location = Some(e.span.location());
+                c
+            })
+            .collect(),
+        reason: Some(reason),
+        exchanges: Vec::new(),
+    }
+}
+
+fn template_of<'a>(step: &'a Step, client: &'a Client) -> &'a RequestTemplate {
+    match &step.request {
+        StepRequest::Send { action } => &client.actions[action],
+        StepRequest::Raw(t) => t,
+    }
+}
+
+async fn run_step(
+    ctx: &StepContext<'_>,
+    step: &Step,
+    vars: &mut Vars,
+    missing_captures: &mut HashMap<String, String>,
+    stop: &StopSignal,
+) -> StepResult {
+    let suite = ctx.suite;
+    let why_missing = |name: &str, missing: &HashMap<String, String>| {
+        missing.get(name).cloned().map_or_else(
+            || format!("needs `{{{{{name}}}}}`, which has no value"),
+            |why| format!("needs `{{{{{name}}}}}`: {why}"),
+        )
+    };
+    let template = template_of(step, ctx.client);
+    let mut result = StepResult {
+        name: step.name.clone(),
+        location: step.span.location(),
+        status: StepStatus::Ran,
+        reason: None,
+        exchanges: Vec::new(),
+        checks: Vec::new(),
+    };
+    for i in 0..step.repeat {
+        // `with` is rendered per repetition, so `{{uuid}}` in it is new each time.
+        vars.clear_step();
+        vars.set_step("index", Value::from(i + 1));
+        for (name, template) in &step.with {
+            match template.render(vars) {
+                Ok(v) => vars.set_step(name, Value::String(v)),
+                Err(m) => return skipped(suite, step, ctx.client_name, why_missing(&m, missing_captures)),
+            }
+        }
+        let request = match wire::build(template, ctx.client, vars) {
+            Ok(r) => r,
+            Err(m) => return skipped(suite, step, ctx.client_name, why_missing(&m, missing_captures)),
+        };
+        let mut stop = stop.clone();
+        let sent = tokio::select! {
+            r = ctx.target.scim.send(&request) => Some(r),
+            _ = stop.wait_for(|s| *s) => None,
+        };
+        let exchange = match sent {
+            None => return skipped(suite, step, ctx.client_name, "the run was interrupted".into()),
+            Some(Err(e)) => {
+                result.status = StepStatus::Error;
+                result.reason = Some(e.to_string());
+                for x in expects_for(step, ctx.client_name) {
+                    let mut c = check_result(suite, &x.check, Outcome::Error);
+                    c.message = Some(e.to_string());
+                    c.location = Some(x.span.location());
+                    result.checks.push(c);
+                }
+                return result;
+            }
+            Some(Ok(x)) => x,
+        };
+        track(ctx, &request, &exchange, &step.name).await;
+        let curl = exchange.curl(&ctx.target.token_env);
+        let mut push = |id: &str, finding: Finding, location: Option<String>| {
+            let outcome = if finding.passed { Outcome::Pass } else { Outcome::Fail };
+            let mut c = check_result(suite, id, outcome);
+            c.location = location;
+            if !finding.passed {
+                c.expected = Some(finding.expected);
+                c.actual = Some(finding.actual);
+                c.message = finding.message;
+                c.curl = Some(curl.clone());
+            }
+            result.checks.push(c);
+        };
+        if let Some(f) = builtin::content_type(&exchange.response) {
+            push(builtin::CONTENT_TYPE, f, None);
+        }
+        if let Some((id, f)) = builtin::schema_check(&exchange.response, template.returns.as_deref()) {
+            push(&id, f, None);
+        }
+        for x in expects_for(step, ctx.client_name) {
+            let f = expect::evaluate(x, &exchange.response, vars);
+            push(&x.check, f, Some(x.span.location()));
+        }
+        capture(step, &exchange, vars, missing_captures);
+        result.exchanges.push(exchange);
+    }
+    result
+}
+
+fn capture(step: &Step, exchange: &Exchange, vars: &mut Vars, missing: &mut HashMap<String, String>) {
+    let body: Option<Value> = serde_json::from_str(&exchange.response.body).ok();
+    for (name, pointer) in &step.capture {
+        let value = match pointer.strip_prefix("header:") {
+            Some(h) => exchange
+                .response
+                .header(h)
+                .map(|v| Value::String(v.to_string())),
+            None => body.as_ref().and_then(|b| b.pointer(pointer)).cloned(),
+        };
+        match value.filter(|v| !v.is_null()) {
+            Some(v) => {
+                vars.set(name, v);
+                missing.remove(name);
+            }
+            None => {
+                missing.insert(
+                    name.clone(),
+                    format!(
+                        "step `{}` found no {pointer} in its response (status {})",
+                        step.name, exchange.response.status
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The resource collection and id a path names: `/Users/abc?x` → (`Users`, `abc`).
+fn resource_of(path: &str) -> (String, Option<String>) {
+    let path = path.split('?').next().unwrap_or("");
+    let mut parts = path.trim_start_matches('/').splitn(2, '/');
+    let kind = parts.next().unwrap_or("").to_string();
+    let id = parts.next().map(|id| {
+        percent_encoding::percent_decode_str(id.trim_end_matches('/'))
+            .decode_utf8_lossy()
+            .into_owned()
+    });
+    (kind, id)
+}
+
+/// Journal what a request created or deleted.
+async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) {
+    let (kind, id) = resource_of(&req.path);
+    let status = x.response.status;
+    if req.method == "POST" && (200..300).contains(&status) && id.is_none() {
+        let created: Option<String> = serde_json::from_str::<Value>(&x.response.body)
+            .ok()
+            .and_then(|b| b.get("id").and_then(Value::as_str).map(String::from));
+        if let Some(id) = created {
+            ctx.ledger.lock().await.created(Entry {
+                target: ctx.base.to_string(),
+                kind,
+                id,
+                created_by: format!("{} › {step}", ctx.created_by),
+            });
+        }
+    } else if req.method == "DELETE" && ((200..300).contains(&status) || status == 404) {
+        if let Some(id) = id {
+            ctx.ledger.lock().await.deleted(ctx.base, &kind, &id);
+        }
+    }
+}
+
+/// Delete what the ledger holds for `base` (only entries of `created_by`, when given).
+pub async fn cleanup(
+    target: &Target,
+    ledger: &Mutex<Ledger>,
+    base: &str,
+    created_by: Option<&str>,
+) -> Vec<CleanupResult> {
+    let pending: Vec<Entry> = ledger
+        .lock()
+        .await
+        .pending(base)
+        .into_iter()
+        .filter(|e| created_by.is_none_or(|c| e.created_by.starts_with(&format!("{c} › "))))
+        .collect();
+    let mut out = Vec::new();
+    for e in pending {
+        let req = Request {
+            method: "DELETE".into(),
+            path: format!("/{}/{}", e.kind, wire::encode_path_value(&e.id)),
+            headers: Vec::new(),
+            body: None,
+            auth: Auth::Bearer,
+        };
+        let (outcome, detail) = match target.scim.send(&req).await {
+            Ok(x) if (200..300).contains(&x.response.status) => ("deleted", None),
+            Ok(x) if x.response.status == 404 => ("already-gone", None),
+            Ok(x) => ("failed", Some(format!("DELETE answered {}", x.response.status))),
+            Err(err) => ("failed", Some(err.to_string())),
+        };
+        if outcome != "failed" {
+            ledger.lock().await.deleted(base, &e.kind, &e.id);
+        }
+        out.push(CleanupResult {
+            kind: e.kind,
+            id: e.id,
+            outcome: outcome.into(),
+            detail,
+        });
+    }
+    out
+}
+
+/// Which (scenario, client) pairs a run plays, in file order.
+pub fn plan<'a>(suite: &'a Suite, clients: &[String], tags: &[String]) -> Vec<(&'a Scenario, String)> {
+    let mut out = Vec::new();
+    for s in &suite.scenarios {
+        if !tags.is_empty() && !s.tags.iter().any(|t| tags.contains(t)) {
+            continue;
+        }
+        for c in &s.clients {
+            if clients.contains(c) {
+                out.push((s, c.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_paths() {
+        assert_eq!(resource_of("/Users"), ("Users".into(), None));
+        assert_eq!(resource_of("/Users?filter=x"), ("Users".into(), None));
+        assert_eq!(resource_of("/Groups/a%20b"), ("Groups".into(), Some("a b".into())));
+    }
+}

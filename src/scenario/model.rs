@@ -1,0 +1,182 @@
+//! What a suite is once loaded: scenarios, the clients whose requests they
+//! replay, and the catalogue of checks. Plain data; every node that can be
+//! blamed for a failure keeps where it came from.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::template::Template;
+use crate::diagnostic::Source;
+
+/// Everything `idgate run` needs from the files under `scenarios/`.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub scenarios: Vec<Scenario>,
+    pub clients: BTreeMap<String, Client>,
+    pub checks: BTreeMap<String, CheckMeta>,
+}
+
+/// A place in a scenario file, for messages: `scenarios/entra/users.toml:12:1`.
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub source: Arc<Source>,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn location(&self) -> String {
+        self.source.location(self.start)
+    }
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+}
+
+/// One scenario file: a story told to the target, step by step.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub file: String,
+    /// The clients this scenario is replayed as; each pair is one run.
+    pub clients: Vec<String>,
+    pub tags: Vec<String>,
+    /// Evaluated in order, once per run of the scenario.
+    pub vars: Vec<(String, Template)>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub name: String,
+    pub span: Span,
+    /// Only for these clients; empty means all.
+    pub clients: Vec<String>,
+    pub request: StepRequest,
+    /// Values bound for this step only (override scenario vars).
+    pub with: Vec<(String, Template)>,
+    /// Variable name to JSON pointer into the response body (`*` collects).
+    pub capture: Vec<(String, String)>,
+    pub repeat: u32,
+    pub expects: Vec<Expect>,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepRequest {
+    /// A named action of the client profile, sent exactly as that client sends it.
+    Send { action: String },
+    /// A request written out in the scenario.
+    Raw(RequestTemplate),
+}
+
+/// How a request authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Auth {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// No Authorization header at all.
+    None,
+    /// A bearer token that cannot be the right one.
+    WrongToken,
+}
+
+/// A request with placeholders, from a client action or a raw step.
+#[derive(Debug, Clone)]
+pub struct RequestTemplate {
+    pub method: String,
+    /// Path and query after the base URL, exactly as sent; values substituted into
+    /// it are percent-encoded (form-encoded after `?`).
+    pub path: Template,
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<Value>,
+    pub auth: Auth,
+    /// Schema the success body must follow, e.g. `User` or `ListResponse<User>`.
+    pub returns: Option<String>,
+    pub span: Span,
+}
+
+/// One SCIM client's way of saying things (`entra-legacy`, `entra-2020`).
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub name: String,
+    pub description: String,
+    /// Headers sent on every request.
+    pub headers: Vec<(String, String)>,
+    /// Content-Type of request bodies.
+    pub content_type: String,
+    pub actions: BTreeMap<String, RequestTemplate>,
+}
+
+/// One check of a step's response.
+#[derive(Debug, Clone)]
+pub struct Expect {
+    pub check: String,
+    pub span: Span,
+    pub clients: Vec<String>,
+    pub status: Option<Vec<u16>>,
+    pub headers: Vec<(String, Predicate)>,
+    pub json: Vec<(String, Predicate)>,
+}
+
+/// A test of one value. Template strings inside are rendered at run time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Predicate {
+    Equals(Value),
+    /// Present and not null (`true`), or absent or null (`false`).
+    Exists(bool),
+    /// Absent, null, `[]`, `{}` or `""`.
+    Empty(bool),
+    /// A string containing the text, or an array with an element matching it.
+    Contains(Value),
+    StartsWith(Value),
+    /// Case-insensitive string equality.
+    EqualsIgnoreCase(Value),
+    Len(usize),
+    MaxLen(usize),
+    MinLen(usize),
+    Min(f64),
+    Max(f64),
+    OneOf(Vec<Value>),
+    /// A JSON type name: string, number, boolean, array, object, null.
+    Type(String),
+    Not(Box<Predicate>),
+}
+
+/// How bad a failure is for the integration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Provisioning breaks: users are not created, disabled or removed.
+    Critical,
+    /// Some changes are lost or the client quarantines the app after retries.
+    Major,
+    /// Works with today's clients, against the letter of the RFC.
+    Minor,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Major => "major",
+            Severity::Minor => "minor",
+        }
+    }
+}
+
+/// What a check id means, from `scenarios/checks.toml`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckMeta {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    /// The rule it enforces, e.g. `RFC 7644 §3.4.2` or an Entra doc.
+    pub rule: String,
+    /// True for checks idgate applies to every response by itself.
+    pub builtin: bool,
+}
