@@ -33,9 +33,13 @@ fn main() {
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f.strip_prefix(&root).expect("under the manifest dir");
         let rel = rel.to_string_lossy().replace('\\', "/");
-        code.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", f.display().to_string()));
+        code.push_str(&format!(
+            "    ({rel:?}, include_str!({:?})),\n",
+            f.display().to_string()
+        ));
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("embedded_scenarios.rs");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"))
+        .join("embedded_scenarios.rs");
     std::fs::write(out, code).expect("write embedded_scenarios.rs");
 }

@@ -33,7 +33,11 @@ pub mod exit {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "idgate", version, about = "Proves a SCIM 2.0 endpoint survives Microsoft Entra ID's provisioning, check by check")]
+#[command(
+    name = "idgate",
+    version,
+    about = "Proves a SCIM 2.0 endpoint survives Microsoft Entra ID's provisioning, check by check"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -155,7 +159,11 @@ pub async fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
     let result = match cli.command {
@@ -180,7 +188,11 @@ pub async fn main() -> ExitCode {
 
 fn load_suite(dir: Option<&Path>) -> Result<Suite, Failure> {
     scenario::load_suite(dir).map_err(|errors| {
-        let mut text: String = errors.iter().map(Diagnostic::to_string).collect::<Vec<_>>().join("\n");
+        let mut text: String = errors
+            .iter()
+            .map(Diagnostic::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
         text.push_str(&format!(
             "\n{} error(s) in the scenario files; nothing was sent\n",
             errors.len()
@@ -245,7 +257,9 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     let (base, token, embedded, info) = match &a.scim_url {
         Some(url) => {
             if !url.starts_with("http://") && !url.starts_with("https://") {
-                return Err(usage(format!("error: --scim-url `{url}` is not an http(s) URL")));
+                return Err(usage(format!(
+                    "error: --scim-url `{url}` is not an http(s) URL"
+                )));
             }
             let token = read_token(&a.token.scim_token_env)?;
             let info = TargetInfo {
@@ -263,17 +277,28 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
                 ..ReferenceOptions::default()
             })
             .await
-            .map_err(|e| Failure(exit::RUNTIME, format!("error: cannot start the reference target: {e}")))?;
+            .map_err(|e| {
+                Failure(
+                    exit::RUNTIME,
+                    format!("error: cannot start the reference target: {e}"),
+                )
+            })?;
             let info = TargetInfo {
                 kind: "embedded".into(),
                 scim_base: running.scim_base.clone(),
                 faults: faults.iter().map(|f| f.name().to_string()).collect(),
             };
-            (running.scim_base.clone(), Secret::new(token), Some(running), info)
+            (
+                running.scim_base.clone(),
+                Secret::new(token),
+                Some(running),
+                info,
+            )
         }
     };
     let redactor = Redactor::new([token.clone()]);
-    let scim = ScimClient::new(&base, token, a.ca_cert.as_deref(), opts).map_err(|e| usage(format!("error: {e}")))?;
+    let scim = ScimClient::new(&base, token, a.ca_cert.as_deref(), opts)
+        .map_err(|e| usage(format!("error: {e}")))?;
     let target = Target {
         scim,
         token_env: a.token.scim_token_env.clone(),
@@ -288,7 +313,9 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: finishing cleanup of what this run created (Ctrl-C again to quit now)");
+            eprintln!(
+                "\ninterrupted: finishing cleanup of what this run created (Ctrl-C again to quit now)"
+            );
             let _ = stop_tx.send(true);
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(exit::INTERRUPTED as i32);
@@ -299,23 +326,14 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     let mut terminal = report::terminal::Terminal::new(redactor.clone(), a.color.choice());
     terminal.verbose = !a.quiet;
     let started_at = now();
-    let mut scenarios = Vec::new();
     let pairs = run::plan(&suite, &clients, &a.tags);
     if pairs.is_empty() {
-        return Err(usage("error: no scenario matches the chosen clients and tags"));
+        return Err(usage(
+            "error: no scenario matches the chosen clients and tags",
+        ));
     }
-    for (scenario, client) in pairs {
-        if *stop_rx.borrow() {
-            break;
-        }
-        let r = run::run_scenario(&suite, scenario, &client, &target, &ledger, &stop_rx, &mut terminal).await;
-        scenarios.push(r);
-    }
+    let scenarios = run::run_plan(&suite, &pairs, &target, &ledger, &stop_rx, &mut terminal).await;
     let interrupted = *stop_rx.borrow();
-    if interrupted {
-        // Whatever a cut-off scenario created and did not clean up yet.
-        run::cleanup(&target, &ledger, &base, None).await;
-    }
     let run = RunResult {
         idgate_version: env!("CARGO_PKG_VERSION").to_string(),
         started_at,
@@ -335,7 +353,10 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
 fn write_reports(run: &RunResult, dir: &Path, redactor: &Redactor) -> Vec<String> {
     let mut written = Vec::new();
     if let Err(e) = std::fs::create_dir_all(dir) {
-        eprintln!("warning: cannot create {}: {e}; no report files written", dir.display());
+        eprintln!(
+            "warning: cannot create {}: {e}; no report files written",
+            dir.display()
+        );
         return written;
     }
     for (name, text) in [
@@ -362,7 +383,13 @@ fn cmd_list(a: ListArgs) -> Result<u8, Failure> {
     println!("SCENARIOS");
     for s in &suite.scenarios {
         println!("  {:<28} {}", s.name, s.description);
-        println!("  {:<28} file: {}  clients: {}  tags: {}", "", s.file, s.clients.join(", "), s.tags.join(", "));
+        println!(
+            "  {:<28} file: {}  clients: {}  tags: {}",
+            "",
+            s.file,
+            s.clients.join(", "),
+            s.tags.join(", ")
+        );
     }
     println!("\nCLIENTS");
     for c in suite.clients.values() {
@@ -371,7 +398,12 @@ fn cmd_list(a: ListArgs) -> Result<u8, Failure> {
     println!("\nCHECKS");
     for c in suite.checks.values() {
         let kind = if c.builtin { " (every response)" } else { "" };
-        println!("  {:<46} {:<8} {}{kind}", c.id, c.severity.as_str(), c.title);
+        println!(
+            "  {:<46} {:<8} {}{kind}",
+            c.id,
+            c.severity.as_str(),
+            c.title
+        );
         println!("  {:<46} {:<8} rule: {}", "", "", c.rule);
     }
     Ok(exit::OK)
@@ -392,13 +424,26 @@ async fn cmd_serve(a: ServeArgs) -> Result<u8, Failure> {
         faults: faults.clone(),
     })
     .await
-    .map_err(|e| Failure(exit::RUNTIME, format!("error: cannot listen on 127.0.0.1:{}: {e}", a.port)))?;
+    .map_err(|e| {
+        Failure(
+            exit::RUNTIME,
+            format!("error: cannot listen on 127.0.0.1:{}: {e}", a.port),
+        )
+    })?;
     println!("{}", running.scim_base);
     eprintln!(
         "idgate reference SCIM target on {} (bearer token from ${}; faults: {}). Ctrl-C stops it.",
         running.scim_base,
         a.token.scim_token_env,
-        if faults.is_empty() { "none".to_string() } else { faults.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ") }
+        if faults.is_empty() {
+            "none".to_string()
+        } else {
+            faults
+                .iter()
+                .map(|f| f.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
     );
     let _ = tokio::signal::ctrl_c().await;
     running.stop().await;
@@ -411,7 +456,10 @@ async fn cmd_cleanup(a: CleanupArgs) -> Result<u8, Failure> {
     let base = a.scim_url.trim_end_matches('/').to_string();
     let pending = ledger.pending(&base).len();
     if pending == 0 {
-        println!("nothing to clean up on {base} (ledger {})", a.ledger.display());
+        println!(
+            "nothing to clean up on {base} (ledger {})",
+            a.ledger.display()
+        );
         return Ok(exit::OK);
     }
     let scim = ScimClient::new(&base, token, a.ca_cert.as_deref(), ClientOptions::default())
@@ -424,7 +472,16 @@ async fn cmd_cleanup(a: CleanupArgs) -> Result<u8, Failure> {
     let results = run::cleanup(&target, &ledger, &base, None).await;
     let mut failed = 0;
     for r in &results {
-        println!("{:<13} {}/{}{}", r.outcome, r.kind, r.id, r.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default());
+        println!(
+            "{:<13} {}/{}{}",
+            r.outcome,
+            r.kind,
+            r.id,
+            r.detail
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        );
         failed += usize::from(r.outcome == "failed");
     }
     Ok(if failed > 0 { exit::RUNTIME } else { exit::OK })

@@ -46,15 +46,22 @@ pub fn schema_check_id(name: &str) -> String {
 /// Validate the body against `returns` (success) or `Error` (4xx/5xx).
 /// `None` when there is nothing to validate: no schema named, or a success with no body.
 pub fn schema_check(resp: &Received, returns: Option<&str>) -> Option<(String, Finding)> {
-    let name = if resp.status >= 400 { "Error" } else { returns? };
+    let name = if resp.status >= 400 {
+        "Error"
+    } else {
+        returns?
+    };
     let id = schema_check_id(name);
     let expected = format!("a body following the {name} schema");
     if resp.body.trim().is_empty() {
         if resp.status >= 400 {
             return Some((
                 id,
-                Finding::fail(expected, format!("status {} with an empty body", resp.status))
-                    .with_message("RFC 7644 §3.12: errors are returned as a SCIM Error JSON body"),
+                Finding::fail(
+                    expected,
+                    format!("status {} with an empty body", resp.status),
+                )
+                .with_message("RFC 7644 §3.12: errors are returned as a SCIM Error JSON body"),
             ));
         }
         return None;
@@ -65,8 +72,14 @@ pub fn schema_check(resp: &Received, returns: Option<&str>) -> Option<(String, F
             let ct = resp.header("content-type").unwrap_or("no Content-Type");
             return Some((
                 id,
-                Finding::fail(expected, format!("a body that is not JSON ({ct}): {}", excerpt(&resp.body, 120)))
-                    .with_message(format!("JSON parse error: {e}")),
+                Finding::fail(
+                    expected,
+                    format!(
+                        "a body that is not JSON ({ct}): {}",
+                        excerpt(&resp.body, 120)
+                    ),
+                )
+                .with_message(format!("JSON parse error: {e}")),
             ));
         }
     };
@@ -103,20 +116,38 @@ mod tests {
 
     #[test]
     fn content_type_accepts_parameters_and_rejects_plain_json() {
-        assert!(content_type(&resp(200, "application/scim+json; charset=utf-8", "{}")).unwrap().passed);
-        assert!(!content_type(&resp(200, "application/json", "{}")).unwrap().passed);
+        assert!(
+            content_type(&resp(200, "application/scim+json; charset=utf-8", "{}"))
+                .unwrap()
+                .passed
+        );
+        assert!(
+            !content_type(&resp(200, "application/json", "{}"))
+                .unwrap()
+                .passed
+        );
         assert!(content_type(&resp(204, "", "")).is_none());
     }
 
     #[test]
     fn schema_ids() {
-        assert_eq!(schema_check_id("ListResponse<User>"), "scim.schema.list-response");
-        assert_eq!(schema_check_id("ServiceProviderConfig"), "scim.schema.service-provider-config");
+        assert_eq!(
+            schema_check_id("ListResponse<User>"),
+            "scim.schema.list-response"
+        );
+        assert_eq!(
+            schema_check_id("ServiceProviderConfig"),
+            "scim.schema.service-provider-config"
+        );
     }
 
     #[test]
     fn html_error_page_fails_the_error_schema() {
-        let (id, f) = schema_check(&resp(500, "text/html", "<html><body>Oops</body></html>"), Some("User")).unwrap();
+        let (id, f) = schema_check(
+            &resp(500, "text/html", "<html><body>Oops</body></html>"),
+            Some("User"),
+        )
+        .unwrap();
         assert_eq!(id, "scim.schema.error");
         assert!(!f.passed);
         assert!(f.actual.contains("not JSON (text/html)"), "{}", f.actual);

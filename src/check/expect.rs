@@ -13,10 +13,17 @@ pub fn evaluate(expect: &Expect, resp: &Received, vars: &mut dyn Lookup) -> Find
     if let Some(status) = &expect.status {
         let want = format!(
             "status {}",
-            status.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
+            status
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ")
         );
         if !status.contains(&resp.status) {
-            return Finding::fail(want, format!("status {}{}", resp.status, error_detail(resp)));
+            return Finding::fail(
+                want,
+                format!("status {}{}", resp.status, error_detail(resp)),
+            );
         }
         wanted.push(want);
     }
@@ -38,7 +45,15 @@ pub fn evaluate(expect: &Expect, resp: &Received, vars: &mut dyn Lookup) -> Find
             Err(_) => {
                 return Finding::fail(
                     "a JSON body",
-                    format!("status {}, body {}", resp.status, if resp.body.is_empty() { "empty".to_string() } else { excerpt(&resp.body, 120) }),
+                    format!(
+                        "status {}, body {}",
+                        resp.status,
+                        if resp.body.is_empty() {
+                            "empty".to_string()
+                        } else {
+                            excerpt(&resp.body, 120)
+                        }
+                    ),
                 );
             }
         };
@@ -84,7 +99,9 @@ fn render(p: &Predicate, vars: &mut dyn Lookup) -> Result<Predicate, String> {
         Predicate::Contains(v) => Predicate::Contains(r(v, vars)?),
         Predicate::StartsWith(v) => Predicate::StartsWith(r(v, vars)?),
         Predicate::EqualsIgnoreCase(v) => Predicate::EqualsIgnoreCase(r(v, vars)?),
-        Predicate::OneOf(vs) => Predicate::OneOf(vs.iter().map(|v| r(v, vars)).collect::<Result<_, _>>()?),
+        Predicate::OneOf(vs) => {
+            Predicate::OneOf(vs.iter().map(|v| r(v, vars)).collect::<Result<_, _>>()?)
+        }
         Predicate::Not(inner) => Predicate::Not(Box::new(render(inner, vars)?)),
         other => other.clone(),
     })
@@ -115,7 +132,10 @@ pub fn describe(p: &Predicate) -> String {
         Predicate::Max(n) => format!("is at most {n}"),
         Predicate::OneOf(vs) => format!(
             "is one of {}",
-            vs.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")
+            vs.iter()
+                .map(Value::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Predicate::Type(t) => format!("is a JSON {t}"),
         Predicate::Not(inner) => format!("not: {}", describe(inner)),
@@ -126,7 +146,9 @@ pub fn describe(p: &Predicate) -> String {
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
@@ -214,12 +236,21 @@ mod tests {
         let at = |p: &str| v.pointer(p);
         assert!(holds(&Predicate::Equals(json!(false)), at("/active")));
         assert!(!holds(&Predicate::Equals(json!("False")), at("/active")));
-        assert!(holds(&Predicate::Contains(json!({"value": "a"})), at("/members")));
-        assert!(!holds(&Predicate::Contains(json!({"value": "b"})), at("/members")));
+        assert!(holds(
+            &Predicate::Contains(json!({"value": "a"})),
+            at("/members")
+        ));
+        assert!(!holds(
+            &Predicate::Contains(json!({"value": "b"})),
+            at("/members")
+        ));
         assert!(holds(&Predicate::Exists(false), at("/missing")));
         assert!(holds(&Predicate::Empty(true), at("/missing")));
         assert!(holds(&Predicate::Equals(json!(1.0)), at("/n")));
-        assert!(holds(&Predicate::Not(Box::new(Predicate::Contains(json!({"value": "b"})))), at("/members")));
+        assert!(holds(
+            &Predicate::Not(Box::new(Predicate::Contains(json!({"value": "b"})))),
+            at("/members")
+        ));
         assert!(!holds(&Predicate::MaxLen(0), at("/members")));
         assert!(holds(&Predicate::Type("boolean".into()), at("/active")));
     }

@@ -26,7 +26,11 @@ pub fn failure_text(step: &StepResult, check: &CheckResult) -> String {
         step.name
     ));
     if !check.rule.is_empty() {
-        lines.push(format!("rule:     {} ({})", check.rule, check.severity.as_str()));
+        lines.push(format!(
+            "rule:     {} ({})",
+            check.rule,
+            check.severity.as_str()
+        ));
     }
     if let Some(c) = &check.curl {
         lines.push(format!("reproduce: {c}"));

@@ -92,9 +92,10 @@ impl Observer for Terminal {
         }
         for check in &step.checks {
             match check.outcome {
-                Outcome::Pass if self.verbose => {
-                    self.line(&format!("  {GREEN}✓{GREEN:#} {:<44} {DIM}{}{DIM:#}", check.id, step.name))
-                }
+                Outcome::Pass if self.verbose => self.line(&format!(
+                    "  {GREEN}✓{GREEN:#} {:<44} {DIM}{}{DIM:#}",
+                    check.id, step.name
+                )),
                 Outcome::Pass => {}
                 Outcome::Skip => self.line(&format!(
                     "  {YELLOW}-{YELLOW:#} {:<44} {DIM}{} (skipped: {}){DIM:#}",
@@ -103,8 +104,15 @@ impl Observer for Terminal {
                     check.message.as_deref().unwrap_or("")
                 )),
                 Outcome::Fail | Outcome::Error => {
-                    let mark = if check.outcome == Outcome::Fail { "✗" } else { "!" };
-                    self.line(&format!("  {RED}{mark}{RED:#} {:<44} {}", check.id, check.title));
+                    let mark = if check.outcome == Outcome::Fail {
+                        "✗"
+                    } else {
+                        "!"
+                    };
+                    self.line(&format!(
+                        "  {RED}{mark}{RED:#} {:<44} {}",
+                        check.id, check.title
+                    ));
                     if check.outcome == Outcome::Fail {
                         for l in failure_text(step, check).lines() {
                             self.line(&format!("      {l}"));
@@ -116,7 +124,11 @@ impl Observer for Terminal {
     }
 
     fn scenario_finished(&mut self, result: &ScenarioResult) {
-        let failed: Vec<_> = result.cleanup.iter().filter(|c| c.outcome == "failed").collect();
+        let failed: Vec<_> = result
+            .cleanup
+            .iter()
+            .filter(|c| c.outcome == "failed")
+            .collect();
         if !result.cleanup.is_empty() {
             self.line(&format!(
                 "  {DIM}cleanup: deleted {} resource(s) idgate created{DIM:#}",

@@ -24,7 +24,11 @@ pub struct Entry {
 #[serde(tag = "event", rename_all = "lowercase")]
 enum Event {
     Created(Entry),
-    Deleted { target: String, kind: String, id: String },
+    Deleted {
+        target: String,
+        kind: String,
+        id: String,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -57,7 +61,11 @@ impl Ledger {
                             .pending
                             .retain(|e| !(e.target == target && e.kind == kind && e.id == id)),
                         Err(err) => {
-                            return Err(format!("{}:{}: not a ledger line: {err}", path.display(), n + 1));
+                            return Err(format!(
+                                "{}:{}: not a ledger line: {err}",
+                                path.display(),
+                                n + 1
+                            ));
                         }
                     }
                 }
@@ -75,7 +83,11 @@ impl Ledger {
         }
         // A journal that cannot be written must not stop the run; cleanup
         // at scenario end still works from memory.
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = writeln!(f, "{}", serde_json::to_string(event).expect("serializable"));
             let _ = f.sync_data();
         }

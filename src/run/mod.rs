@@ -201,12 +201,26 @@ async fn run_step(
         for (name, template) in &step.with {
             match template.render(vars) {
                 Ok(v) => vars.set_step(name, Value::String(v)),
-                Err(m) => return skipped(suite, step, ctx.client_name, why_missing(&m, missing_captures)),
+                Err(m) => {
+                    return skipped(
+                        suite,
+                        step,
+                        ctx.client_name,
+                        why_missing(&m, missing_captures),
+                    );
+                }
             }
         }
         let request = match wire::build(template, ctx.client, vars) {
             Ok(r) => r,
-            Err(m) => return skipped(suite, step, ctx.client_name, why_missing(&m, missing_captures)),
+            Err(m) => {
+                return skipped(
+                    suite,
+                    step,
+                    ctx.client_name,
+                    why_missing(&m, missing_captures),
+                );
+            }
         };
         let mut stop = stop.clone();
         let sent = tokio::select! {
@@ -214,7 +228,14 @@ async fn run_step(
             _ = stop.wait_for(|s| *s) => None,
         };
         let exchange = match sent {
-            None => return skipped(suite, step, ctx.client_name, "the run was interrupted".into()),
+            None => {
+                return skipped(
+                    suite,
+                    step,
+                    ctx.client_name,
+                    "the run was interrupted".into(),
+                );
+            }
             Some(Err(e)) => {
                 result.status = StepStatus::Error;
                 result.reason = Some(e.to_string());
@@ -231,7 +252,11 @@ async fn run_step(
         track(ctx, &request, &exchange, &step.name).await;
         let curl = exchange.curl(&ctx.target.token_env);
         let mut push = |id: &str, finding: Finding, location: Option<String>| {
-            let outcome = if finding.passed { Outcome::Pass } else { Outcome::Fail };
+            let outcome = if finding.passed {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            };
             let mut c = check_result(suite, id, outcome);
             c.location = location;
             if !finding.passed {
@@ -245,7 +270,9 @@ async fn run_step(
         if let Some(f) = builtin::content_type(&exchange.response) {
             push(builtin::CONTENT_TYPE, f, None);
         }
-        if let Some((id, f)) = builtin::schema_check(&exchange.response, template.returns.as_deref()) {
+        if let Some((id, f)) =
+            builtin::schema_check(&exchange.response, template.returns.as_deref())
+        {
             push(&id, f, None);
         }
         for x in expects_for(step, ctx.client_name) {
@@ -258,7 +285,12 @@ async fn run_step(
     result
 }
 
-fn capture(step: &Step, exchange: &Exchange, vars: &mut Vars, missing: &mut HashMap<String, String>) {
+fn capture(
+    step: &Step,
+    exchange: &Exchange,
+    vars: &mut Vars,
+    missing: &mut HashMap<String, String>,
+) {
     let body: Option<Value> = serde_json::from_str(&exchange.response.body).ok();
     for (name, pointer) in &step.capture {
         let value = match pointer.strip_prefix("header:") {
@@ -348,7 +380,10 @@ pub async fn cleanup(
         let (outcome, detail) = match target.scim.send(&req).await {
             Ok(x) if (200..300).contains(&x.response.status) => ("deleted", None),
             Ok(x) if x.response.status == 404 => ("already-gone", None),
-            Ok(x) => ("failed", Some(format!("DELETE answered {}", x.response.status))),
+            Ok(x) => (
+                "failed",
+                Some(format!("DELETE answered {}", x.response.status)),
+            ),
             Err(err) => ("failed", Some(err.to_string())),
         };
         if outcome != "failed" {
@@ -364,8 +399,35 @@ pub async fn cleanup(
     out
 }
 
+/// Play every (scenario, client) pair in order, stopping between scenarios
+/// when `stop` is set; on a stop, delete whatever the cut-off scenario left.
+pub async fn run_plan(
+    suite: &Suite,
+    pairs: &[(&Scenario, String)],
+    target: &Target,
+    ledger: &Mutex<Ledger>,
+    stop: &StopSignal,
+    observer: &mut dyn Observer,
+) -> Vec<ScenarioResult> {
+    let mut results = Vec::new();
+    for (scenario, client) in pairs {
+        if *stop.borrow() {
+            break;
+        }
+        results.push(run_scenario(suite, scenario, client, target, ledger, stop, observer).await);
+    }
+    if *stop.borrow() {
+        cleanup(target, ledger, target.scim.base(), None).await;
+    }
+    results
+}
+
 /// Which (scenario, client) pairs a run plays, in file order.
-pub fn plan<'a>(suite: &'a Suite, clients: &[String], tags: &[String]) -> Vec<(&'a Scenario, String)> {
+pub fn plan<'a>(
+    suite: &'a Suite,
+    clients: &[String],
+    tags: &[String],
+) -> Vec<(&'a Scenario, String)> {
     let mut out = Vec::new();
     for s in &suite.scenarios {
         if !tags.is_empty() && !s.tags.iter().any(|t| tags.contains(t)) {
@@ -388,6 +450,9 @@ mod tests {
     fn resource_paths() {
         assert_eq!(resource_of("/Users"), ("Users".into(), None));
         assert_eq!(resource_of("/Users?filter=x"), ("Users".into(), None));
-        assert_eq!(resource_of("/Groups/a%20b"), ("Groups".into(), Some("a b".into())));
+        assert_eq!(
+            resource_of("/Groups/a%20b"),
+            ("Groups".into(), Some("a b".into()))
+        );
     }
 }

@@ -18,7 +18,10 @@ pub struct Vars {
 impl Vars {
     pub fn new(base: &str) -> Vars {
         let mut v = Vars::default();
-        v.set("base", Value::String(base.trim_end_matches('/').to_string()));
+        v.set(
+            "base",
+            Value::String(base.trim_end_matches('/').to_string()),
+        );
         v
     }
     pub fn set(&mut self, name: &str, value: Value) {

@@ -153,7 +153,10 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "toml") {
                 let text = std::fs::read_to_string(&path).map_err(|e| {
-                    vec![Diagnostic::new(format!("cannot read {}: {e}", path.display()))]
+                    vec![Diagnostic::new(format!(
+                        "cannot read {}: {e}",
+                        path.display()
+                    ))]
                 })?;
                 files.push((path.display().to_string(), text));
             }
@@ -257,8 +260,12 @@ fn load_catalogue(
             "minor" => Severity::Minor,
             other => {
                 errors.push(
-                    Diagnostic::at(source, c.severity.span(), format!("unknown severity `{other}`"))
-                        .with_help(did_you_mean(other, &["critical", "major", "minor"])),
+                    Diagnostic::at(
+                        source,
+                        c.severity.span(),
+                        format!("unknown severity `{other}`"),
+                    )
+                    .with_help(did_you_mean(other, &["critical", "major", "minor"])),
                 );
                 continue;
             }
@@ -364,8 +371,12 @@ fn request(
     let method = raw.method.get_ref().to_uppercase();
     if !METHODS.contains(&method.as_str()) {
         errors.push(
-            Diagnostic::at(source, raw.method.span(), format!("unknown method `{}`", raw.method.get_ref()))
-                .with_help(did_you_mean(raw.method.get_ref(), METHODS)),
+            Diagnostic::at(
+                source,
+                raw.method.span(),
+                format!("unknown method `{}`", raw.method.get_ref()),
+            )
+            .with_help(did_you_mean(raw.method.get_ref(), METHODS)),
         );
     }
     if !raw.path.get_ref().starts_with('/') {
@@ -381,12 +392,18 @@ fn request(
             headers.push((name.clone(), t));
         }
     }
-    let body = raw.body.as_ref().and_then(|b| {
-        match serde_json::from_str::<Value>(b.get_ref()) {
+    let body = raw
+        .body
+        .as_ref()
+        .and_then(|b| match serde_json::from_str::<Value>(b.get_ref()) {
             Ok(v) => {
                 let mut names = Vec::new();
                 if let Err(e) = template::json_names(&v, &mut names) {
-                    errors.push(Diagnostic::at(source, b.span(), format!("in the body: {}", e.message)));
+                    errors.push(Diagnostic::at(
+                        source,
+                        b.span(),
+                        format!("in the body: {}", e.message),
+                    ));
                 }
                 Some(v)
             }
@@ -394,13 +411,16 @@ fn request(
                 let base = content_start(source, b.span());
                 let offset = offset_of_line_col(b.get_ref(), e.line(), e.column());
                 errors.push(
-                    Diagnostic::at(source, base + offset..base + offset + 1, format!("the body is not valid JSON: {e}"))
-                        .with_help("bodies are JSON text inside a TOML literal string ('''...''')"),
+                    Diagnostic::at(
+                        source,
+                        base + offset..base + offset + 1,
+                        format!("the body is not valid JSON: {e}"),
+                    )
+                    .with_help("bodies are JSON text inside a TOML literal string ('''...''')"),
                 );
                 None
             }
-        }
-    });
+        });
     let auth = match raw.auth.as_ref().map(|a| a.get_ref().as_str()) {
         None | Some("bearer") => Auth::Bearer,
         Some("none") => Auth::None,
@@ -417,8 +437,15 @@ fn request(
     let returns = raw.returns.as_ref().map(|r| {
         if !crate::check::schema::is_known(r.get_ref()) {
             errors.push(
-                Diagnostic::at(source, r.span(), format!("unknown schema `{}`", r.get_ref()))
-                    .with_help(did_you_mean(r.get_ref(), crate::check::schema::known_names())),
+                Diagnostic::at(
+                    source,
+                    r.span(),
+                    format!("unknown schema `{}`", r.get_ref()),
+                )
+                .with_help(did_you_mean(
+                    r.get_ref(),
+                    crate::check::schema::known_names(),
+                )),
             );
         }
         r.get_ref().clone()
@@ -468,8 +495,12 @@ fn load_scenario(
     let known_client = |c: &Spanned<String>, errors: &mut Vec<Diagnostic>| {
         if !clients.contains_key(c.get_ref()) {
             errors.push(
-                Diagnostic::at(source, c.span(), format!("unknown client `{}`", c.get_ref()))
-                    .with_help(did_you_mean(c.get_ref(), &client_names)),
+                Diagnostic::at(
+                    source,
+                    c.span(),
+                    format!("unknown client `{}`", c.get_ref()),
+                )
+                .with_help(did_you_mean(c.get_ref(), &client_names)),
             );
             false
         } else {
@@ -489,13 +520,20 @@ fn load_scenario(
 
     // Names defined so far, in the order a run defines them.
     let mut defined: BTreeSet<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
-    let check_names_in = |t: &Template, at: &Spanned<String>, defined: &BTreeSet<String>, errors: &mut Vec<Diagnostic>| {
+    let check_names_in = |t: &Template,
+                          at: &Spanned<String>,
+                          defined: &BTreeSet<String>,
+                          errors: &mut Vec<Diagnostic>| {
         for n in t.names() {
             if !defined.contains(n) {
                 let known: Vec<&str> = defined.iter().map(String::as_str).collect();
                 errors.push(
-                    Diagnostic::at(source, at.span(), format!("`{{{{{n}}}}}` is not defined at this point"))
-                        .with_help(did_you_mean(n, &known)),
+                    Diagnostic::at(
+                        source,
+                        at.span(),
+                        format!("`{{{{{n}}}}}` is not defined at this point"),
+                    )
+                    .with_help(did_you_mean(n, &known)),
                 );
             }
         }
@@ -543,8 +581,15 @@ fn load_scenario(
                         None => {
                             let names: Vec<&str> = c.actions.keys().map(String::as_str).collect();
                             errors.push(
-                                Diagnostic::at(source, action.span(), format!("client `{client}` has no action `{}`", action.get_ref()))
-                                    .with_help(did_you_mean(action.get_ref(), &names)),
+                                Diagnostic::at(
+                                    source,
+                                    action.span(),
+                                    format!(
+                                        "client `{client}` has no action `{}`",
+                                        action.get_ref()
+                                    ),
+                                )
+                                .with_help(did_you_mean(action.get_ref(), &names)),
                             );
                         }
                         Some(a) => {
@@ -577,14 +622,24 @@ fn load_scenario(
                 if let Some(r) = &r {
                     for n in request_names(r) {
                         if !step_defined.contains(&n) {
-                            errors.push(Diagnostic::at(source, req.span(), format!("this request uses `{{{{{n}}}}}`, which is not defined here")));
+                            errors.push(Diagnostic::at(
+                                source,
+                                req.span(),
+                                format!(
+                                    "this request uses `{{{{{n}}}}}`, which is not defined here"
+                                ),
+                            ));
                         }
                     }
                 }
                 r.map(StepRequest::Raw)
             }
             (Some(_), Some(_)) => {
-                errors.push(Diagnostic::at(source, s.name.span(), "a step has either `send` or `request`, not both"));
+                errors.push(Diagnostic::at(
+                    source,
+                    s.name.span(),
+                    "a step has either `send` or `request`, not both",
+                ));
                 None
             }
             (None, None) => {
@@ -598,7 +653,15 @@ fn load_scenario(
 
         let mut expects = Vec::new();
         for e in &s.expect {
-            if let Some(x) = expect(source, e, checks, &check_names, &step_defined, &scenario_clients, errors) {
+            if let Some(x) = expect(
+                source,
+                e,
+                checks,
+                &check_names,
+                &step_defined,
+                &scenario_clients,
+                errors,
+            ) {
                 expects.push(x);
             }
         }
@@ -668,8 +731,12 @@ fn expect(
     let id = raw.check.get_ref();
     if !checks.contains_key(id) {
         errors.push(
-            Diagnostic::at(source, raw.check.span(), format!("unknown check `{id}`"))
-                .with_help(format!("{} (checks are listed in scenarios/checks.toml and by `idgate list`)", did_you_mean(id, check_names))),
+            Diagnostic::at(source, raw.check.span(), format!("unknown check `{id}`")).with_help(
+                format!(
+                    "{} (checks are listed in scenarios/checks.toml and by `idgate list`)",
+                    did_you_mean(id, check_names)
+                ),
+            ),
         );
     }
     let mut clients = Vec::new();
@@ -677,8 +744,12 @@ fn expect(
         if !scenario_clients.contains(c.get_ref()) {
             let names: Vec<&str> = scenario_clients.iter().map(String::as_str).collect();
             errors.push(
-                Diagnostic::at(source, c.span(), format!("`{}` is not a client of this scenario", c.get_ref()))
-                    .with_help(did_you_mean(c.get_ref(), &names)),
+                Diagnostic::at(
+                    source,
+                    c.span(),
+                    format!("`{}` is not a client of this scenario", c.get_ref()),
+                )
+                .with_help(did_you_mean(c.get_ref(), &names)),
             );
         }
         clients.push(c.get_ref().clone());
@@ -688,17 +759,27 @@ fn expect(
         raw::Status::Many(v) => v.clone(),
     });
     if let Some(s) = &raw.status
-        && status.as_ref().is_some_and(|v| v.iter().any(|n| !(100..=599).contains(n)))
+        && status
+            .as_ref()
+            .is_some_and(|v| v.iter().any(|n| !(100..=599).contains(n)))
     {
-        errors.push(Diagnostic::at(source, s.span(), "an HTTP status is between 100 and 599"));
+        errors.push(Diagnostic::at(
+            source,
+            s.span(),
+            "an HTTP status is between 100 and 599",
+        ));
     }
     let mut parse_preds = |table: &IndexMap<String, Spanned<toml::Value>>, is_json: bool| {
         let mut out = Vec::new();
         for (key, value) in table {
             if is_json && !key.is_empty() && !key.starts_with('/') {
                 errors.push(
-                    Diagnostic::at(source, value.span(), format!("`{key}` is not a JSON pointer"))
-                        .with_help(format!("write \"/{key}\": JSON pointers start with `/`")),
+                    Diagnostic::at(
+                        source,
+                        value.span(),
+                        format!("`{key}` is not a JSON pointer"),
+                    )
+                    .with_help(format!("write \"/{key}\": JSON pointers start with `/`")),
                 );
                 continue;
             }
@@ -710,8 +791,12 @@ fn expect(
                         if !defined.contains(&n) {
                             let known: Vec<&str> = defined.iter().map(String::as_str).collect();
                             errors.push(
-                                Diagnostic::at(source, value.span(), format!("`{{{{{n}}}}}` is not defined at this point"))
-                                    .with_help(did_you_mean(&n, &known)),
+                                Diagnostic::at(
+                                    source,
+                                    value.span(),
+                                    format!("`{{{{{n}}}}}` is not defined at this point"),
+                                )
+                                .with_help(did_you_mean(&n, &known)),
                             );
                         }
                     }
@@ -769,7 +854,10 @@ fn predicate(value: &toml::Value) -> Result<Predicate, PredError> {
     if map.len() != 1 {
         return Err((
             format!("a test is a table with one key, found {}", map.len()),
-            Some(format!("use one of {}; to compare with a whole object write {{ equals = {{...}} }}", PREDICATES.join(", "))),
+            Some(format!(
+                "use one of {}; to compare with a whole object write {{ equals = {{...}} }}",
+                PREDICATES.join(", ")
+            )),
         ));
     }
     let (op, arg) = map.iter().next().expect("one entry");
@@ -778,8 +866,14 @@ fn predicate(value: &toml::Value) -> Result<Predicate, PredError> {
             .map(|n| n as usize)
             .ok_or_else(|| (format!("`{op}` takes a non-negative integer"), None))
     };
-    let want_f64 = |a: &Value| a.as_f64().ok_or_else(|| (format!("`{op}` takes a number"), None));
-    let want_bool = |a: &Value| a.as_bool().ok_or_else(|| (format!("`{op}` takes true or false"), None));
+    let want_f64 = |a: &Value| {
+        a.as_f64()
+            .ok_or_else(|| (format!("`{op}` takes a number"), None))
+    };
+    let want_bool = |a: &Value| {
+        a.as_bool()
+            .ok_or_else(|| (format!("`{op}` takes true or false"), None))
+    };
     Ok(match op.as_str() {
         "equals" => Predicate::Equals(arg.clone()),
         "exists" => Predicate::Exists(want_bool(arg)?),
@@ -797,15 +891,25 @@ fn predicate(value: &toml::Value) -> Result<Predicate, PredError> {
             _ => return Err(("`one_of` takes an array".into(), None)),
         },
         "type" => match arg.as_str() {
-            Some(t @ ("string" | "number" | "boolean" | "array" | "object" | "null")) => Predicate::Type(t.to_string()),
-            _ => return Err(("`type` is one of string, number, boolean, array, object, null".into(), None)),
+            Some(t @ ("string" | "number" | "boolean" | "array" | "object" | "null")) => {
+                Predicate::Type(t.to_string())
+            }
+            _ => {
+                return Err((
+                    "`type` is one of string, number, boolean, array, object, null".into(),
+                    None,
+                ));
+            }
         },
         "not" => {
             let inner = json_to_toml(arg);
             Predicate::Not(Box::new(predicate(&inner)?))
         }
         other => {
-            return Err((format!("unknown test `{other}`"), Some(did_you_mean(other, PREDICATES))));
+            return Err((
+                format!("unknown test `{other}`"),
+                Some(did_you_mean(other, PREDICATES)),
+            ));
         }
     })
 }
@@ -818,7 +922,11 @@ fn toml_to_json(v: &toml::Value) -> Value {
         toml::Value::Boolean(b) => Value::Bool(*b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
+        toml::Value::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -832,6 +940,10 @@ fn json_to_toml(v: &Value) -> toml::Value {
         Value::Bool(b) => toml::Value::Boolean(*b),
         Value::Null => toml::Value::String(String::new()),
         Value::Array(a) => toml::Value::Array(a.iter().map(json_to_toml).collect()),
-        Value::Object(m) => toml::Value::Table(m.iter().map(|(k, v)| (k.clone(), json_to_toml(v))).collect()),
+        Value::Object(m) => toml::Value::Table(
+            m.iter()
+                .map(|(k, v)| (k.clone(), json_to_toml(v)))
+                .collect(),
+        ),
     }
 }

@@ -21,7 +21,9 @@ pub fn embedded_files() -> Vec<(String, String)> {
 }
 
 /// Load the suite from `dir`, or the embedded one when `dir` is `None`.
-pub fn load_suite(dir: Option<&std::path::Path>) -> Result<Suite, Vec<crate::diagnostic::Diagnostic>> {
+pub fn load_suite(
+    dir: Option<&std::path::Path>,
+) -> Result<Suite, Vec<crate::diagnostic::Diagnostic>> {
     let files = match dir {
         Some(d) => read_dir(d)?,
         None => embedded_files(),

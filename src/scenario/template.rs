@@ -15,7 +15,10 @@ pub struct Template {
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
     Text(String),
-    Var { name: String, filter: Option<Filter> },
+    Var {
+        name: String,
+        filter: Option<Filter>,
+    },
 }
 
 /// What a placeholder may do to its value.
@@ -154,7 +157,11 @@ impl Template {
                 Part::Var { name, filter } => {
                     let value = vars.get(name).ok_or_else(|| name.clone())?;
                     let text = apply(filter, as_text(&value));
-                    out.push_str(&if in_q { in_query(&text) } else { in_path(&text) });
+                    out.push_str(&if in_q {
+                        in_query(&text)
+                    } else {
+                        in_path(&text)
+                    });
                 }
             }
         }
@@ -269,7 +276,10 @@ mod tests {
     fn whole_placeholder_keeps_json_type() {
         let body = json!({"count": "{{n}}", "ids": "{{ids}}", "s": "n={{n}}", "u": "{{id|upper}}"});
         let out = render_json(&body, &mut vars()).unwrap();
-        assert_eq!(out, json!({"count": 3, "ids": ["x","y"], "s": "n=3", "u": "A B\"C"}));
+        assert_eq!(
+            out,
+            json!({"count": 3, "ids": ["x","y"], "s": "n=3", "u": "A B\"C"})
+        );
     }
 
     #[test]

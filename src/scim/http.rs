@@ -119,20 +119,58 @@ pub fn curl_line(req: &SentRequest, token_env: &str) -> String {
 #[derive(Debug, Clone, thiserror::Error, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TransportError {
-    #[error("{method} {url}: no complete response within {secs}s (raise --timeout if the target is just slow)")]
-    Timeout { method: String, url: String, secs: u64 },
+    #[error(
+        "{method} {url}: no complete response within {secs}s (raise --timeout if the target is just slow)"
+    )]
+    Timeout {
+        method: String,
+        url: String,
+        secs: u64,
+    },
     #[error("{method} {url}: cannot connect: {detail}")]
-    Connect { method: String, url: String, detail: String },
-    #[error("{method} {url}: TLS failed: {detail} (if the target uses a private CA, pass its certificate with --ca-cert FILE)")]
-    Tls { method: String, url: String, detail: String },
-    #[error("{method} {url}: the target answered {status} redirecting to {location}; idgate does not follow redirects, since a SCIM client sends its token only to the configured base URL. Point --scim-url at the final address")]
-    Redirect { method: String, url: String, status: u16, location: String },
-    #[error("{method} {url}: the response body is larger than {limit} bytes; idgate stopped reading")]
-    TooLarge { method: String, url: String, limit: usize },
+    Connect {
+        method: String,
+        url: String,
+        detail: String,
+    },
+    #[error(
+        "{method} {url}: TLS failed: {detail} (if the target uses a private CA, pass its certificate with --ca-cert FILE)"
+    )]
+    Tls {
+        method: String,
+        url: String,
+        detail: String,
+    },
+    #[error(
+        "{method} {url}: the target answered {status} redirecting to {location}; idgate does not follow redirects, since a SCIM client sends its token only to the configured base URL. Point --scim-url at the final address"
+    )]
+    Redirect {
+        method: String,
+        url: String,
+        status: u16,
+        location: String,
+    },
+    #[error(
+        "{method} {url}: the response body is larger than {limit} bytes; idgate stopped reading"
+    )]
+    TooLarge {
+        method: String,
+        url: String,
+        limit: usize,
+    },
     #[error("{method} {url}: still answering 429 after {attempts} attempts{note}")]
-    RateLimited { method: String, url: String, attempts: u32, note: String },
+    RateLimited {
+        method: String,
+        url: String,
+        attempts: u32,
+        note: String,
+    },
     #[error("{method} {url}: {detail}")]
-    Other { method: String, url: String, detail: String },
+    Other {
+        method: String,
+        url: String,
+        detail: String,
+    },
 }
 
 /// Sends requests to one SCIM base URL with one bearer token.
@@ -161,8 +199,9 @@ impl ScimClient {
         if let Some(path) = ca_cert {
             let pem = std::fs::read(path)
                 .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| format!("--ca-cert {} is not a PEM certificate: {e}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                format!("--ca-cert {} is not a PEM certificate: {e}", path.display())
+            })?;
             builder = builder.tls_certs_merge(certs);
         }
         let http = builder
@@ -220,7 +259,11 @@ impl ScimClient {
         }
     }
 
-    async fn once(&self, req: &Request, url: &str) -> Result<(SentRequest, Received), TransportError> {
+    async fn once(
+        &self,
+        req: &Request,
+        url: &str,
+    ) -> Result<(SentRequest, Received), TransportError> {
         let err = |detail: String| TransportError::Other {
             method: req.method.clone(),
             url: url.to_string(),
@@ -232,8 +275,9 @@ impl ScimClient {
         let mut shown = Vec::new();
         match req.auth {
             Auth::Bearer => {
-                let v = HeaderValue::from_str(&format!("Bearer {}", self.token.expose()))
-                    .map_err(|_| err("the token contains characters not allowed in a header".into()))?;
+                let v = HeaderValue::from_str(&format!("Bearer {}", self.token.expose())).map_err(
+                    |_| err("the token contains characters not allowed in a header".into()),
+                )?;
                 headers.insert(reqwest::header::AUTHORIZATION, v);
                 shown.push(("Authorization".to_string(), "Bearer ***".to_string()));
             }
@@ -249,10 +293,17 @@ impl ScimClient {
         for (name, value) in &req.headers {
             let n = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| err(format!("`{name}` is not a header name")))?;
-            let v = HeaderValue::from_str(value)
-                .map_err(|_| err(format!("the value of header `{name}` is not allowed in a header")))?;
+            let v = HeaderValue::from_str(value).map_err(|_| {
+                err(format!(
+                    "the value of header `{name}` is not allowed in a header"
+                ))
+            })?;
             headers.append(n, v);
-            let v = if is_secret_header(name) { "***".to_string() } else { value.clone() };
+            let v = if is_secret_header(name) {
+                "***".to_string()
+            } else {
+                value.clone()
+            };
             shown.push((name.clone(), v));
         }
         let mut builder = self.http.request(method, url).headers(headers);
@@ -265,7 +316,10 @@ impl ScimClient {
             headers: shown,
             body: req.body.clone(),
         };
-        let mut resp = builder.send().await.map_err(|e| self.classify(req, url, e))?;
+        let mut resp = builder
+            .send()
+            .await
+            .map_err(|e| self.classify(req, url, e))?;
         let status = resp.status().as_u16();
         let headers: Vec<(String, String)> = resp
             .headers()
@@ -334,7 +388,11 @@ impl ScimClient {
             .map(String::as_str)
             .collect::<Vec<_>>()
             .join(": ");
-        let detail = if detail.is_empty() { e.to_string() } else { detail };
+        let detail = if detail.is_empty() {
+            e.to_string()
+        } else {
+            detail
+        };
         let lower = detail.to_lowercase();
         if e.is_timeout() {
             TransportError::Timeout {
@@ -343,11 +401,23 @@ impl ScimClient {
                 secs: self.opts.timeout.as_secs(),
             }
         } else if lower.contains("certificate") || lower.contains("ssl") || lower.contains("tls") {
-            TransportError::Tls { method, url, detail }
+            TransportError::Tls {
+                method,
+                url,
+                detail,
+            }
         } else if e.is_connect() {
-            TransportError::Connect { method, url, detail }
+            TransportError::Connect {
+                method,
+                url,
+                detail,
+            }
         } else {
-            TransportError::Other { method, url, detail }
+            TransportError::Other {
+                method,
+                url,
+                detail,
+            }
         }
     }
 }
@@ -380,7 +450,10 @@ mod tests {
     fn retry_after_reads_seconds_and_dates() {
         assert_eq!(retry_after(Some("7")), Duration::from_secs(7));
         assert_eq!(retry_after(None), Duration::from_secs(1));
-        assert_eq!(retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), Duration::ZERO);
+        assert_eq!(
+            retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            Duration::ZERO
+        );
     }
 
     #[test]

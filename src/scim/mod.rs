@@ -4,4 +4,6 @@
 pub mod http;
 pub mod wire;
 
-pub use http::{ClientOptions, Exchange, Received, Request, ScimClient, SentRequest, TransportError};
+pub use http::{
+    ClientOptions, Exchange, Received, Request, ScimClient, SentRequest, TransportError,
+};

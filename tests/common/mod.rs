@@ -1,0 +1,111 @@
+//! Shared by the integration tests: run the shipped suite in-process.
+#![allow(dead_code)]
+
+use idgate::redact::Secret;
+use idgate::reference::{self, Fault, ReferenceOptions};
+use idgate::result::{Outcome, ScenarioResult};
+use idgate::run::{self, Ledger, Silent, Target};
+use idgate::scenario::{self, Suite};
+use idgate::scim::{ClientOptions, ScimClient};
+use tokio::sync::{Mutex, watch};
+
+pub fn suite() -> Suite {
+    scenario::load_suite(None)
+        .unwrap_or_else(|e| panic!("{}", e.iter().map(|d| d.to_string()).collect::<String>()))
+}
+
+pub fn target(base: &str, token: &str, opts: ClientOptions) -> Target {
+    Target {
+        scim: ScimClient::new(base, Secret::new(token), None, opts).expect("client"),
+        token_env: "IDGATE_SCIM_TOKEN".into(),
+    }
+}
+
+/// Run every shipped scenario as every client against `target`.
+pub async fn run_all(suite: &Suite, target: &Target) -> Vec<ScenarioResult> {
+    let clients: Vec<String> = suite.clients.keys().cloned().collect();
+    let pairs = run::plan(suite, &clients, &[]);
+    let ledger = Mutex::new(Ledger::in_memory());
+    let (_tx, stop) = watch::channel(false);
+    run::run_plan(suite, &pairs, target, &ledger, &stop, &mut Silent).await
+}
+
+/// Run the shipped suite against the reference target with `faults` on.
+pub async fn run_reference(faults: &[Fault]) -> Vec<ScenarioResult> {
+    let suite = suite();
+    let token = "reference-test-token";
+    let running = reference::start(ReferenceOptions {
+        token: token.into(),
+        faults: faults.to_vec(),
+        ..ReferenceOptions::default()
+    })
+    .await
+    .expect("reference target starts");
+    let t = target(&running.scim_base, token, ClientOptions::default());
+    let results = run_all(&suite, &t).await;
+    running.stop().await;
+    results
+}
+
+/// (client, check id) of every failed check, sorted and unique.
+pub fn failures(results: &[ScenarioResult]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = results
+        .iter()
+        .flat_map(|s| {
+            s.checks()
+                .filter(|(_, c)| c.outcome == Outcome::Fail)
+                .map(move |(_, c)| (s.client.clone(), c.id.clone()))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+pub fn outcomes(results: &[ScenarioResult], wanted: Outcome) -> Vec<String> {
+    results
+        .iter()
+        .flat_map(|s| {
+            s.checks()
+                .filter(move |(_, c)| c.outcome == wanted)
+                .map(move |(st, c)| format!("{}/{} › {} › {}", s.client, s.name, st.name, c.id))
+        })
+        .collect()
+}
+
+/// The shipped catalogue and clients plus one scenario written by the test.
+pub fn suite_with(scenario_toml: &str) -> Suite {
+    let mut files: Vec<(String, String)> = scenario::embedded_files()
+        .into_iter()
+        .filter(|(n, _)| n.ends_with("checks.toml") || n.contains("clients/"))
+        .collect();
+    files.push(("scenarios/test/stub.toml".into(), scenario_toml.into()));
+    scenario::load(&files)
+        .unwrap_or_else(|e| panic!("{}", e.iter().map(|d| d.to_string()).collect::<String>()))
+}
+
+/// Run the one scenario of `suite` as `client` against `base`.
+pub async fn run_one(
+    suite: &Suite,
+    client: &str,
+    base: &str,
+    opts: ClientOptions,
+) -> ScenarioResult {
+    let t = target(base, "stub-token-1234", opts);
+    let ledger = Mutex::new(Ledger::in_memory());
+    let (_tx, stop) = watch::channel(false);
+    let scenario = suite.scenarios.first().expect("one scenario");
+    run::run_scenario(suite, scenario, client, &t, &ledger, &stop, &mut Silent).await
+}
+
+/// The outcome of check `id` (the first result with that id).
+pub fn outcome_of(r: &ScenarioResult, id: &str) -> (Outcome, String) {
+    let (_, c) = r
+        .checks()
+        .find(|(_, c)| c.id == id)
+        .unwrap_or_else(|| panic!("no result for {id} in {:#?}", r.steps));
+    (
+        c.outcome,
+        format!("{:?} {:?} {:?}", c.expected, c.actual, c.message),
+    )
+}

@@ -1,0 +1,82 @@
+//! No check that cannot fail: the shipped suite passes on the reference
+//! target, and each fault of the target, alone, fails the check that names
+//! the rule it breaks. Checks no fault can break are broken by a wiremock
+//! stub in `tests/stub_checks.rs`; the coverage test keeps both honest.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use idgate::reference::Fault;
+use idgate::result::Outcome;
+
+#[tokio::test]
+async fn the_reference_target_passes_every_check() {
+    let results = common::run_reference(&[]).await;
+    assert!(!results.is_empty());
+    let bad: Vec<String> = [Outcome::Fail, Outcome::Error, Outcome::Skip]
+        .into_iter()
+        .flat_map(|o| common::outcomes(&results, o))
+        .collect();
+    assert!(bad.is_empty(), "not all passed:\n{}", bad.join("\n"));
+    let passed = common::outcomes(&results, Outcome::Pass).len();
+    assert!(passed > 200, "only {passed} checks ran");
+}
+
+#[tokio::test]
+async fn each_fault_fails_the_check_it_breaks() {
+    let mut missed = Vec::new();
+    for fault in Fault::ALL
+        .iter()
+        .filter(|f| f.breaks().starts_with("scim."))
+    {
+        let results = common::run_reference(&[*fault]).await;
+        let failed: BTreeSet<String> = common::failures(&results)
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect();
+        if !failed.contains(fault.breaks()) {
+            missed.push(format!(
+                "{fault}: expected {} to fail, failed: {failed:?}",
+                fault.breaks()
+            ));
+        }
+        let errors = common::outcomes(&results, Outcome::Error);
+        assert!(errors.is_empty(), "{fault} made steps error: {errors:?}");
+    }
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
+}
+
+/// Checks whose failure is shown by a wiremock stub instead of a fault.
+pub const BROKEN_BY_STUBS: &[&str] = &[
+    "scim.schema.user",
+    "scim.schema.group",
+    "scim.schema.list-response",
+    "scim.schema.service-provider-config",
+    "scim.schema.resource-type",
+    "scim.schema.schema",
+    "scim.disable.accepted",
+    "scim.patch.replace-applied",
+];
+
+#[test]
+fn every_scim_check_is_broken_by_a_fault_or_a_stub() {
+    let suite = common::suite();
+    let by_faults: BTreeSet<&str> = Fault::ALL.iter().map(|f| f.breaks()).collect();
+    let uncovered: Vec<&String> = suite
+        .checks
+        .keys()
+        .filter(|id| id.starts_with("scim."))
+        .filter(|id| !by_faults.contains(id.as_str()) && !BROKEN_BY_STUBS.contains(&id.as_str()))
+        .collect();
+    assert!(
+        uncovered.is_empty(),
+        "checks nothing shows failing: {uncovered:?}"
+    );
+    for id in BROKEN_BY_STUBS {
+        assert!(
+            suite.checks.contains_key(*id),
+            "{id} is not in the catalogue"
+        );
+    }
+}
