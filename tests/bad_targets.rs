@@ -1,0 +1,272 @@
+//! A target that misbehaves gets a clear error or a failed check, never a
+//! panic or a hang: HTML, garbage JSON, 500, 429 with Retry-After, a huge
+//! body, a hang, a redirect to another host, a bad TLS certificate.
+
+mod common;
+
+use std::time::Duration;
+
+use idgate::redact::Secret;
+use idgate::result::{Outcome, StepStatus};
+use idgate::scenario::Auth;
+use idgate::scim::{ClientOptions, Request, ScimClient, TransportError};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const MATCH: &str = r#"name = "stub"
+[vars]
+user_name = "x@y.test"
+[[steps]]
+name = "match"
+send = "match-user-by-username"
+[[steps.expect]]
+check = "scim.filter.username-eq"
+status = 200
+"#;
+
+async fn serve(resp: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/Users"))
+        .respond_with(resp)
+        .mount(&server)
+        .await;
+    server
+}
+
+fn get() -> Request {
+    Request {
+        method: "GET".into(),
+        path: "/Users?filter=userName+eq+%22a%22".into(),
+        headers: vec![],
+        body: None,
+        auth: Auth::Bearer,
+    }
+}
+
+fn client(base: &str, opts: ClientOptions) -> ScimClient {
+    ScimClient::new(base, Secret::new("tok-secret-9"), None, opts).unwrap()
+}
+
+#[tokio::test]
+async fn html_page_fails_content_type_and_schema_with_a_clear_message() {
+    let server = serve(ResponseTemplate::new(200).set_body_raw(
+        "<!DOCTYPE html><html><body>Sign in</body></html>",
+        "text/html",
+    ))
+    .await;
+    let suite = common::suite_with(MATCH);
+    let r = common::run_one(
+        &suite,
+        "entra-legacy",
+        &server.uri(),
+        ClientOptions::default(),
+    )
+    .await;
+    assert_eq!(
+        common::outcome_of(&r, "scim.response.content-type").0,
+        Outcome::Fail
+    );
+    let (o, detail) = common::outcome_of(&r, "scim.schema.list-response");
+    assert_eq!(o, Outcome::Fail);
+    assert!(
+        detail.contains("not JSON (text/html)") && detail.contains("<!DOCTYPE html>"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn garbage_json_fails_the_schema_check() {
+    let server = serve(
+        ResponseTemplate::new(200).set_body_raw("{\"totalResults\": 1,,", "application/scim+json"),
+    )
+    .await;
+    let suite = common::suite_with(MATCH);
+    let r = common::run_one(
+        &suite,
+        "entra-legacy",
+        &server.uri(),
+        ClientOptions::default(),
+    )
+    .await;
+    let (o, detail) = common::outcome_of(&r, "scim.schema.list-response");
+    assert_eq!(o, Outcome::Fail);
+    assert!(detail.contains("JSON parse error"), "{detail}");
+}
+
+#[tokio::test]
+async fn server_error_fails_the_expectation_and_shows_the_status() {
+    let server =
+        serve(ResponseTemplate::new(500).set_body_raw("Internal Server Error", "text/plain")).await;
+    let suite = common::suite_with(MATCH);
+    let r = common::run_one(
+        &suite,
+        "entra-legacy",
+        &server.uri(),
+        ClientOptions::default(),
+    )
+    .await;
+    let (o, detail) = common::outcome_of(&r, "scim.filter.username-eq");
+    assert_eq!(o, Outcome::Fail);
+    assert!(detail.contains("status 500"), "{detail}");
+    assert_eq!(common::outcome_of(&r, "scim.schema.error").0, Outcome::Fail);
+}
+
+#[tokio::test]
+async fn too_many_requests_is_retried_after_retry_after() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/scim+json"))
+        .mount(&server)
+        .await;
+    let x = client(&server.uri(), ClientOptions::default())
+        .send(&get())
+        .await
+        .unwrap();
+    assert_eq!(x.response.status, 200);
+    assert_eq!(x.throttled, vec![(429, 1)]);
+}
+
+#[tokio::test]
+async fn endless_429_or_a_long_retry_after_is_a_clear_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
+        .mount(&server)
+        .await;
+    let err = client(&server.uri(), ClientOptions::default())
+        .send(&get())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TransportError::RateLimited { .. }), "{err}");
+    assert!(err.to_string().contains("asked to wait 3600s"), "{err}");
+}
+
+#[tokio::test]
+async fn a_huge_body_is_cut_off_and_reported() {
+    let server = serve(
+        ResponseTemplate::new(200).set_body_raw(vec![b'a'; 64 * 1024], "application/scim+json"),
+    )
+    .await;
+    let opts = ClientOptions {
+        max_body: 16 * 1024,
+        ..ClientOptions::default()
+    };
+    let err = client(&server.uri(), opts).send(&get()).await.unwrap_err();
+    assert!(
+        matches!(err, TransportError::TooLarge { limit: 16384, .. }),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_hang_times_out_and_the_scenario_stops_with_an_error() {
+    let server = serve(ResponseTemplate::new(200).set_delay(Duration::from_secs(30))).await;
+    let suite = common::suite_with(MATCH);
+    let opts = ClientOptions {
+        timeout: Duration::from_secs(1),
+        ..ClientOptions::default()
+    };
+    let r = common::run_one(&suite, "entra-legacy", &server.uri(), opts).await;
+    assert_eq!(r.steps[0].status, StepStatus::Error);
+    let reason = r.steps[0].reason.clone().unwrap();
+    assert!(
+        reason.contains("no complete response within 1s"),
+        "{reason}"
+    );
+    assert_eq!(
+        common::outcome_of(&r, "scim.filter.username-eq").0,
+        Outcome::Error
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_host_is_not_followed() {
+    let server = serve(
+        ResponseTemplate::new(302).insert_header("Location", "https://evil.example.test/steal"),
+    )
+    .await;
+    let err = client(&server.uri(), ClientOptions::default())
+        .send(&get())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, TransportError::Redirect { status: 302, .. }),
+        "{text}"
+    );
+    assert!(
+        text.contains("https://evil.example.test/steal") && text.contains("does not follow"),
+        "{text}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_target_is_a_connect_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = client(
+        &format!("http://127.0.0.1:{port}"),
+        ClientOptions::default(),
+    )
+    .send(&get())
+    .await
+    .unwrap_err();
+    assert!(matches!(err, TransportError::Connect { .. }), "{err}");
+}
+
+/// A TLS server whose certificate nobody trusts: a self-signed one made here.
+fn self_signed_tls_server() -> u16 {
+    use openssl::{asn1::Asn1Time, hash::MessageDigest, pkey::PKey, rsa::Rsa, ssl, x509};
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = x509::X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "127.0.0.1").unwrap();
+    let name = name.build();
+    let mut b = x509::X509Builder::new().unwrap();
+    b.set_version(2).unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+        .unwrap();
+    b.sign(&key, MessageDigest::sha256()).unwrap();
+    let cert = b.build();
+    let mut acceptor = ssl::SslAcceptor::mozilla_intermediate_v5(ssl::SslMethod::tls()).unwrap();
+    acceptor.set_private_key(&key).unwrap();
+    acceptor.set_certificate(&cert).unwrap();
+    let acceptor = acceptor.build();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten().take(2) {
+            let _ = acceptor.accept(stream);
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_a_tls_error_that_names_ca_cert() {
+    let port = self_signed_tls_server();
+    let err = client(
+        &format!("https://127.0.0.1:{port}"),
+        ClientOptions::default(),
+    )
+    .send(&get())
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, TransportError::Tls { .. }), "{text}");
+    assert!(text.contains("--ca-cert"), "{text}");
+}

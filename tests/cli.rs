@@ -1,0 +1,242 @@
+//! The binary as a user meets it: exit codes, errors that point at the
+//! line, reports on disk, and secrets nowhere in any output.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use idgate::reference::{self, Fault, ReferenceOptions};
+
+fn idgate(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idgate"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("IDGATE_SCIM_TOKEN")
+        .env_remove("IDGATE_SCIM_URL")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("idgate runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn run_on_the_embedded_target_passes_and_writes_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = idgate(&["run"], &[], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let junit = std::fs::read_to_string(dir.path().join("reports/junit.xml")).unwrap();
+    assert!(
+        junit.contains("<testsuite name=\"entra-legacy/users\""),
+        "{junit}"
+    );
+    assert!(junit.contains("create the user › scim.create.201"));
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["target"]["kind"], "embedded");
+    assert!(json["scenarios"].as_array().unwrap().len() >= 14);
+}
+
+#[test]
+fn a_fault_fails_the_run_with_exit_4_and_explains() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = idgate(
+        &["run", "--fault", "soft-delete-vanishes", "-q"],
+        &[],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("✗ scim.disable.still-readable"), "{out}");
+    assert!(
+        out.contains("expected: status 200") && out.contains("actual:   status 404"),
+        "{out}"
+    );
+    assert!(out.contains("reproduce: curl -sS -X GET"), "{out}");
+}
+
+#[test]
+fn usage_errors_exit_1_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = idgate(&["run", "--fault", "no-location-headr"], &[], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("did you mean `no-location-header`?"),
+        "{}",
+        text(&o)
+    );
+
+    let o = idgate(&["run", "--client", "entra-legasy"], &[], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("did you mean `entra-legacy`?"),
+        "{}",
+        text(&o)
+    );
+
+    let o = idgate(&["run", "--no-such-flag"], &[], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+
+    let o = idgate(
+        &["run", "--scim-url", "http://127.0.0.1:9/scim/v2"],
+        &[],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("IDGATE_SCIM_TOKEN, which is not set"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn an_unreachable_target_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/scim/v2");
+    let o = idgate(
+        &["run", "--scim-url", &url, "--tag", "smoke"],
+        &[("IDGATE_SCIM_TOKEN", "t0ken-x")],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("cannot connect"), "{}", text(&o));
+}
+
+/// Copy the shipped scenarios so a test can break one.
+fn copy_scenarios(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for entry in walk(&from) {
+        let rel = entry.strip_prefix(&from).unwrap();
+        let dest = to.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, dest).unwrap();
+    }
+}
+
+fn walk(d: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_scenario_typo_exits_2_pointing_at_the_line_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("sc");
+    copy_scenarios(&sc);
+    let file = sc.join("entra/01-test-connection.toml");
+    let broken = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("check = ", "chek = ");
+    std::fs::write(&file, broken).unwrap();
+    let o = idgate(&["run", "--scenarios", "sc"], &[], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("sc/entra/01-test-connection.toml:10:1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("chek = \"scim.entra.test-connection-empty-list\""),
+        "{out}"
+    );
+    assert!(out.contains("did you mean `check`?"), "{out}");
+
+    // An unknown check id and an unknown action are caught the same way.
+    let broken = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("chek = ", "check = ")
+        .replace(
+            "scim.entra.test-connection-empty-list",
+            "scim.entra.test-conection-empty-list",
+        )
+        .replace("send = \"test-connection\"", "send = \"test-conection\"");
+    std::fs::write(&file, broken).unwrap();
+    let o = idgate(&["run", "--scenarios", "sc"], &[], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    let out = text(&o);
+    assert!(
+        out.contains("did you mean `scim.entra.test-connection-empty-list`?"),
+        "{out}"
+    );
+    assert!(out.contains("did you mean `test-connection`?"), "{out}");
+}
+
+#[test]
+fn list_and_list_faults_describe_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = idgate(&["list"], &[], dir.path());
+    assert_eq!(o.status.code(), Some(0));
+    let out = text(&o);
+    assert!(
+        out.contains("scim.entra.test-connection-empty-list") && out.contains("RFC 7644 §3.4.2"),
+        "{out}"
+    );
+    let o = idgate(&["serve", "--list-faults"], &[], dir.path());
+    let faults: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(faults.len(), Fault::ALL.len());
+    assert!(faults.len() >= 20);
+    assert!(faults.contains(&"empty-filter-404".to_string()));
+}
+
+/// The token never appears in stdout, stderr or any report, even when
+/// checks fail and curl lines are printed.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_never_leaks() {
+    let token = "s3cret-token-that-must-not-leak";
+    let running = reference::start(ReferenceOptions {
+        token: token.into(),
+        faults: vec![Fault::NoLocationHeader, Fault::DeleteReturns200],
+        ..ReferenceOptions::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let base = running.scim_base.clone();
+    let path = dir.path().to_path_buf();
+    let o = tokio::task::spawn_blocking(move || {
+        idgate(
+            &["run", "--scim-url", &base],
+            &[("IDGATE_SCIM_TOKEN", token)],
+            &path,
+        )
+    })
+    .await
+    .unwrap();
+    running.stop().await;
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("Bearer $IDGATE_SCIM_TOKEN"), "{out}");
+    assert!(!out.contains(token));
+    let mut files = 0;
+    for f in walk(&dir.path().join("reports")) {
+        let content = std::fs::read_to_string(&f).unwrap();
+        assert!(!content.contains(token), "{} leaks the token", f.display());
+        files += 1;
+    }
+    assert!(files >= 3, "junit.xml, report.json and the ledger");
+}
