@@ -3,6 +3,8 @@
 # (python3-saml-sp/app.py), run on 127.0.0.1 only.
 #
 #   python3-saml-sp.sh install DIR                                   venv in DIR/venv, pinned packages
+#                                   (PYSAML_FROM_SOURCE=1: build lxml and xmlsec against Debian's
+#                                   libxml2 and libxmlsec1 instead of using the PyPI wheels)
 #   python3-saml-sp.sh start DIR PORT IDP_METADATA_FILE [SP_ENTITY_ID]
 #                                   install if needed, start, print the ACS, whoami, login URLs
 #                                   and the SP entity ID (default http://127.0.0.1:PORT/metadata)
@@ -28,7 +30,12 @@ install() {
     if [[ ! -x "$dir/venv/bin/python" ]]; then
         python3 -m venv "$dir/venv"
     fi
-    "$dir/venv/bin/pip" install --quiet --disable-pip-version-check \
+    local from_source=()
+    if [[ "${PYSAML_FROM_SOURCE:-0}" == 1 ]]; then
+        # Needs build-essential pkg-config libxml2-dev libxslt1-dev libxmlsec1-dev (README.md).
+        from_source=(--no-binary lxml,xmlsec)
+    fi
+    "$dir/venv/bin/pip" install --quiet --disable-pip-version-check "${from_source[@]}" \
         --requirement "$APP_DIR/requirements.txt"
     # xmlsec refuses to import when its libxml2 is not lxml's; say so here, not at the first post.
     if ! "$dir/venv/bin/python" - <<'EOF'
