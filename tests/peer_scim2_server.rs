@@ -1,0 +1,109 @@
+//! A real SCIM server nobody here wrote: scim2-server 0.8.3 from PyPI.
+//! `.ci/run` starts it on 127.0.0.1 and exports its URL and token; run
+//! alone, this test starts it itself with `.ci/peers/scim2-server.sh`
+//! (which installs it into target/peers on first use).
+//!
+//! Every finding below was checked by hand against the RFCs and Entra's
+//! documentation (see .ci/peers/scim2-server-findings.md); the test pins
+//! them, so a change to idgate that loses or invents a finding fails here.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use idgate::result::Outcome;
+use idgate::scim::ClientOptions;
+
+struct Peer {
+    base: String,
+    token: String,
+    /// Set when this test started the server and must stop it.
+    dir: Option<PathBuf>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = Command::new("bash").arg(script()).arg("stop").arg(dir).status();
+        }
+    }
+}
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/peers/scim2-server.sh")
+}
+
+fn peer() -> Peer {
+    if let (Ok(base), Ok(token)) = (std::env::var("IDGATE_PEER_SCIM2_URL"), std::env::var("IDGATE_PEER_SCIM2_TOKEN")) {
+        return Peer { base, token, dir: None };
+    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/peers/scim2-server");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let token = format!("peer-{}", uuid::Uuid::new_v4().simple());
+    let out = Command::new("bash")
+        .arg(script())
+        .args(["start", dir.to_str().unwrap(), &port.to_string(), &token])
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "could not start scim2-server (needs python3 with venv, curl, and PyPI): {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let base = String::from_utf8_lossy(&out.stdout).trim().lines().last().unwrap_or_default().to_string();
+    Peer { base, token, dir: Some(dir) }
+}
+
+/// What idgate must report against scim2-server 0.8.3, per client.
+const FINDINGS: &[(&str, &str)] = &[
+    // Group creation with Entra's extra ADSCIM schema URN answers 400 "Unknown extension schemas".
+    // RFC 7644 does not forbid refusing it, but Entra always sends it: no group is ever provisioned.
+    ("entra-2020", "scim.group.create-201"),
+    ("entra-legacy", "scim.group.create-201"),
+    // Follows from the refused creation: the duplicate POST gets the same 400, not 409 ...
+    ("entra-2020", "scim.group.displayname-unique"),
+    ("entra-legacy", "scim.group.displayname-unique"),
+    // ... and the group filter finds nothing (totalResults 0). The filter itself works (probe 43).
+    ("entra-2020", "scim.group.filter-displayname"),
+    ("entra-legacy", "scim.group.filter-displayname"),
+    // emails[type eq "work"].value on a user without emails: 400 noTarget, for Add and add.
+    // Entra's docs say this must work; the RFC leaves add-with-unmatched-filter open.
+    ("entra-2020", "scim.patch.filter-path"),
+    ("entra-legacy", "scim.patch.filter-path"),
+    // path "manager" is not resolved into the enterprise extension: 400 invalidPath.
+    // RFC 7644 §3.10 allows refusing un-qualified extension paths; Entra sends exactly this.
+    ("entra-2020", "scim.patch.manager"),
+    ("entra-legacy", "scim.patch.manager"),
+    // The legacy plain-string manager id: same 400.
+    ("entra-legacy", "scim.entra.manager-plain-id"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entra_clients_against_scim2_server_report_the_pinned_findings() {
+    let peer = peer();
+    let suite = common::suite();
+    let target = common::target(&peer.base, &peer.token, ClientOptions::default());
+    let results = common::run_all(&suite, &target).await;
+
+    let errors = common::outcomes(&results, Outcome::Error);
+    assert!(errors.is_empty(), "steps could not reach scim2-server: {errors:?}");
+    let found = common::failures(&results);
+    let pinned: Vec<(String, String)> = FINDINGS.iter().map(|(c, id)| (c.to_string(), id.to_string())).collect();
+    let mut expected = pinned.clone();
+    expected.sort();
+    let lost: Vec<_> = expected.iter().filter(|f| !found.contains(f)).collect();
+    let invented: Vec<_> = found.iter().filter(|f| !expected.contains(f)).collect();
+    assert!(lost.is_empty() && invented.is_empty(), "lost findings: {lost:?}\nnew findings: {invented:?}");
+
+    // Everything after the refused group creation is skipped, with the reason, never run blind.
+    let skipped = common::outcomes(&results, Outcome::Skip);
+    assert!(skipped.iter().all(|s| s.contains("/groups ›")), "{skipped:?}");
+    assert!(!skipped.is_empty());
+    // And what works there is shown working: the user cycle, paging, discovery, auth.
+    let passed = common::outcomes(&results, Outcome::Pass);
+    for id in ["scim.entra.disable-string-boolean", "scim.disable.still-readable", "scim.pagination.count", "scim.auth.token-verified", "scim.patch.dotted-keys"] {
+        assert!(passed.iter().any(|p| p.ends_with(id)), "{id} did not pass");
+    }
+}
