@@ -171,7 +171,7 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// "did you mean `x`?" or a list of what is allowed.
-pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> String {
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     match suggest(word, candidates.iter().copied()) {
         Some(best) => format!("did you mean `{best}`?"),
         None if candidates.len() <= 12 => format!(

@@ -25,7 +25,11 @@ struct Peer {
 impl Drop for Peer {
     fn drop(&mut self) {
         if let Some(dir) = &self.dir {
-            let _ = Command::new("bash").arg(script()).arg("stop").arg(dir).status();
+            let _ = Command::new("bash")
+                .arg(script())
+                .arg("stop")
+                .arg(dir)
+                .status();
         }
     }
 }
@@ -35,11 +39,22 @@ fn script() -> PathBuf {
 }
 
 fn peer() -> Peer {
-    if let (Ok(base), Ok(token)) = (std::env::var("IDGATE_PEER_SCIM2_URL"), std::env::var("IDGATE_PEER_SCIM2_TOKEN")) {
-        return Peer { base, token, dir: None };
+    if let (Ok(base), Ok(token)) = (
+        std::env::var("IDGATE_PEER_SCIM2_URL"),
+        std::env::var("IDGATE_PEER_SCIM2_TOKEN"),
+    ) {
+        return Peer {
+            base,
+            token,
+            dir: None,
+        };
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/peers/scim2-server");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let token = format!("peer-{}", uuid::Uuid::new_v4().simple());
     let out = Command::new("bash")
         .arg(script())
@@ -52,8 +67,17 @@ fn peer() -> Peer {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let base = String::from_utf8_lossy(&out.stdout).trim().lines().last().unwrap_or_default().to_string();
-    Peer { base, token, dir: Some(dir) }
+    let base = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    Peer {
+        base,
+        token,
+        dir: Some(dir),
+    }
 }
 
 /// What idgate must report against scim2-server 0.8.3, per client.
@@ -88,22 +112,40 @@ async fn entra_clients_against_scim2_server_report_the_pinned_findings() {
     let results = common::run_all(&suite, &target).await;
 
     let errors = common::outcomes(&results, Outcome::Error);
-    assert!(errors.is_empty(), "steps could not reach scim2-server: {errors:?}");
+    assert!(
+        errors.is_empty(),
+        "steps could not reach scim2-server: {errors:?}"
+    );
     let found = common::failures(&results);
-    let pinned: Vec<(String, String)> = FINDINGS.iter().map(|(c, id)| (c.to_string(), id.to_string())).collect();
+    let pinned: Vec<(String, String)> = FINDINGS
+        .iter()
+        .map(|(c, id)| (c.to_string(), id.to_string()))
+        .collect();
     let mut expected = pinned.clone();
     expected.sort();
     let lost: Vec<_> = expected.iter().filter(|f| !found.contains(f)).collect();
     let invented: Vec<_> = found.iter().filter(|f| !expected.contains(f)).collect();
-    assert!(lost.is_empty() && invented.is_empty(), "lost findings: {lost:?}\nnew findings: {invented:?}");
+    assert!(
+        lost.is_empty() && invented.is_empty(),
+        "lost findings: {lost:?}\nnew findings: {invented:?}"
+    );
 
     // Everything after the refused group creation is skipped, with the reason, never run blind.
     let skipped = common::outcomes(&results, Outcome::Skip);
-    assert!(skipped.iter().all(|s| s.contains("/groups ›")), "{skipped:?}");
+    assert!(
+        skipped.iter().all(|s| s.contains("/groups ›")),
+        "{skipped:?}"
+    );
     assert!(!skipped.is_empty());
     // And what works there is shown working: the user cycle, paging, discovery, auth.
     let passed = common::outcomes(&results, Outcome::Pass);
-    for id in ["scim.entra.disable-string-boolean", "scim.disable.still-readable", "scim.pagination.count", "scim.auth.token-verified", "scim.patch.dotted-keys"] {
+    for id in [
+        "scim.entra.disable-string-boolean",
+        "scim.disable.still-readable",
+        "scim.pagination.count",
+        "scim.auth.token-verified",
+        "scim.patch.dotted-keys",
+    ] {
         assert!(passed.iter().any(|p| p.ends_with(id)), "{id} did not pass");
     }
 }

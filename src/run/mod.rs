@@ -347,10 +347,11 @@ async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) {
                 created_by: format!("{} › {step}", ctx.created_by),
             });
         }
-    } else if req.method == "DELETE" && ((200..300).contains(&status) || status == 404) {
-        if let Some(id) = id {
-            ctx.ledger.lock().await.deleted(ctx.base, &kind, &id);
-        }
+    } else if req.method == "DELETE"
+        && ((200..300).contains(&status) || status == 404)
+        && let Some(id) = id
+    {
+        ctx.ledger.lock().await.deleted(ctx.base, &kind, &id);
     }
 }
 
