@@ -65,7 +65,13 @@ pub fn evaluate(expect: &Expect, resp: &Received, vars: &mut dyn Lookup) -> Find
             let actual = body.pointer(pointer);
             let want = format!("{pointer} {}", describe(&pred));
             if !holds(&pred, actual) {
-                return Finding::fail(want, format!("{pointer} {}", show(actual)));
+                let shown = match (&pred, len(actual)) {
+                    (Predicate::Len(_) | Predicate::MaxLen(_) | Predicate::MinLen(_), Some(n)) => {
+                        format!("has {n} items")
+                    }
+                    _ => show(actual),
+                };
+                return Finding::fail(want, format!("{pointer} {shown}"));
             }
             wanted.push(want);
         }
