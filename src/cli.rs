@@ -16,6 +16,15 @@ use crate::run::{self, Ledger, Target};
 use crate::scenario::{self, Suite};
 use crate::scim::{ClientOptions, ScimClient};
 
+/// `println!` that shrugs at a closed stdout (`idgate saml cases | head`)
+/// instead of panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 /// Exit codes, the contract with CI.
 pub mod exit {
     /// Every check passed.
@@ -53,6 +62,62 @@ pub enum Command {
     Serve(ServeArgs),
     /// Delete resources an interrupted run left on a target (from the ledger).
     Cleanup(CleanupArgs),
+    /// The test SAML IdP: its certificate and metadata for the SP admin, its cases.
+    #[command(subcommand)]
+    Saml(SamlCommand),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct IdpArgs {
+    /// Where the IdP's key and certificate live; created with openssl on first use.
+    #[arg(long, env = "IDGATE_SAML_KEY_DIR", default_value = ".idgate/saml", value_name = "DIR")]
+    pub key_dir: PathBuf,
+    /// The IdP's entity ID, the Issuer of its Responses.
+    #[arg(long, default_value = crate::saml::DEFAULT_ENTITY_ID, value_name = "URL")]
+    pub entity_id: String,
+    /// The IdP sign-in URL an SP admin enters (SP-initiated logins are sent there).
+    #[arg(long, default_value = crate::saml::DEFAULT_SIGN_IN_URL, value_name = "URL")]
+    pub sign_in_url: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SamlCommand {
+    /// Print the IdP's signing certificate.
+    Cert {
+        #[arg(long, value_enum, default_value_t = CertFormat::Pem)]
+        format: CertFormat,
+        #[command(flatten)]
+        idp: IdpArgs,
+    },
+    /// Print the IdP metadata XML, and the values an SP admin pastes in.
+    Metadata {
+        #[command(flatten)]
+        idp: IdpArgs,
+    },
+    /// List every case of the battery with its group and what a correct SP does.
+    Cases,
+    /// Print one case's Response, as XML or (--base64) as posted.
+    Emit {
+        /// A case id, e.g. saml.valid or saml.xsw3.
+        case: String,
+        #[arg(long, default_value = "https://sp.example.test/acs", value_name = "URL")]
+        acs_url: String,
+        #[arg(long, default_value = "https://sp.example.test", value_name = "ENTITY_ID")]
+        audience: String,
+        #[arg(long, default_value = "alice@example.com", value_name = "NAME_ID")]
+        name_id: String,
+        /// Print the SAMLResponse form value(s), one per post, instead of the XML.
+        #[arg(long)]
+        base64: bool,
+        #[command(flatten)]
+        idp: IdpArgs,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum CertFormat {
+    Pem,
+    Der,
 }
 
 #[derive(Args, Debug)]
@@ -171,6 +236,7 @@ pub async fn main() -> ExitCode {
         Command::List(a) => cmd_list(a),
         Command::Serve(a) => cmd_serve(a).await,
         Command::Cleanup(a) => cmd_cleanup(a).await,
+        Command::Saml(c) => cmd_saml(c),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -380,10 +446,10 @@ fn now() -> String {
 
 fn cmd_list(a: ListArgs) -> Result<u8, Failure> {
     let suite = load_suite(a.scenarios.as_deref())?;
-    println!("SCENARIOS");
+    out!("SCENARIOS");
     for s in &suite.scenarios {
-        println!("  {:<28} {}", s.name, s.description);
-        println!(
+        out!("  {:<28} {}", s.name, s.description);
+        out!(
             "  {:<28} file: {}  clients: {}  tags: {}",
             "",
             s.file,
@@ -391,20 +457,20 @@ fn cmd_list(a: ListArgs) -> Result<u8, Failure> {
             s.tags.join(", ")
         );
     }
-    println!("\nCLIENTS");
+    out!("\nCLIENTS");
     for c in suite.clients.values() {
-        println!("  {:<28} {}", c.name, c.description);
+        out!("  {:<28} {}", c.name, c.description);
     }
-    println!("\nCHECKS");
+    out!("\nCHECKS");
     for c in suite.checks.values() {
         let kind = if c.builtin { " (every response)" } else { "" };
-        println!(
+        out!(
             "  {:<46} {:<8} {}{kind}",
             c.id,
             c.severity.as_str(),
             c.title
         );
-        println!("  {:<46} {:<8} rule: {}", "", "", c.rule);
+        out!("  {:<46} {:<8} rule: {}", "", "", c.rule);
     }
     Ok(exit::OK)
 }
@@ -412,7 +478,7 @@ fn cmd_list(a: ListArgs) -> Result<u8, Failure> {
 async fn cmd_serve(a: ServeArgs) -> Result<u8, Failure> {
     if a.list_faults {
         for f in Fault::ALL {
-            println!("{}", f.name());
+            out!("{}", f.name());
         }
         return Ok(exit::OK);
     }
@@ -430,7 +496,7 @@ async fn cmd_serve(a: ServeArgs) -> Result<u8, Failure> {
             format!("error: cannot listen on 127.0.0.1:{}: {e}", a.port),
         )
     })?;
-    println!("{}", running.scim_base);
+    out!("{}", running.scim_base);
     eprintln!(
         "idgate reference SCIM target on {} (bearer token from ${}; faults: {}). Ctrl-C stops it.",
         running.scim_base,
@@ -456,7 +522,7 @@ async fn cmd_cleanup(a: CleanupArgs) -> Result<u8, Failure> {
     let base = a.scim_url.trim_end_matches('/').to_string();
     let pending = ledger.pending(&base).len();
     if pending == 0 {
-        println!(
+        out!(
             "nothing to clean up on {base} (ledger {})",
             a.ledger.display()
         );
@@ -472,7 +538,7 @@ async fn cmd_cleanup(a: CleanupArgs) -> Result<u8, Failure> {
     let results = run::cleanup(&target, &ledger, &base, None).await;
     let mut failed = 0;
     for r in &results {
-        println!(
+        out!(
             "{:<13} {}/{}{}",
             r.outcome,
             r.kind,
@@ -485,4 +551,64 @@ async fn cmd_cleanup(a: CleanupArgs) -> Result<u8, Failure> {
         failed += usize::from(r.outcome == "failed");
     }
     Ok(if failed > 0 { exit::RUNTIME } else { exit::OK })
+}
+
+fn load_idp_key(a: &IdpArgs) -> Result<crate::saml::IdpKey, Failure> {
+    crate::saml::IdpKey::load_or_generate(&a.key_dir).map_err(|e| {
+        usage(format!("error: cannot load or create the IdP key in {}: {e}", a.key_dir.display()))
+    })
+}
+
+fn cmd_saml(c: SamlCommand) -> Result<u8, Failure> {
+    use crate::saml::{cases, metadata};
+    use std::io::Write;
+    match c {
+        SamlCommand::Cert { format, idp } => {
+            let key = load_idp_key(&idp)?;
+            let mut out = std::io::stdout();
+            let _ = match format {
+                CertFormat::Pem => out.write_all(key.cert_pem().as_bytes()),
+                CertFormat::Der => out.write_all(&key.cert_der()),
+            };
+        }
+        SamlCommand::Metadata { idp } => {
+            let key = load_idp_key(&idp)?;
+            let id = crate::saml::response::new_id();
+            out!("{}", metadata::idp_metadata(&idp.entity_id, &idp.sign_in_url, &key, &id));
+            let values = metadata::SpAdminValues::new(&idp.entity_id, &idp.sign_in_url, &key);
+            eprintln!(
+                "\nFor the SP admin:\n{values}\nCertificate file: {}",
+                idp.key_dir.join(crate::saml::keys::CERT_FILE).display()
+            );
+        }
+        SamlCommand::Cases => {
+            for case in cases::all() {
+                out!("{:<44} {:?}  {:<20} {}", case.id, case.group, format!("{:?}", case.expect), case.title);
+                out!("{:<44}    changes: {}", "", case.changes);
+            }
+        }
+        SamlCommand::Emit { case, acs_url, audience, name_id, base64, idp } => {
+            if cases::find(&case).is_none() {
+                let ids: Vec<&str> = cases::all().iter().map(|c| c.id).collect();
+                return Err(usage(format!(
+                    "error: unknown case `{case}`\n  = help: {} (`idgate saml cases` lists them)",
+                    did_you_mean(&case, &ids)
+                )));
+            }
+            let key = load_idp_key(&idp)?;
+            let attacker = crate::saml::IdpKey::generate("idgate attacker").map_err(|e| usage(format!("error: {e}")))?;
+            let cloned = crate::saml::IdpKey::clone_of(&key).map_err(|e| usage(format!("error: {e}")))?;
+            let spec = crate::saml::ResponseSpec::new(&idp.entity_id, &acs_url, &audience, &name_id, time::OffsetDateTime::now_utc());
+            let ctx = cases::CaseContext::new(spec, &key, &attacker, &cloned);
+            let built = cases::build(&case, &ctx).map_err(|e| usage(format!("error: {e}")))?;
+            if base64 {
+                for p in &built.posts {
+                    out!("{p}");
+                }
+            } else {
+                out!("{}", built.xml);
+            }
+        }
+    }
+    Ok(exit::OK)
 }

@@ -111,6 +111,7 @@ mod tests {
             status,
             headers: vec![("content-type".into(), ct.into())],
             body: body.into(),
+            cookies: vec![],
         }
     }
 

@@ -3,6 +3,7 @@
 //! forward, and deleting what it created when the scenario ends.
 
 pub mod ledger;
+pub mod saml;
 pub mod vars;
 
 use std::collections::HashMap;

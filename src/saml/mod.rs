@@ -11,6 +11,7 @@ pub mod cases;
 pub mod error;
 pub mod keys;
 pub mod metadata;
+pub mod post;
 pub mod response;
 pub mod sign;
 pub mod splice;
@@ -21,3 +22,9 @@ pub use keys::IdpKey;
 pub use metadata::SpAdminValues;
 pub use response::{Attribute, ResponseSpec};
 pub use sign::{DigestAlg, KeyInfo, SignOptions, SignatureAlg};
+
+/// The test IdP's entity ID (the Issuer of every Response), unless configured.
+pub const DEFAULT_ENTITY_ID: &str = "https://idp.idgate.test/saml/metadata";
+/// Where an SP sends users to sign in (SP-initiated); idgate reads the
+/// AuthnRequest from that redirect rather than serving the page.
+pub const DEFAULT_SIGN_IN_URL: &str = "https://idp.idgate.test/saml/sso";

@@ -24,6 +24,8 @@ pub struct ClientOptions {
     /// The longest `Retry-After` idgate waits before giving up.
     pub max_retry_after: Duration,
     pub user_agent: String,
+    /// A 3xx is an error (SCIM); off for a SAML ACS, where a redirect after login is normal.
+    pub redirects_are_errors: bool,
 }
 
 impl Default for ClientOptions {
@@ -35,6 +37,7 @@ impl Default for ClientOptions {
             max_retries: 3,
             max_retry_after: Duration::from_secs(30),
             user_agent: concat!("idgate/", env!("CARGO_PKG_VERSION")).to_string(),
+            redirects_are_errors: true,
         }
     }
 }
@@ -65,6 +68,9 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     /// The body as text (invalid UTF-8 replaced).
     pub body: String,
+    /// `name=value` of each Set-Cookie, kept to send back but never shown.
+    #[serde(skip)]
+    pub cookies: Vec<String>,
 }
 
 impl Received {
@@ -333,7 +339,15 @@ impl ScimClient {
                 (n.as_str().to_string(), value)
             })
             .collect();
-        if (300..400).contains(&status) {
+        let cookies: Vec<String> = resp
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .map(|c| c.trim().to_string())
+            .collect();
+        if self.opts.redirects_are_errors && (300..400).contains(&status) {
             let location = headers
                 .iter()
                 .find(|(n, _)| n == "location")
@@ -368,6 +382,7 @@ impl ScimClient {
                 status,
                 headers,
                 body: String::from_utf8_lossy(&body).into_owned(),
+                cookies,
             },
         ))
     }
