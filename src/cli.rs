@@ -158,8 +158,35 @@ pub struct RunArgs {
     /// Print only checks that did not pass.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub saml: SamlRunArgs,
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+}
+
+/// The SAML service provider to test; without `--saml-acs-url`, the embedded one.
+#[derive(Args, Debug)]
+pub struct SamlRunArgs {
+    /// The SP's Assertion Consumer Service URL (HTTP-POST binding).
+    #[arg(long, env = "IDGATE_SAML_ACS_URL", value_name = "URL", requires = "saml_audience")]
+    pub saml_acs_url: Option<String>,
+    /// The SP's entity ID, written into every Audience.
+    #[arg(long, env = "IDGATE_SAML_AUDIENCE", value_name = "ENTITY_ID")]
+    pub saml_audience: Option<String>,
+    /// A URL of the SP that tells who is logged in (read with the session cookie).
+    #[arg(long, value_name = "URL")]
+    pub saml_whoami_url: Option<String>,
+    /// The clock skew the SP allows, in seconds; timing cases sit just inside and outside it.
+    #[arg(long, default_value_t = 180, value_name = "SECS")]
+    pub saml_skew: u64,
+    /// The user valid responses log in.
+    #[arg(long, default_value = "alice@example.com", value_name = "NAME_ID")]
+    pub saml_name_id: String,
+    /// Only cases whose id contains this text, e.g. `xsw`.
+    #[arg(long, value_name = "TEXT")]
+    pub saml_case: Option<String>,
+    #[command(flatten)]
+    pub idp: IdpArgs,
 }
 
 #[derive(Args, Debug)]
@@ -318,70 +345,46 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
         timeout: Duration::from_secs(a.timeout.max(1)),
         ..ClientOptions::default()
     };
+    // A SAML target alone means a SAML-only run; no target at all means everything, embedded.
+    let saml_only = a.scim_url.is_none() && a.saml.saml_acs_url.is_some();
 
-    // The embedded reference target, unless a URL was given.
-    let (base, token, embedded, info) = match &a.scim_url {
-        Some(url) => {
+    // The embedded reference target, unless URLs were given.
+    let embedded = if a.scim_url.is_none() && !saml_only {
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let running = reference::start(ReferenceOptions {
+            token: token.clone(),
+            faults: faults.clone(),
+            ..ReferenceOptions::default()
+        })
+        .await
+        .map_err(|e| Failure(exit::RUNTIME, format!("error: cannot start the reference target: {e}")))?;
+        Some((running, Secret::new(token)))
+    } else {
+        None
+    };
+    let (base, token) = match (&a.scim_url, &embedded) {
+        (Some(url), _) => {
             if !url.starts_with("http://") && !url.starts_with("https://") {
-                return Err(usage(format!(
-                    "error: --scim-url `{url}` is not an http(s) URL"
-                )));
+                return Err(usage(format!("error: --scim-url `{url}` is not an http(s) URL")));
             }
-            let token = read_token(&a.token.scim_token_env)?;
-            let info = TargetInfo {
-                kind: "external".into(),
-                scim_base: url.trim_end_matches('/').to_string(),
-                faults: Vec::new(),
-            };
-            (url.clone(), token, None, info)
+            (Some(url.trim_end_matches('/').to_string()), read_token(&a.token.scim_token_env)?)
         }
-        None => {
-            let token = uuid::Uuid::new_v4().simple().to_string();
-            let running = reference::start(ReferenceOptions {
-                token: token.clone(),
-                faults: faults.clone(),
-                ..ReferenceOptions::default()
-            })
-            .await
-            .map_err(|e| {
-                Failure(
-                    exit::RUNTIME,
-                    format!("error: cannot start the reference target: {e}"),
-                )
-            })?;
-            let info = TargetInfo {
-                kind: "embedded".into(),
-                scim_base: running.scim_base.clone(),
-                faults: faults.iter().map(|f| f.name().to_string()).collect(),
-            };
-            (
-                running.scim_base.clone(),
-                Secret::new(token),
-                Some(running),
-                info,
-            )
-        }
+        (None, Some((running, token))) => (Some(running.scim_base.clone()), token.clone()),
+        (None, None) => (None, Secret::new("")),
+    };
+    let sp = saml_target(&a.saml, embedded.as_ref().map(|(r, _)| r))?;
+    let info = TargetInfo {
+        kind: if embedded.is_some() { "embedded" } else { "external" }.into(),
+        scim_base: base.clone().unwrap_or_default(),
+        saml_acs_url: sp.as_ref().map(|s| s.acs_url.clone()),
+        faults: faults.iter().map(|f| f.name().to_string()).collect(),
     };
     let redactor = Redactor::new([token.clone()]);
-    let scim = ScimClient::new(&base, token, a.ca_cert.as_deref(), opts)
-        .map_err(|e| usage(format!("error: {e}")))?;
-    let target = Target {
-        scim,
-        token_env: a.token.scim_token_env.clone(),
-    };
-    let ledger = if embedded.is_some() {
-        Ledger::in_memory()
-    } else {
-        Ledger::open(&a.reports.join("ledger.jsonl")).map_err(|e| usage(format!("error: {e}")))?
-    };
-    let ledger = Mutex::new(ledger);
 
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\ninterrupted: finishing cleanup of what this run created (Ctrl-C again to quit now)"
-            );
+            eprintln!("\ninterrupted: finishing cleanup of what this run created (Ctrl-C again to quit now)");
             let _ = stop_tx.send(true);
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(exit::INTERRUPTED as i32);
@@ -392,13 +395,31 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     let mut terminal = report::terminal::Terminal::new(redactor.clone(), a.color.choice());
     terminal.verbose = !a.quiet;
     let started_at = now();
-    let pairs = run::plan(&suite, &clients, &a.tags);
-    if pairs.is_empty() {
-        return Err(usage(
-            "error: no scenario matches the chosen clients and tags",
-        ));
+    let mut scenarios = Vec::new();
+    if let Some(base) = &base {
+        let scim = ScimClient::new(base, token, a.ca_cert.as_deref(), opts).map_err(|e| usage(format!("error: {e}")))?;
+        let target = Target {
+            scim,
+            token_env: a.token.scim_token_env.clone(),
+        };
+        let ledger = if embedded.is_some() {
+            Ledger::in_memory()
+        } else {
+            Ledger::open(&a.reports.join("ledger.jsonl")).map_err(|e| usage(format!("error: {e}")))?
+        };
+        let ledger = Mutex::new(ledger);
+        let pairs = run::plan(&suite, &clients, &a.tags);
+        if pairs.is_empty() {
+            return Err(usage("error: no scenario matches the chosen clients and tags"));
+        }
+        scenarios.extend(run::run_plan(&suite, &pairs, &target, &ledger, &stop_rx, &mut terminal).await);
     }
-    let scenarios = run::run_plan(&suite, &pairs, &target, &ledger, &stop_rx, &mut terminal).await;
+    if let Some(sp) = &sp
+        && !*stop_rx.borrow()
+    {
+        let idp = load_idp(&a.saml.idp)?;
+        scenarios.push(run::saml::run_battery(&idp, sp, a.saml.saml_case.as_deref(), &stop_rx, &mut terminal).await);
+    }
     let interrupted = *stop_rx.borrow();
     let run = RunResult {
         idgate_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -410,10 +431,37 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     };
     let written = write_reports(&run, &a.reports, &redactor);
     terminal.summary(&run, &written);
-    if let Some(r) = embedded {
+    if let Some((r, _)) = embedded {
         r.stop().await;
     }
     Ok(run.exit_code())
+}
+
+/// The SP to test: the one named on the command line, else the embedded one (if running).
+fn saml_target(a: &SamlRunArgs, _embedded: Option<&reference::RunningReference>) -> Result<Option<run::saml::SpTarget>, Failure> {
+    let Some(acs_url) = &a.saml_acs_url else {
+        return Ok(None);
+    };
+    let audience = a.saml_audience.clone().unwrap_or_default();
+    Ok(Some(run::saml::SpTarget {
+        acs_url: acs_url.clone(),
+        audience,
+        whoami_url: a.saml_whoami_url.clone(),
+        skew: time::Duration::seconds(a.saml_skew as i64),
+        name_id: a.saml_name_id.clone(),
+    }))
+}
+
+/// The IdP key (from the key directory) and the keys its forgeries use.
+fn load_idp(a: &IdpArgs) -> Result<run::saml::Idp, Failure> {
+    let key = load_idp_key(a)?;
+    let fail = |e: crate::saml::SamlError| usage(format!("error: cannot make the attack keys: {e}"));
+    Ok(run::saml::Idp {
+        attacker: crate::saml::IdpKey::generate("idgate attacker").map_err(fail)?,
+        cloned: crate::saml::IdpKey::clone_of(&key).map_err(fail)?,
+        key,
+        entity_id: a.entity_id.clone(),
+    })
 }
 
 fn write_reports(run: &RunResult, dir: &Path, redactor: &Redactor) -> Vec<String> {
@@ -445,7 +493,8 @@ fn now() -> String {
 }
 
 fn cmd_list(a: ListArgs) -> Result<u8, Failure> {
-    let suite = load_suite(a.scenarios.as_deref())?;
+    let mut suite = load_suite(a.scenarios.as_deref())?;
+    suite.checks.extend(run::saml::catalogue().into_iter().map(|m| (m.id.clone(), m)));
     out!("SCENARIOS");
     for s in &suite.scenarios {
         out!("  {:<28} {}", s.name, s.description);

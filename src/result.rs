@@ -45,6 +45,8 @@ pub struct TargetInfo {
     /// `embedded` (idgate's reference target) or `external`.
     pub kind: String,
     pub scim_base: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saml_acs_url: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<String>,
 }

@@ -58,14 +58,18 @@ impl Terminal {
             130 => format!("{YELLOW}interrupted{YELLOW:#}"),
             _ => String::new(),
         };
+        let target = [Some(run.target.scim_base.as_str()).filter(|s| !s.is_empty()), run.target.saml_acs_url.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" and ");
         self.line(&format!(
-            "{verdict}: {} passed, {} failed, {} errors, {} skipped ({} scenario runs against {})",
+            "{verdict}: {} passed, {} failed, {} errors, {} skipped ({} scenario runs against {target})",
             c.pass,
             c.fail,
             c.error,
             c.skip,
             run.scenarios.len(),
-            run.target.scim_base
         ));
         for w in written {
             self.line(&format!("{DIM}wrote {w}{DIM:#}"));
