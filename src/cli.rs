@@ -70,7 +70,12 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct IdpArgs {
     /// Where the IdP's key and certificate live; created with openssl on first use.
-    #[arg(long, env = "IDGATE_SAML_KEY_DIR", default_value = ".idgate/saml", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "IDGATE_SAML_KEY_DIR",
+        default_value = ".idgate/saml",
+        value_name = "DIR"
+    )]
     pub key_dir: PathBuf,
     /// The IdP's entity ID, the Issuer of its Responses.
     #[arg(long, default_value = crate::saml::DEFAULT_ENTITY_ID, value_name = "URL")]
@@ -100,9 +105,17 @@ pub enum SamlCommand {
     Emit {
         /// A case id, e.g. saml.valid or saml.xsw3.
         case: String,
-        #[arg(long, default_value = "https://sp.example.test/acs", value_name = "URL")]
+        #[arg(
+            long,
+            default_value = "https://sp.example.test/acs",
+            value_name = "URL"
+        )]
         acs_url: String,
-        #[arg(long, default_value = "https://sp.example.test", value_name = "ENTITY_ID")]
+        #[arg(
+            long,
+            default_value = "https://sp.example.test",
+            value_name = "ENTITY_ID"
+        )]
         audience: String,
         #[arg(long, default_value = "alice@example.com", value_name = "NAME_ID")]
         name_id: String,
@@ -168,7 +181,12 @@ pub struct RunArgs {
 #[derive(Args, Debug)]
 pub struct SamlRunArgs {
     /// The SP's Assertion Consumer Service URL (HTTP-POST binding).
-    #[arg(long, env = "IDGATE_SAML_ACS_URL", value_name = "URL", requires = "saml_audience")]
+    #[arg(
+        long,
+        env = "IDGATE_SAML_ACS_URL",
+        value_name = "URL",
+        requires = "saml_audience"
+    )]
     pub saml_acs_url: Option<String>,
     /// The SP's entity ID, written into every Audience.
     #[arg(long, env = "IDGATE_SAML_AUDIENCE", value_name = "ENTITY_ID")]
@@ -357,7 +375,12 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
             ..ReferenceOptions::default()
         })
         .await
-        .map_err(|e| Failure(exit::RUNTIME, format!("error: cannot start the reference target: {e}")))?;
+        .map_err(|e| {
+            Failure(
+                exit::RUNTIME,
+                format!("error: cannot start the reference target: {e}"),
+            )
+        })?;
         Some((running, Secret::new(token)))
     } else {
         None
@@ -365,16 +388,26 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     let (base, token) = match (&a.scim_url, &embedded) {
         (Some(url), _) => {
             if !url.starts_with("http://") && !url.starts_with("https://") {
-                return Err(usage(format!("error: --scim-url `{url}` is not an http(s) URL")));
+                return Err(usage(format!(
+                    "error: --scim-url `{url}` is not an http(s) URL"
+                )));
             }
-            (Some(url.trim_end_matches('/').to_string()), read_token(&a.token.scim_token_env)?)
+            (
+                Some(url.trim_end_matches('/').to_string()),
+                read_token(&a.token.scim_token_env)?,
+            )
         }
         (None, Some((running, token))) => (Some(running.scim_base.clone()), token.clone()),
         (None, None) => (None, Secret::new("")),
     };
     let sp = saml_target(&a.saml, embedded.as_ref().map(|(r, _)| r))?;
     let info = TargetInfo {
-        kind: if embedded.is_some() { "embedded" } else { "external" }.into(),
+        kind: if embedded.is_some() {
+            "embedded"
+        } else {
+            "external"
+        }
+        .into(),
         scim_base: base.clone().unwrap_or_default(),
         saml_acs_url: sp.as_ref().map(|s| s.acs_url.clone()),
         faults: faults.iter().map(|f| f.name().to_string()).collect(),
@@ -384,7 +417,9 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: finishing cleanup of what this run created (Ctrl-C again to quit now)");
+            eprintln!(
+                "\ninterrupted: finishing cleanup of what this run created (Ctrl-C again to quit now)"
+            );
             let _ = stop_tx.send(true);
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(exit::INTERRUPTED as i32);
@@ -397,7 +432,8 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     let started_at = now();
     let mut scenarios = Vec::new();
     if let Some(base) = &base {
-        let scim = ScimClient::new(base, token, a.ca_cert.as_deref(), opts).map_err(|e| usage(format!("error: {e}")))?;
+        let scim = ScimClient::new(base, token, a.ca_cert.as_deref(), opts)
+            .map_err(|e| usage(format!("error: {e}")))?;
         let target = Target {
             scim,
             token_env: a.token.scim_token_env.clone(),
@@ -405,20 +441,33 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
         let ledger = if embedded.is_some() {
             Ledger::in_memory()
         } else {
-            Ledger::open(&a.reports.join("ledger.jsonl")).map_err(|e| usage(format!("error: {e}")))?
+            Ledger::open(&a.reports.join("ledger.jsonl"))
+                .map_err(|e| usage(format!("error: {e}")))?
         };
         let ledger = Mutex::new(ledger);
         let pairs = run::plan(&suite, &clients, &a.tags);
         if pairs.is_empty() {
-            return Err(usage("error: no scenario matches the chosen clients and tags"));
+            return Err(usage(
+                "error: no scenario matches the chosen clients and tags",
+            ));
         }
-        scenarios.extend(run::run_plan(&suite, &pairs, &target, &ledger, &stop_rx, &mut terminal).await);
+        scenarios
+            .extend(run::run_plan(&suite, &pairs, &target, &ledger, &stop_rx, &mut terminal).await);
     }
     if let Some(sp) = &sp
         && !*stop_rx.borrow()
     {
         let idp = load_idp(&a.saml.idp)?;
-        scenarios.push(run::saml::run_battery(&idp, sp, a.saml.saml_case.as_deref(), &stop_rx, &mut terminal).await);
+        scenarios.push(
+            run::saml::run_battery(
+                &idp,
+                sp,
+                a.saml.saml_case.as_deref(),
+                &stop_rx,
+                &mut terminal,
+            )
+            .await,
+        );
     }
     let interrupted = *stop_rx.borrow();
     let run = RunResult {
@@ -438,7 +487,10 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
 }
 
 /// The SP to test: the one named on the command line, else the embedded one (if running).
-fn saml_target(a: &SamlRunArgs, _embedded: Option<&reference::RunningReference>) -> Result<Option<run::saml::SpTarget>, Failure> {
+fn saml_target(
+    a: &SamlRunArgs,
+    _embedded: Option<&reference::RunningReference>,
+) -> Result<Option<run::saml::SpTarget>, Failure> {
     let Some(acs_url) = &a.saml_acs_url else {
         return Ok(None);
     };
@@ -455,7 +507,8 @@ fn saml_target(a: &SamlRunArgs, _embedded: Option<&reference::RunningReference>)
 /// The IdP key (from the key directory) and the keys its forgeries use.
 fn load_idp(a: &IdpArgs) -> Result<run::saml::Idp, Failure> {
     let key = load_idp_key(a)?;
-    let fail = |e: crate::saml::SamlError| usage(format!("error: cannot make the attack keys: {e}"));
+    let fail =
+        |e: crate::saml::SamlError| usage(format!("error: cannot make the attack keys: {e}"));
     Ok(run::saml::Idp {
         attacker: crate::saml::IdpKey::generate("idgate attacker").map_err(fail)?,
         cloned: crate::saml::IdpKey::clone_of(&key).map_err(fail)?,
@@ -494,7 +547,11 @@ fn now() -> String {
 
 fn cmd_list(a: ListArgs) -> Result<u8, Failure> {
     let mut suite = load_suite(a.scenarios.as_deref())?;
-    suite.checks.extend(run::saml::catalogue().into_iter().map(|m| (m.id.clone(), m)));
+    suite.checks.extend(
+        run::saml::catalogue()
+            .into_iter()
+            .map(|m| (m.id.clone(), m)),
+    );
     out!("SCENARIOS");
     for s in &suite.scenarios {
         out!("  {:<28} {}", s.name, s.description);
@@ -604,7 +661,10 @@ async fn cmd_cleanup(a: CleanupArgs) -> Result<u8, Failure> {
 
 fn load_idp_key(a: &IdpArgs) -> Result<crate::saml::IdpKey, Failure> {
     crate::saml::IdpKey::load_or_generate(&a.key_dir).map_err(|e| {
-        usage(format!("error: cannot load or create the IdP key in {}: {e}", a.key_dir.display()))
+        usage(format!(
+            "error: cannot load or create the IdP key in {}: {e}",
+            a.key_dir.display()
+        ))
     })
 }
 
@@ -623,7 +683,10 @@ fn cmd_saml(c: SamlCommand) -> Result<u8, Failure> {
         SamlCommand::Metadata { idp } => {
             let key = load_idp_key(&idp)?;
             let id = crate::saml::response::new_id();
-            out!("{}", metadata::idp_metadata(&idp.entity_id, &idp.sign_in_url, &key, &id));
+            out!(
+                "{}",
+                metadata::idp_metadata(&idp.entity_id, &idp.sign_in_url, &key, &id)
+            );
             let values = metadata::SpAdminValues::new(&idp.entity_id, &idp.sign_in_url, &key);
             eprintln!(
                 "\nFor the SP admin:\n{values}\nCertificate file: {}",
@@ -632,11 +695,24 @@ fn cmd_saml(c: SamlCommand) -> Result<u8, Failure> {
         }
         SamlCommand::Cases => {
             for case in cases::all() {
-                out!("{:<44} {:?}  {:<20} {}", case.id, case.group, format!("{:?}", case.expect), case.title);
+                out!(
+                    "{:<44} {:?}  {:<20} {}",
+                    case.id,
+                    case.group,
+                    format!("{:?}", case.expect),
+                    case.title
+                );
                 out!("{:<44}    changes: {}", "", case.changes);
             }
         }
-        SamlCommand::Emit { case, acs_url, audience, name_id, base64, idp } => {
+        SamlCommand::Emit {
+            case,
+            acs_url,
+            audience,
+            name_id,
+            base64,
+            idp,
+        } => {
             if cases::find(&case).is_none() {
                 let ids: Vec<&str> = cases::all().iter().map(|c| c.id).collect();
                 return Err(usage(format!(
@@ -645,9 +721,17 @@ fn cmd_saml(c: SamlCommand) -> Result<u8, Failure> {
                 )));
             }
             let key = load_idp_key(&idp)?;
-            let attacker = crate::saml::IdpKey::generate("idgate attacker").map_err(|e| usage(format!("error: {e}")))?;
-            let cloned = crate::saml::IdpKey::clone_of(&key).map_err(|e| usage(format!("error: {e}")))?;
-            let spec = crate::saml::ResponseSpec::new(&idp.entity_id, &acs_url, &audience, &name_id, time::OffsetDateTime::now_utc());
+            let attacker = crate::saml::IdpKey::generate("idgate attacker")
+                .map_err(|e| usage(format!("error: {e}")))?;
+            let cloned =
+                crate::saml::IdpKey::clone_of(&key).map_err(|e| usage(format!("error: {e}")))?;
+            let spec = crate::saml::ResponseSpec::new(
+                &idp.entity_id,
+                &acs_url,
+                &audience,
+                &name_id,
+                time::OffsetDateTime::now_utc(),
+            );
             let ctx = cases::CaseContext::new(spec, &key, &attacker, &cloned);
             let built = cases::build(&case, &ctx).map_err(|e| usage(format!("error: {e}")))?;
             if base64 {

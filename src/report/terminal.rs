@@ -58,11 +58,14 @@ impl Terminal {
             130 => format!("{YELLOW}interrupted{YELLOW:#}"),
             _ => String::new(),
         };
-        let target = [Some(run.target.scim_base.as_str()).filter(|s| !s.is_empty()), run.target.saml_acs_url.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" and ");
+        let target = [
+            Some(run.target.scim_base.as_str()).filter(|s| !s.is_empty()),
+            run.target.saml_acs_url.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" and ");
         self.line(&format!(
             "{verdict}: {} passed, {} failed, {} errors, {} skipped ({} scenario runs against {target})",
             c.pass,

@@ -51,7 +51,12 @@ fn meta(c: &Case) -> CheckMeta {
         id: c.id.to_string(),
         title: c.title.to_string(),
         severity,
-        rule: format!("SAML negative-test catalogue, group {:?} ({}): {}", c.group, c.group.title(), c.cite),
+        rule: format!(
+            "SAML negative-test catalogue, group {:?} ({}): {}",
+            c.group,
+            c.group.title(),
+            c.cite
+        ),
         builtin: false,
     }
 }
@@ -86,10 +91,12 @@ pub async fn run_battery(
         redirects_are_errors: false,
         ..ClientOptions::default()
     };
-    let http = ScimClient::new("", crate::redact::Secret::new(""), None, opts).expect("a plain HTTP client builds");
+    let http = ScimClient::new("", crate::redact::Secret::new(""), None, opts)
+        .expect("a plain HTTP client builds");
     let scenario = crate::scenario::Scenario {
         name: "saml-battery".into(),
-        description: "Forged, expired and malformed SAML Responses posted to the SP's ACS URL".into(),
+        description: "Forged, expired and malformed SAML Responses posted to the SP's ACS URL"
+            .into(),
         file: "src/saml/cases.rs".into(),
         clients: vec!["saml-idp".into()],
         tags: vec!["saml".into()],
@@ -98,7 +105,10 @@ pub async fn run_battery(
     };
     observer.scenario_started("saml-idp", &scenario);
     let mut steps = Vec::new();
-    for case in cases::all().iter().filter(|c| filter.is_none_or(|f| c.id.contains(f))) {
+    for case in cases::all()
+        .iter()
+        .filter(|c| filter.is_none_or(|f| c.id.contains(f)))
+    {
         let step = if *stop.borrow() {
             skipped(case, "the run was interrupted".into())
         } else {
@@ -184,7 +194,10 @@ async fn play(http: &ScimClient, idp: &Idp, sp: &SpTarget, case: &Case) -> StepR
             values.push(second.clone());
         }
         // Each post comes from a fresh browser: a replay carries no session of the first.
-        match http.send(&post::form_post(&sp.acs_url, &values, None, &[])).await {
+        match http
+            .send(&post::form_post(&sp.acs_url, &values, None, &[]))
+            .await
+        {
             Ok(x) => last = Some(x),
             Err(e) => return error(step, e),
         }
@@ -218,11 +231,21 @@ async fn play(http: &ScimClient, idp: &Idp, sp: &SpTarget, case: &Case) -> StepR
     c.location = Some(format!("saml case {} ({})", case.id, case.changes));
     if outcome != Outcome::Pass {
         c.expected = Some(expected);
-        c.actual = Some(format!("{}: {}", verdict.describe(), crate::check::excerpt(&x.response.body, 160)));
+        c.actual = Some(format!(
+            "{}: {}",
+            verdict.describe(),
+            crate::check::excerpt(&x.response.body, 160)
+        ));
         c.curl = Some(x.curl("IDGATE_SCIM_TOKEN"));
         c.message = match outcome {
-            Outcome::Skip => Some("accepted, but which user got the session is unknown: pass --saml-whoami-url".into()),
-            _ => Some(format!("the posted Response is in report.json under this case; it changes: {}", case.changes)),
+            Outcome::Skip => Some(
+                "accepted, but which user got the session is unknown: pass --saml-whoami-url"
+                    .into(),
+            ),
+            _ => Some(format!(
+                "the posted Response is in report.json under this case; it changes: {}",
+                case.changes
+            )),
         };
         // The evidence stays with failures only, so reports stay small when all is well.
         step.exchanges.push(x);
@@ -236,17 +259,31 @@ async fn play(http: &ScimClient, idp: &Idp, sp: &SpTarget, case: &Case) -> StepR
 
 fn judge(expect: Expect, v: &Verdict, original: &str) -> (Outcome, String) {
     if v.status >= 500 {
-        return (Outcome::Fail, "an answer, not a server error: a malformed message must not crash the SP".into());
+        return (
+            Outcome::Fail,
+            "an answer, not a server error: a malformed message must not crash the SP".into(),
+        );
     }
-    let is_original = v.session_user.as_deref().map(|u| u.eq_ignore_ascii_case(original));
+    let is_original = v
+        .session_user
+        .as_deref()
+        .map(|u| u.eq_ignore_ascii_case(original));
     match expect {
         Expect::Accept => {
             let ok = v.accepted && is_original != Some(false);
-            (if ok { Outcome::Pass } else { Outcome::Fail }, format!("accepted, session for {original}"))
+            (
+                if ok { Outcome::Pass } else { Outcome::Fail },
+                format!("accepted, session for {original}"),
+            )
         }
-        Expect::Reject => {
-            (if v.accepted { Outcome::Fail } else { Outcome::Pass }, "rejected: an error and no session".into())
-        }
+        Expect::Reject => (
+            if v.accepted {
+                Outcome::Fail
+            } else {
+                Outcome::Pass
+            },
+            "rejected: an error and no session".into(),
+        ),
         Expect::AcceptOriginalOnly => {
             let outcome = match (v.accepted, is_original) {
                 (false, _) => Outcome::Pass,
@@ -254,7 +291,10 @@ fn judge(expect: Expect, v: &Verdict, original: &str) -> (Outcome, String) {
                 (true, Some(false)) => Outcome::Fail,
                 (true, None) => Outcome::Skip,
             };
-            (outcome, format!("rejected, or a session for {original} only"))
+            (
+                outcome,
+                format!("rejected, or a session for {original} only"),
+            )
         }
         Expect::Report => (Outcome::Pass, "reported, not judged".into()),
     }

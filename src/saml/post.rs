@@ -9,7 +9,12 @@ use crate::scim::Request;
 
 /// The form a browser posts to the ACS. Several values send the parameter
 /// more than once (a binding attack).
-pub fn form_post(acs_url: &str, values: &[String], relay_state: Option<&str>, cookies: &[String]) -> Request {
+pub fn form_post(
+    acs_url: &str,
+    values: &[String],
+    relay_state: Option<&str>,
+    cookies: &[String],
+) -> Request {
     let mut form = form_urlencoded::Serializer::new(String::new());
     for v in values {
         form.append_pair("SAMLResponse", v);
@@ -52,7 +57,9 @@ pub fn get(url: &str, cookies: &[String]) -> Request {
 /// the whole body when it is a short plain text.
 pub fn session_user(body: &str) -> Option<String> {
     if let Ok(v) = serde_json::from_str::<Value>(body) {
-        for key in ["name_id", "nameId", "nameID", "NameID", "user", "username", "email", "sub"] {
+        for key in [
+            "name_id", "nameId", "nameID", "NameID", "user", "username", "email", "sub",
+        ] {
             if let Some(s) = v.get(key).and_then(Value::as_str) {
                 return Some(s.to_string());
             }
@@ -69,8 +76,16 @@ mod tests {
 
     #[test]
     fn form_posts_repeat_the_parameter_and_encode_it() {
-        let r = form_post("http://127.0.0.1:1/acs", &["a+b/=".into(), "c".into()], Some("x"), &[]);
-        assert_eq!(r.body.unwrap(), "SAMLResponse=a%2Bb%2F%3D&SAMLResponse=c&RelayState=x");
+        let r = form_post(
+            "http://127.0.0.1:1/acs",
+            &["a+b/=".into(), "c".into()],
+            Some("x"),
+            &[],
+        );
+        assert_eq!(
+            r.body.unwrap(),
+            "SAMLResponse=a%2Bb%2F%3D&SAMLResponse=c&RelayState=x"
+        );
     }
 
     #[test]

@@ -1,0 +1,150 @@
+//! A real SAML SP nobody here wrote: a small app on python3-saml 1.16.0
+//! (`.ci/peers/python3-saml-sp/`), trusting idgate's IdP metadata. `.ci/run`
+//! starts it and exports its URLs; run alone, this test starts it itself.
+//!
+//! Where python3-saml disagrees with the catalogue, the finding is pinned
+//! here with the reason (see .ci/peers/python3-saml-sp/findings.md), so a
+//! change that loses or invents a finding fails.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use idgate::result::Outcome;
+use idgate::run::Silent;
+use idgate::run::saml::{Idp, SpTarget, run_battery};
+use idgate::saml::IdpKey;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture_key(name: &str) -> IdpKey {
+    let dir = root().join("fixtures/saml");
+    IdpKey::from_pem(
+        &std::fs::read(dir.join(format!("{name}-key.pem"))).unwrap(),
+        &std::fs::read(dir.join(format!("{name}-cert.pem"))).unwrap(),
+    )
+    .unwrap()
+}
+
+struct Peer {
+    base: String,
+    dir: Option<PathBuf>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = Command::new("bash")
+                .arg(root().join(".ci/peers/python3-saml-sp.sh"))
+                .arg("stop")
+                .arg(dir)
+                .status();
+        }
+    }
+}
+
+/// The SP's base URL (`http://127.0.0.1:PORT`): from `.ci/run`, or started here.
+fn peer(idp: &IdpKey) -> Peer {
+    if let Ok(base) = std::env::var("IDGATE_PEER_PYSAML_URL") {
+        return Peer { base, dir: None };
+    }
+    let dir = root().join("target/peers/python3-saml-sp");
+    std::fs::create_dir_all(&dir).unwrap();
+    let metadata = dir.join("idp-metadata.xml");
+    let md = idgate::saml::metadata::idp_metadata(
+        idgate::saml::DEFAULT_ENTITY_ID,
+        idgate::saml::DEFAULT_SIGN_IN_URL,
+        idp,
+        "_idgate-md",
+    );
+    std::fs::write(&metadata, md).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = Command::new("bash")
+        .arg(root().join(".ci/peers/python3-saml-sp.sh"))
+        .args([
+            "start",
+            dir.to_str().unwrap(),
+            &port.to_string(),
+            metadata.to_str().unwrap(),
+        ])
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "could not start the python3-saml SP (needs python3 with venv, curl, and PyPI): {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Peer {
+        base: format!("http://127.0.0.1:{port}"),
+        dir: Some(dir),
+    }
+}
+
+/// Cases where python3-saml 1.16.0 (strict mode) does not do what the catalogue asks.
+const FINDINGS: &[&str] = &[
+    // The Assertion's signature has an XPath transform that leaves the NameID unsigned;
+    // neither python3-saml nor libxmlsec1 restricts transforms, so the forged NameID logs in.
+    "saml.transform-xpath",
+    // Destination is only compared when present; SAML core makes it required only for signed
+    // Responses sent over POST, which this one is.
+    "saml.destination-missing",
+    // An empty or missing AudienceRestriction skips the audience check.
+    "saml.audience-empty",
+    "saml.audience-missing",
+    // Audiences of all restrictions are merged, so a second restriction for another SP is ignored.
+    "saml.audience-second-wrong",
+    // Only Issuers that are present are checked.
+    "saml.response-issuer-missing",
+    // Too strict: no clock allowance on SubjectConfirmationData NotOnOrAfter.
+    "saml.confirmation-expired-inside-skew",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_battery_against_python3_saml_reports_the_pinned_findings() {
+    let key = fixture_key("idp");
+    let peer = peer(&key);
+    let idp = Idp {
+        attacker: fixture_key("attacker"),
+        cloned: IdpKey::clone_of(&key).unwrap(),
+        key,
+        entity_id: idgate::saml::DEFAULT_ENTITY_ID.into(),
+    };
+    let sp = SpTarget {
+        acs_url: format!("{}/acs", peer.base),
+        audience: format!("{}/metadata", peer.base),
+        whoami_url: Some(format!("{}/whoami", peer.base)),
+        // python3-saml's allowed clock drift is a fixed 300 s.
+        skew: time::Duration::seconds(300),
+        name_id: "alice@example.com".into(),
+    };
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let result = run_battery(&idp, &sp, None, &stop, &mut Silent).await;
+    let results = [result];
+    assert!(
+        common::outcomes(&results, Outcome::Error).is_empty(),
+        "{:?}",
+        common::outcomes(&results, Outcome::Error)
+    );
+    assert!(
+        common::outcomes(&results, Outcome::Skip).is_empty(),
+        "{:?}",
+        common::outcomes(&results, Outcome::Skip)
+    );
+    let mut found: Vec<String> = common::failures(&results)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    let mut pinned: Vec<String> = FINDINGS.iter().map(|s| s.to_string()).collect();
+    found.sort();
+    pinned.sort();
+    assert_eq!(found, pinned, "findings against python3-saml changed");
+    assert!(common::outcomes(&results, Outcome::Pass).len() >= 100);
+}
