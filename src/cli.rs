@@ -55,7 +55,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Replay the suites against a target (idgate's reference target when no --scim-url is given).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List every scenario and check with its id, tags and the rule it enforces.
     List(ListArgs),
     /// Run the reference SCIM target alone, for trying idgate or another tool against it.
@@ -277,7 +277,7 @@ pub async fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Run(a) => cmd_run(a).await,
+        Command::Run(a) => cmd_run(*a).await,
         Command::List(a) => cmd_list(a),
         Command::Serve(a) => cmd_serve(a).await,
         Command::Cleanup(a) => cmd_cleanup(a).await,
