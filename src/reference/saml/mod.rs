@@ -19,6 +19,7 @@ mod signature;
 mod state;
 
 use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -236,7 +237,9 @@ async fn consume(app: &App, value: &str) -> Result<User, Rejection> {
         xml = document::expand_entities(&xml).await?;
     }
     let now = OffsetDateTime::now_utc();
-    let login = judge(app, &xml, now)?;
+    // Whatever a parser or verifier bug does with hostile input, the answer stays a 403.
+    let login = std::panic::catch_unwind(AssertUnwindSafe(|| judge(app, &xml, now)))
+        .unwrap_or_else(|_| Err(Rejection::new("the message could not be processed")))?;
     let mut state = app.state();
     let cfg = &app.cfg;
     match &login.in_response_to {
