@@ -50,9 +50,15 @@ pub fn doctype(xml: &str) -> Result<Option<String>, Rejection> {
     }
 }
 
-/// Parses `xml`, which must hold no DOCTYPE (see [`doctype`]).
+/// Parses `xml`, which must hold no DOCTYPE (see [`doctype`]); one the prolog scan missed is
+/// refused here too, so the two parsers cannot disagree about it.
 pub fn parse(xml: &str) -> Result<Document<'_>, Rejection> {
-    uppsala::parse(xml).map_err(|e| Rejection::new(format!("not well-formed XML: {e}")))
+    let doc =
+        uppsala::parse(xml).map_err(|e| Rejection::new(format!("not well-formed XML: {e}")))?;
+    if doc.doctype.is_some() {
+        return Err(Rejection::new("DOCTYPE is not allowed"));
+    }
+    Ok(doc)
 }
 
 // ---------------------------------------------------------------------------------------------
