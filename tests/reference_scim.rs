@@ -1471,6 +1471,7 @@ async fn probe(fault: Fault, s: &Server) -> String {
                 .status;
             format!("missing={missing} wrong={wrong}")
         }
+        saml => unreachable!("{saml} is a SAML fault (tests/reference_saml.rs)"),
     }
 }
 
@@ -1629,7 +1630,12 @@ async fn every_fault_breaks_its_rule() {
         ),
     ];
     let listed: Vec<Fault> = table.iter().map(|(f, _, _)| *f).collect();
-    assert_eq!(listed, Fault::ALL, "the table covers every fault, in order");
+    let scim: Vec<Fault> = Fault::ALL
+        .iter()
+        .copied()
+        .filter(|f| f.area() == "scim")
+        .collect();
+    assert_eq!(listed, scim, "the table covers every SCIM fault, in order");
     for (fault, compliant, broken) in table {
         let clean = serve(&[]).await;
         assert_eq!(

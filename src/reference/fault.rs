@@ -8,7 +8,8 @@ use std::str::FromStr;
 /// three can never drift apart.
 macro_rules! faults {
     ($($variant:ident => $name:literal, $breaks:literal, $description:literal;)*) => {
-        /// One deliberate deviation from SCIM 2.0 (or from what Microsoft Entra ID expects).
+        /// One deliberate deviation from SCIM 2.0 (or from what Microsoft Entra ID expects), or
+        /// from the SAML 2.0 Web Browser SSO profile.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Fault {
             $(#[doc = $description] $variant,)*
@@ -31,6 +32,14 @@ macro_rules! faults {
             /// The id of the check this fault is meant to make fail.
             pub fn breaks(self) -> &'static str {
                 match self { $(Fault::$variant => $breaks,)* }
+            }
+
+            /// Which part of the reference target the fault is in: `"scim"` or `"saml"`.
+            pub fn area(self) -> &'static str {
+                match self.breaks().split_once('.') {
+                    Some(("saml", _)) => "saml",
+                    _ => "scim",
+                }
             }
         }
     };
@@ -119,6 +128,57 @@ faults! {
         "requests without an Authorization header are accepted";
     AnyTokenAccepted => "any-token-accepted", "scim.auth.token-verified",
         "any bearer token is accepted (a missing header is still 401)";
+    // SAML service provider.
+    AcceptsUnsigned => "accepts-unsigned", "saml.unsigned",
+        "a Response with no signature at all is accepted";
+    TrustsKeyinfoCert => "trusts-keyinfo-cert", "saml.attacker-key",
+        "signatures are verified with the certificate in their own KeyInfo, not the configured one";
+    IdentityFromUnsignedElement => "identity-from-unsigned-element", "saml.xsw3",
+        "once a signature verifies, the identity is read from the first Assertion in the document, signed or not";
+    HmacKeyedWithCert => "hmac-keyed-with-cert", "saml.hmac-with-idp-cert",
+        "HMAC-SHA256 signatures are accepted, keyed with the IdP certificate's PEM text";
+    RejectsDsDefaultNamespace => "rejects-ds-default-namespace", "saml.ds-default-namespace",
+        "signatures are looked up by the ds: prefix, so one in the default namespace is not found";
+    RejectsPrettyPrinted => "rejects-pretty-printed", "saml.pretty-printed",
+        "whitespace between elements is stripped before verifying, so pretty-printed signed XML fails";
+    NameidTruncatedAtComment => "nameid-truncated-at-comment", "saml.comment-in-nameid",
+        "the NameID is read up to its first comment instead of as its whole text";
+    ResolvesExternalEntities => "resolves-external-entities", "saml.xxe-external-entity",
+        "a DOCTYPE is allowed and its entities expanded, external ones fetched (loopback URLs only)";
+    IgnoresStatus => "ignores-status", "saml.status-responder",
+        "the top-level StatusCode is not checked";
+    IgnoresVersion => "ignores-version", "saml.version-not-2",
+        "the Version of the Response and the Assertion is not checked";
+    IgnoresDestination => "ignores-destination", "saml.destination-wrong",
+        "the Response's Destination is not compared with the ACS URL";
+    DestinationOptional => "destination-optional", "saml.destination-missing",
+        "a Response without Destination is accepted (only a present one is compared)";
+    IgnoresRecipient => "ignores-recipient", "saml.recipient-wrong",
+        "SubjectConfirmationData Recipient is not compared with the ACS URL";
+    IgnoresInResponseTo => "ignores-in-response-to", "saml.in-response-to-wrong",
+        "InResponseTo is not matched against the AuthnRequests the SP sent";
+    IgnoresAudience => "ignores-audience", "saml.audience-wrong",
+        "AudienceRestriction is not checked";
+    AnyAudienceRestriction => "any-audience-restriction", "saml.audience-second-wrong",
+        "one AudienceRestriction naming the SP is enough, even if another names only someone else";
+    IgnoresIssuer => "ignores-issuer", "saml.assertion-issuer-wrong",
+        "the Response and Assertion Issuers are not compared with the IdP entity ID";
+    IgnoresNotBefore => "ignores-not-before", "saml.not-yet-valid-outside-skew",
+        "Conditions NotBefore is not checked";
+    IgnoresNotOnOrAfter => "ignores-not-on-or-after", "saml.expired-outside-skew",
+        "Conditions NotOnOrAfter is not checked";
+    IgnoresConfirmationExpiry => "ignores-confirmation-expiry", "saml.confirmation-expired-outside-skew",
+        "SubjectConfirmationData NotOnOrAfter is not checked";
+    NoSkew => "no-skew", "saml.expired-inside-skew",
+        "times are compared without the clock skew allowance, so a response just inside it is refused";
+    AcceptsNotBearer => "accepts-not-bearer", "saml.not-bearer",
+        "any SubjectConfirmation method is accepted, not only bearer";
+    AuthnStatementOptional => "authn-statement-optional", "saml.no-authn-statement",
+        "an Assertion without an AuthnStatement is accepted";
+    DuplicateAttributesAllowed => "duplicate-attributes-allowed", "saml.duplicate-attribute",
+        "an Attribute name given twice is accepted (the last one wins)";
+    NoReplayCache => "no-replay-cache", "saml.replay-same-response",
+        "consumed Response and Assertion IDs are not remembered, so a response can be posted again";
 }
 
 impl fmt::Display for Fault {
@@ -169,10 +229,22 @@ mod tests {
             assert!(seen.insert(fault.name()), "duplicate name {}", fault.name());
             assert_eq!(fault.name().parse::<Fault>(), Ok(*fault));
             assert_eq!(fault.to_string(), fault.name());
-            assert!(fault.breaks().starts_with("scim."));
+            assert!(fault.breaks().starts_with(&format!("{}.", fault.area())));
             assert!(!fault.description().is_empty());
         }
-        assert_eq!(Fault::ALL.len(), 41);
+        let saml = Fault::ALL.iter().filter(|f| f.area() == "saml").count();
+        assert_eq!((Fault::ALL.len() - saml, saml), (41, 25));
+    }
+
+    #[test]
+    fn saml_faults_break_cases_of_the_battery() {
+        for fault in Fault::ALL.iter().filter(|f| f.area() == "saml") {
+            assert!(
+                crate::saml::cases::find(fault.breaks()).is_some(),
+                "{fault} breaks unknown case {}",
+                fault.breaks()
+            );
+        }
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! The embedded reference target: a compliant SCIM 2.0 server (and later a SAML SP) with fault
-//! switches that each break one rule.
+//! The embedded reference target: a compliant SCIM 2.0 server and SAML 2.0 service provider,
+//! with fault switches that each break one rule.
 //!
 //! It shares no code with idgate's client and checks: it is a second, independent
 //! implementation, so a bug in one cannot hide the same bug in the other.
 
 mod fault;
+mod saml;
 mod scim;
 
 use std::collections::HashSet;
@@ -16,6 +17,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use fault::Fault;
+pub use saml::{
+    DEFAULT_ENTITY_ID, DEFAULT_IDP_CERT_PEM, DEFAULT_IDP_ENTITY_ID, SESSION_COOKIE, SpOptions,
+};
 
 /// How to run the reference target.
 #[derive(Clone)]
@@ -27,6 +31,8 @@ pub struct ReferenceOptions {
     pub token: String,
     /// Rules to break on purpose.
     pub faults: Vec<Fault>,
+    /// The SAML service provider's settings.
+    pub saml: SpOptions,
 }
 
 // Written by hand so the token never reaches a log through `{:?}`.
@@ -36,6 +42,7 @@ impl std::fmt::Debug for ReferenceOptions {
             .field("addr", &self.addr)
             .field("token", &"***")
             .field("faults", &self.faults)
+            .field("saml", &self.saml)
             .finish()
     }
 }
@@ -46,6 +53,7 @@ impl Default for ReferenceOptions {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             token: uuid::Uuid::new_v4().to_string(),
             faults: Vec::new(),
+            saml: SpOptions::default(),
         }
     }
 }
@@ -58,6 +66,14 @@ pub struct RunningReference {
     pub addr: SocketAddr,
     /// The SCIM base URL, e.g. `http://127.0.0.1:PORT/scim/v2`.
     pub scim_base: String,
+    /// Where the IdP posts SAML Responses: `http://127.0.0.1:PORT/saml/acs`.
+    pub saml_acs_url: String,
+    /// The SP's entity ID, which Audience must name.
+    pub saml_audience: String,
+    /// The session probe: 200 with the signed-in user for a session cookie, else 401.
+    pub saml_whoami_url: String,
+    /// SP-initiated sign-in: redirects to the IdP with an AuthnRequest.
+    pub saml_login_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -96,13 +112,18 @@ pub async fn start(opts: ReferenceOptions) -> std::io::Result<RunningReference> 
     Ok(RunningReference {
         addr,
         scim_base: format!("http://{addr}/scim/v2"),
+        saml_acs_url: acs_url(&addr.to_string()),
+        saml_audience: opts.saml.entity_id.clone(),
+        saml_whoami_url: format!("http://{addr}/saml/whoami"),
+        saml_login_url: format!("http://{addr}/saml/login"),
         shutdown: Some(shutdown),
         task: Some(task),
     })
 }
 
-/// The reference target's routes: SCIM under `/scim/v2`. URLs in responses use the request's
-/// Host header, falling back to `opts.addr`.
+/// The reference target's routes: SCIM under `/scim/v2`, the SAML SP under `/saml`. SCIM URLs
+/// in responses use the request's Host header, falling back to `opts.addr`; the SP's ACS URL is
+/// always the one at `opts.addr`.
 pub fn router(opts: &ReferenceOptions) -> Router {
     build(opts, opts.addr.to_string())
 }
@@ -111,8 +132,17 @@ fn build(opts: &ReferenceOptions, fallback_host: String) -> Router {
     let faults: HashSet<Fault> = opts.faults.iter().copied().collect();
     Router::new()
         .nest(
+            "/saml",
+            saml::router(&opts.saml, &faults, acs_url(&fallback_host)),
+        )
+        .nest(
             "/scim/v2",
             scim::router(opts.token.clone(), faults, fallback_host),
         )
         .fallback(scim::not_found)
+}
+
+/// The SP's ACS URL on `host`: Destination and Recipient must equal it.
+fn acs_url(host: &str) -> String {
+    format!("http://{host}/saml/acs")
 }

@@ -1,0 +1,446 @@
+//! The Web Browser SSO profile's rules (SAML 2.0 profiles 4.1.4), applied to the Response and
+//! to the one Assertion the signatures protect.
+
+use bergshamra::xml::uppsala::{Document, NodeId};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+use super::document::{SAML, SAMLP, attr, child, children, first_text, text};
+use super::signature::Outcome;
+use super::{Faults, Rejection, SpConfig};
+use crate::reference::Fault;
+
+const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+const CM_BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+const NAMEID_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+
+/// Claim names read for the user record: short names, LDAP-style names, the WS-Federation claim
+/// URIs Entra ID and AD FS send, and the OIDs of the LDAP attribute profile.
+const EMAIL: &[&str] = &[
+    "email",
+    "mail",
+    "emailAddress",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+    "urn:oid:0.9.2342.19200300.100.1.3",
+];
+const GIVEN_NAME: &[&str] = &[
+    "firstName",
+    "givenName",
+    "given_name",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+    "urn:oid:2.5.4.42",
+];
+const SURNAME: &[&str] = &[
+    "lastName",
+    "surname",
+    "sn",
+    "family_name",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+    "urn:oid:2.5.4.4",
+];
+
+/// What an accepted Response says, before the checks that need the SP's memory (InResponseTo
+/// and replay).
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub name_id: String,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub response_id: String,
+    pub assertion_id: String,
+    /// The request this answers, if any (Response and confirmation agree).
+    pub in_response_to: Option<String>,
+    /// Until when the IDs must be remembered to refuse a replay.
+    pub valid_until: OffsetDateTime,
+}
+
+/// Applies every rule that needs only the message, the signature outcomes and the clock.
+pub fn check(
+    doc: &Document<'_>,
+    signatures: &[Outcome],
+    cfg: &SpConfig,
+    faults: &Faults,
+    now: OffsetDateTime,
+) -> Result<Login, Rejection> {
+    let fault = |f: Fault| faults.contains(&f);
+    let reject = |why: String| Err(Rejection::new(why));
+    let skew = if fault(Fault::NoSkew) {
+        Duration::ZERO
+    } else {
+        cfg.skew
+    };
+
+    let Some(root) = doc.document_element() else {
+        return reject("no document element".into());
+    };
+    if !super::document::is(doc, root, SAMLP, "Response") {
+        return reject("the document element is not a samlp:Response".into());
+    }
+
+    // Which assertion the signatures protect decides whose identity this is: nothing else is
+    // read from any other element.
+    let assertion = protected_assertion(doc, root, signatures, faults)?;
+    let response_signed = signatures
+        .iter()
+        .any(|o| o.parent == root && o.result.is_ok());
+
+    // The Response.
+    if !fault(Fault::IgnoresVersion) && attr(doc, root, "Version") != Some("2.0") {
+        return reject("Response Version is not 2.0".into());
+    }
+    let response_id = match attr(doc, root, "ID") {
+        Some(id) if !id.is_empty() => id.to_string(),
+        _ => return reject("Response has no ID".into()),
+    };
+    time_attr(doc, root, "IssueInstant", "Response IssueInstant")?
+        .ok_or_else(|| Rejection::new("Response has no IssueInstant"))?;
+    if !fault(Fault::IgnoresDestination) {
+        match attr(doc, root, "Destination") {
+            Some(d) if d == cfg.acs_url => {}
+            Some(d) => return reject(format!("Destination {d:?} is not this ACS URL")),
+            // SAML bindings 3.5.5.2 requires it on a signed Response; the catalogue requires it
+            // always, and so does this SP.
+            None if fault(Fault::DestinationOptional) => {}
+            None => return reject("Response has no Destination".into()),
+        }
+    }
+    match child(doc, root, SAML, "Issuer") {
+        Some(issuer) => {
+            let issuer = text(doc, issuer);
+            if !fault(Fault::IgnoresIssuer) && issuer.trim() != cfg.idp_entity_id {
+                return reject(format!("Response Issuer {issuer:?} is not the IdP"));
+            }
+        }
+        None if response_signed && !fault(Fault::IgnoresIssuer) => {
+            return reject("signed Response has no Issuer".into());
+        }
+        None => {}
+    }
+    if !fault(Fault::IgnoresStatus) {
+        let code = child(doc, root, SAMLP, "Status")
+            .and_then(|s| child(doc, s, SAMLP, "StatusCode"))
+            .and_then(|c| attr(doc, c, "Value"));
+        match code {
+            Some(STATUS_SUCCESS) => {}
+            Some(other) => return reject(format!("Status is {other}")),
+            None => return reject("Response has no Status".into()),
+        }
+    }
+    let response_irt = attr(doc, root, "InResponseTo").map(str::to_string);
+
+    // The Assertion.
+    let a = assertion;
+    if !fault(Fault::IgnoresVersion) && attr(doc, a, "Version") != Some("2.0") {
+        return reject("Assertion Version is not 2.0".into());
+    }
+    let assertion_id = match attr(doc, a, "ID") {
+        Some(id) if !id.is_empty() => id.to_string(),
+        _ => return reject("Assertion has no ID".into()),
+    };
+    time_attr(doc, a, "IssueInstant", "Assertion IssueInstant")?
+        .ok_or_else(|| Rejection::new("Assertion has no IssueInstant"))?;
+    if !fault(Fault::IgnoresIssuer) {
+        match child(doc, a, SAML, "Issuer").map(|i| text(doc, i)) {
+            Some(issuer) if issuer.trim() == cfg.idp_entity_id => {}
+            Some(issuer) => return reject(format!("Assertion Issuer {issuer:?} is not the IdP")),
+            None => return reject("Assertion has no Issuer".into()),
+        }
+    }
+
+    let subject =
+        child(doc, a, SAML, "Subject").ok_or_else(|| Rejection::new("Assertion has no Subject"))?;
+    let name_id_el = child(doc, subject, SAML, "NameID")
+        .ok_or_else(|| Rejection::new("Subject has no NameID"))?;
+    let name_id = if fault(Fault::NameidTruncatedAtComment) {
+        first_text(doc, name_id_el)
+    } else {
+        text(doc, name_id_el)
+    };
+    let name_id = name_id.trim().to_string();
+    if name_id.is_empty() {
+        return reject("NameID is empty".into());
+    }
+
+    // At least one bearer confirmation whose data holds.
+    let mut confirmation_irt = None;
+    let mut confirmation_until = None;
+    let mut why_not = "Subject has no SubjectConfirmation".to_string();
+    for sc in children(doc, subject, SAML, "SubjectConfirmation") {
+        if !fault(Fault::AcceptsNotBearer) && attr(doc, sc, "Method") != Some(CM_BEARER) {
+            why_not = "no bearer SubjectConfirmation".into();
+            continue;
+        }
+        match confirmation(doc, sc, cfg, faults, now, skew) {
+            Ok((irt, until)) => {
+                confirmation_irt = irt;
+                confirmation_until = Some(until);
+                break;
+            }
+            Err(e) => why_not = e,
+        }
+    }
+    let Some(confirmation_until) = confirmation_until else {
+        return reject(why_not);
+    };
+    let in_response_to = match (response_irt, confirmation_irt) {
+        (Some(r), Some(c)) if r != c => {
+            return reject("Response and SubjectConfirmationData name different requests".into());
+        }
+        (r, c) => r.or(c),
+    };
+
+    let conditions = child(doc, a, SAML, "Conditions")
+        .ok_or_else(|| Rejection::new("Assertion has no Conditions"))?;
+    if let Some(nb) = time_attr(doc, conditions, "NotBefore", "Conditions NotBefore")?
+        && !fault(Fault::IgnoresNotBefore)
+        && now + skew < nb
+    {
+        return reject(format!("Assertion not valid before {}", show(nb)));
+    }
+    let conditions_until = time_attr(doc, conditions, "NotOnOrAfter", "Conditions NotOnOrAfter")?;
+    if let Some(noa) = conditions_until
+        && !fault(Fault::IgnoresNotOnOrAfter)
+        && now - skew >= noa
+    {
+        return reject(format!("Assertion expired at {}", show(noa)));
+    }
+    if !fault(Fault::IgnoresAudience) {
+        audiences(doc, conditions, cfg, faults)?;
+    }
+
+    if !fault(Fault::AuthnStatementOptional) && child(doc, a, SAML, "AuthnStatement").is_none() {
+        return reject("Assertion has no AuthnStatement".into());
+    }
+
+    let attributes = attributes(doc, a, faults)?;
+    let claim = |names: &[&str]| {
+        attributes
+            .iter()
+            .rev()
+            .find(|(n, _)| names.contains(&n.as_str()))
+            .map(|(_, v)| v.clone())
+    };
+    let name_id_is_email = attr(doc, name_id_el, "Format") == Some(NAMEID_EMAIL);
+    // The NameID is the user's address when it says so; the claim only fills in otherwise.
+    let email = if name_id_is_email {
+        Some(name_id.clone())
+    } else {
+        claim(EMAIL)
+    };
+    if let Some(email) = &email
+        && !cfg.allowed_email_domains.is_empty()
+    {
+        let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+        if !cfg
+            .allowed_email_domains
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(domain))
+        {
+            return reject(format!("e-mail {email:?} is outside the allowed domains"));
+        }
+    }
+
+    let valid_until = conditions_until
+        .unwrap_or(confirmation_until)
+        .max(confirmation_until)
+        + skew;
+    Ok(Login {
+        name_id,
+        email,
+        first_name: claim(GIVEN_NAME),
+        last_name: claim(SURNAME),
+        response_id,
+        assertion_id,
+        in_response_to,
+        valid_until,
+    })
+}
+
+/// The Assertion whose content the signatures vouch for: the only Assertion of a signed
+/// Response, or the only Assertion, itself carrying a valid signature. Every signature on the
+/// Response or on one of its Assertions must verify; signatures elsewhere protect nothing
+/// consumed and are ignored.
+fn protected_assertion(
+    doc: &Document<'_>,
+    root: NodeId,
+    signatures: &[Outcome],
+    faults: &Faults,
+) -> Result<NodeId, Rejection> {
+    if child(doc, root, SAML, "EncryptedAssertion").is_some() {
+        return Err(Rejection::new("encrypted assertions are not supported"));
+    }
+    let assertions = children(doc, root, SAML, "Assertion");
+    for o in signatures {
+        if let Err(e) = &o.result
+            && (o.parent == root || assertions.contains(&o.parent))
+        {
+            let on = if o.parent == root {
+                "Response"
+            } else {
+                "Assertion"
+            };
+            return Err(Rejection::new(format!(
+                "the {on} signature is invalid: {e}"
+            )));
+        }
+    }
+    let response_signed = signatures.iter().any(|o| o.parent == root);
+    let signed: Vec<NodeId> = assertions
+        .iter()
+        .copied()
+        .filter(|a| signatures.iter().any(|o| o.parent == *a))
+        .collect();
+
+    if signatures.is_empty() && faults.contains(&Fault::AcceptsUnsigned) {
+        return assertions
+            .first()
+            .copied()
+            .ok_or_else(|| Rejection::new("Response has no Assertion"));
+    }
+    if faults.contains(&Fault::IdentityFromUnsignedElement) {
+        if !response_signed && signed.is_empty() {
+            return Err(Rejection::new(
+                "neither the Response nor an Assertion is signed",
+            ));
+        }
+        return doc
+            .descendants(root)
+            .into_iter()
+            .find(|d| super::document::is(doc, *d, SAML, "Assertion"))
+            .ok_or_else(|| Rejection::new("Response has no Assertion"));
+    }
+    match (response_signed, assertions.as_slice(), signed.as_slice()) {
+        (_, [], _) => Err(Rejection::new("Response has no Assertion")),
+        (true, [one], _) => Ok(*one),
+        (false, [one], [signed_one]) if one == signed_one => Ok(*one),
+        (false, _, []) => Err(Rejection::new(
+            "neither the Response nor an Assertion is signed",
+        )),
+        _ => Err(Rejection::new(
+            "more than one Assertion: only one, and only the signed one, is consumed",
+        )),
+    }
+}
+
+/// Checks one bearer `SubjectConfirmation`; returns its InResponseTo and NotOnOrAfter.
+fn confirmation(
+    doc: &Document<'_>,
+    sc: NodeId,
+    cfg: &SpConfig,
+    faults: &Faults,
+    now: OffsetDateTime,
+    skew: Duration,
+) -> Result<(Option<String>, OffsetDateTime), String> {
+    let data = child(doc, sc, SAML, "SubjectConfirmationData")
+        .ok_or("SubjectConfirmation has no SubjectConfirmationData")?;
+    if !faults.contains(&Fault::IgnoresRecipient) {
+        match attr(doc, data, "Recipient") {
+            Some(r) if r == cfg.acs_url => {}
+            Some(r) => return Err(format!("Recipient {r:?} is not this ACS URL")),
+            None => return Err("SubjectConfirmationData has no Recipient".into()),
+        }
+    }
+    let until = time_attr(
+        doc,
+        data,
+        "NotOnOrAfter",
+        "SubjectConfirmationData NotOnOrAfter",
+    )
+    .map_err(|r| r.reason)?
+    .ok_or("SubjectConfirmationData has no NotOnOrAfter")?;
+    if !faults.contains(&Fault::IgnoresConfirmationExpiry) && now - skew >= until {
+        return Err(format!(
+            "SubjectConfirmationData expired at {}",
+            show(until)
+        ));
+    }
+    if let Some(nb) = time_attr(doc, data, "NotBefore", "SubjectConfirmationData NotBefore")
+        .map_err(|r| r.reason)?
+        && now + skew < nb
+    {
+        return Err(format!(
+            "SubjectConfirmationData not valid before {}",
+            show(nb)
+        ));
+    }
+    Ok((attr(doc, data, "InResponseTo").map(str::to_string), until))
+}
+
+/// Every AudienceRestriction must name this SP (SAML core 2.5.1.4), and there must be one
+/// (profiles 4.1.4.2).
+fn audiences(
+    doc: &Document<'_>,
+    conditions: NodeId,
+    cfg: &SpConfig,
+    faults: &Faults,
+) -> Result<(), Rejection> {
+    let restrictions = children(doc, conditions, SAML, "AudienceRestriction");
+    if restrictions.is_empty() {
+        return Err(Rejection::new("Conditions have no AudienceRestriction"));
+    }
+    let names_us = |r: &NodeId| {
+        children(doc, *r, SAML, "Audience")
+            .iter()
+            .any(|au| text(doc, *au).trim() == cfg.entity_id)
+    };
+    let ok = if faults.contains(&Fault::AnyAudienceRestriction) {
+        restrictions.iter().any(names_us)
+    } else {
+        restrictions.iter().all(names_us)
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Rejection::new(format!(
+            "an AudienceRestriction does not name {}",
+            cfg.entity_id
+        )))
+    }
+}
+
+/// Every Attribute of every AttributeStatement as (name, first value); a name given twice is
+/// refused, since which one counts would be a guess.
+fn attributes(
+    doc: &Document<'_>,
+    assertion: NodeId,
+    faults: &Faults,
+) -> Result<Vec<(String, String)>, Rejection> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for statement in children(doc, assertion, SAML, "AttributeStatement") {
+        for a in children(doc, statement, SAML, "Attribute") {
+            let name = attr(doc, a, "Name").unwrap_or_default().to_string();
+            if out.iter().any(|(n, _)| *n == name)
+                && !faults.contains(&Fault::DuplicateAttributesAllowed)
+            {
+                return Err(Rejection::new(format!("Attribute {name:?} appears twice")));
+            }
+            let value = children(doc, a, SAML, "AttributeValue")
+                .first()
+                .map(|v| text(doc, *v).trim().to_string())
+                .unwrap_or_default();
+            out.push((name, value));
+        }
+    }
+    Ok(out)
+}
+
+/// `t` as in the message, for reasons.
+fn show(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+/// An optional xs:dateTime attribute; present but malformed is a rejection.
+fn time_attr(
+    doc: &Document<'_>,
+    id: NodeId,
+    name: &str,
+    what: &str,
+) -> Result<Option<OffsetDateTime>, Rejection> {
+    match attr(doc, id, name) {
+        None => Ok(None),
+        Some(v) => OffsetDateTime::parse(v, &Rfc3339)
+            .map(Some)
+            .map_err(|_| Rejection::new(format!("{what} {v:?} is not an xs:dateTime"))),
+    }
+}
