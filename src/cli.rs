@@ -366,12 +366,22 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     // A SAML target alone means a SAML-only run; no target at all means everything, embedded.
     let saml_only = a.scim_url.is_none() && a.saml.saml_acs_url.is_some();
 
+    // The IdP's key is needed up front: the embedded SP must trust its certificate.
+    let idp = load_idp(&a.saml.idp)?;
+
     // The embedded reference target, unless URLs were given.
     let embedded = if a.scim_url.is_none() && !saml_only {
         let token = uuid::Uuid::new_v4().simple().to_string();
         let running = reference::start(ReferenceOptions {
             token: token.clone(),
             faults: faults.clone(),
+            saml: reference::SpOptions {
+                idp_entity_id: idp.entity_id.clone(),
+                idp_cert_pem: idp.key.cert_pem(),
+                idp_sign_in_url: Some(a.saml.idp.sign_in_url.clone()),
+                skew: Duration::from_secs(a.saml.saml_skew),
+                ..reference::SpOptions::default()
+            },
             ..ReferenceOptions::default()
         })
         .await
@@ -430,44 +440,44 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     let mut terminal = report::terminal::Terminal::new(redactor.clone(), a.color.choice());
     terminal.verbose = !a.quiet;
     let started_at = now();
-    let mut scenarios = Vec::new();
-    if let Some(base) = &base {
-        let scim = ScimClient::new(base, token, a.ca_cert.as_deref(), opts)
-            .map_err(|e| usage(format!("error: {e}")))?;
-        let target = Target {
-            scim,
-            token_env: a.token.scim_token_env.clone(),
-        };
-        let ledger = if embedded.is_some() {
-            Ledger::in_memory()
-        } else {
-            Ledger::open(&a.reports.join("ledger.jsonl"))
-                .map_err(|e| usage(format!("error: {e}")))?
-        };
-        let ledger = Mutex::new(ledger);
-        let pairs = run::plan(&suite, &clients, &a.tags);
-        if pairs.is_empty() {
-            return Err(usage(
-                "error: no scenario matches the chosen clients and tags",
-            ));
-        }
-        scenarios
-            .extend(run::run_plan(&suite, &pairs, &target, &ledger, &stop_rx, &mut terminal).await);
+    let saml = sp.map(|sp| run::saml::SamlSide::new(sp, idp));
+    let mut clients = if base.is_some() { clients } else { Vec::new() };
+    if saml.is_some() {
+        clients.push(scenario::SAML_CLIENT.to_string());
     }
-    if let Some(sp) = &sp
+    let scim = ScimClient::new(
+        base.as_deref().unwrap_or(""),
+        token,
+        a.ca_cert.as_deref(),
+        opts,
+    )
+    .map_err(|e| usage(format!("error: {e}")))?;
+    let target = Target {
+        scim,
+        token_env: a.token.scim_token_env.clone(),
+        saml,
+    };
+    let ledger = if base.is_none() || embedded.is_some() {
+        Ledger::in_memory()
+    } else {
+        Ledger::open(&a.reports.join("ledger.jsonl")).map_err(|e| usage(format!("error: {e}")))?
+    };
+    let ledger = Mutex::new(ledger);
+    let pairs = run::plan(&suite, &clients, &a.tags);
+    let mut scenarios =
+        run::run_plan(&suite, &pairs, &target, &ledger, &stop_rx, &mut terminal).await;
+    if let Some(side) = &target.saml
         && !*stop_rx.borrow()
     {
-        let idp = load_idp(&a.saml.idp)?;
         scenarios.push(
-            run::saml::run_battery(
-                &idp,
-                sp,
-                a.saml.saml_case.as_deref(),
-                &stop_rx,
-                &mut terminal,
-            )
-            .await,
+            run::saml::run_battery(side, a.saml.saml_case.as_deref(), &stop_rx, &mut terminal)
+                .await,
         );
+    }
+    if scenarios.is_empty() {
+        return Err(usage(
+            "error: no scenario matches the chosen clients and tags",
+        ));
     }
     let interrupted = *stop_rx.borrow();
     let run = RunResult {
@@ -489,16 +499,32 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
 /// The SP to test: the one named on the command line, else the embedded one (if running).
 fn saml_target(
     a: &SamlRunArgs,
-    _embedded: Option<&reference::RunningReference>,
+    embedded: Option<&reference::RunningReference>,
 ) -> Result<Option<run::saml::SpTarget>, Failure> {
-    let Some(acs_url) = &a.saml_acs_url else {
-        return Ok(None);
+    let (acs_url, audience, whoami_url) = match (&a.saml_acs_url, embedded) {
+        (Some(acs), _) => {
+            if !acs.starts_with("http://") && !acs.starts_with("https://") {
+                return Err(usage(format!(
+                    "error: --saml-acs-url `{acs}` is not an http(s) URL"
+                )));
+            }
+            (
+                acs.clone(),
+                a.saml_audience.clone().unwrap_or_default(),
+                a.saml_whoami_url.clone(),
+            )
+        }
+        (None, Some(r)) => (
+            r.saml_acs_url.clone(),
+            r.saml_audience.clone(),
+            Some(r.saml_whoami_url.clone()),
+        ),
+        (None, None) => return Ok(None),
     };
-    let audience = a.saml_audience.clone().unwrap_or_default();
     Ok(Some(run::saml::SpTarget {
-        acs_url: acs_url.clone(),
+        acs_url,
         audience,
-        whoami_url: a.saml_whoami_url.clone(),
+        whoami_url,
         skew: time::Duration::seconds(a.saml_skew as i64),
         name_id: a.saml_name_id.clone(),
     }))
@@ -594,6 +620,7 @@ async fn cmd_serve(a: ServeArgs) -> Result<u8, Failure> {
         addr: ([127, 0, 0, 1], a.port).into(),
         token: token.expose().to_string(),
         faults: faults.clone(),
+        ..ReferenceOptions::default()
     })
     .await
     .map_err(|e| {
@@ -639,6 +666,7 @@ async fn cmd_cleanup(a: CleanupArgs) -> Result<u8, Failure> {
     let target = Target {
         scim,
         token_env: a.token.scim_token_env,
+        saml: None,
     };
     let ledger = Mutex::new(ledger);
     let results = run::cleanup(&target, &ledger, &base, None).await;

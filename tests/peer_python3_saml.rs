@@ -13,7 +13,7 @@ use std::process::Command;
 
 use idgate::result::Outcome;
 use idgate::run::Silent;
-use idgate::run::saml::{Idp, SpTarget, run_battery};
+use idgate::run::saml::{Idp, SamlSide, SpTarget, run_battery};
 use idgate::saml::IdpKey;
 
 fn root() -> PathBuf {
@@ -126,7 +126,8 @@ async fn the_battery_against_python3_saml_reports_the_pinned_findings() {
         name_id: "alice@example.com".into(),
     };
     let (_tx, stop) = tokio::sync::watch::channel(false);
-    let result = run_battery(&idp, &sp, None, &stop, &mut Silent).await;
+    let side = SamlSide::new(sp, idp);
+    let result = run_battery(&side, None, &stop, &mut Silent).await;
     let results = [result];
     assert!(
         common::outcomes(&results, Outcome::Error).is_empty(),

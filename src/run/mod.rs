@@ -24,6 +24,8 @@ pub struct Target {
     pub scim: ScimClient,
     /// Environment variable curl lines read the token from.
     pub token_env: String,
+    /// The SAML SP and idgate's IdP, when a SAML target is tested.
+    pub saml: Option<saml::SamlSide>,
 }
 
 /// Told about progress as it happens; reporters that print live implement it.
@@ -165,10 +167,11 @@ fn skipped(suite: &Suite, step: &Step, client: &str, reason: String) -> StepResu
     }
 }
 
-fn template_of<'a>(step: &'a Step, client: &'a Client) -> &'a RequestTemplate {
+fn template_of<'a>(step: &'a Step, client: &'a Client) -> Option<&'a RequestTemplate> {
     match &step.request {
-        StepRequest::Send { action } => &client.actions[action],
-        StepRequest::Raw(t) => t,
+        StepRequest::Send { action } => Some(&client.actions[action]),
+        StepRequest::Raw(t) => Some(t),
+        StepRequest::Saml(_) => None,
     }
 }
 
@@ -186,7 +189,9 @@ async fn run_step(
             |why| format!("needs `{{{{{name}}}}}`: {why}"),
         )
     };
-    let template = template_of(step, ctx.client);
+    let Some(template) = template_of(step, ctx.client) else {
+        return run_saml_step(ctx, step, vars, missing_captures).await;
+    };
     let mut result = StepResult {
         name: step.name.clone(),
         location: step.span.location(),
@@ -283,6 +288,163 @@ async fn run_step(
         capture(step, &exchange, vars, missing_captures);
         result.exchanges.push(exchange);
     }
+    result
+}
+
+/// A SAML step: a valid Response for the step's user, posted to the SP;
+/// expectations read the verdict and the SP's whoami answer.
+async fn run_saml_step(
+    ctx: &StepContext<'_>,
+    step: &Step,
+    vars: &mut Vars,
+    missing: &mut HashMap<String, String>,
+) -> StepResult {
+    use crate::saml::response::{Attribute, CLAIM_EMAIL, CLAIM_GIVEN_NAME, CLAIM_SURNAME};
+    use crate::scenario::ClaimNames;
+    let StepRequest::Saml(login) = &step.request else {
+        unreachable!("called for SAML steps only")
+    };
+    let suite = ctx.suite;
+    let Some(side) = &ctx.target.saml else {
+        return skipped(
+            suite,
+            step,
+            ctx.client_name,
+            "no SAML SP is being tested (give --saml-acs-url)".into(),
+        );
+    };
+    vars.clear_step();
+    for (name, template) in &step.with {
+        match template.render(vars) {
+            Ok(v) => vars.set_step(name, Value::String(v)),
+            Err(m) => return skipped(suite, step, ctx.client_name, format!("needs `{{{{{m}}}}}`")),
+        }
+    }
+    let mut render = |t: &crate::scenario::template::Template| t.render(vars);
+    let values = (|| {
+        let name_id = render(&login.name_id)?;
+        let email = match &login.email {
+            Some(e) => render(e)?,
+            None => name_id.clone(),
+        };
+        Ok::<_, String>((
+            name_id,
+            email,
+            render(&login.first_name)?,
+            render(&login.last_name)?,
+        ))
+    })();
+    let (name_id, email, first, last) = match values {
+        Ok(v) => v,
+        Err(m) => {
+            let why = missing
+                .get(&m)
+                .cloned()
+                .unwrap_or_else(|| "it has no value".into());
+            return skipped(
+                suite,
+                step,
+                ctx.client_name,
+                format!("needs `{{{{{m}}}}}`: {why}"),
+            );
+        }
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let mut spec = crate::saml::ResponseSpec::new(
+        &side.idp.entity_id,
+        &side.sp.acs_url,
+        &side.sp.audience,
+        &name_id,
+        now,
+    );
+    let short = || {
+        vec![
+            Attribute::basic("email", &email),
+            Attribute::basic("firstName", &first),
+            Attribute::basic("lastName", &last),
+        ]
+    };
+    let uri = || {
+        vec![
+            Attribute::uri(CLAIM_EMAIL, &email),
+            Attribute::uri(CLAIM_GIVEN_NAME, &first),
+            Attribute::uri(CLAIM_SURNAME, &last),
+        ]
+    };
+    spec.attributes = match login.claims {
+        ClaimNames::Short => short(),
+        ClaimNames::Uri => uri(),
+        ClaimNames::Both => [short(), uri()].concat(),
+    };
+    let mut case_ctx =
+        crate::saml::CaseContext::new(spec, &side.idp.key, &side.idp.attacker, &side.idp.cloned);
+    case_ctx.skew = side.sp.skew;
+    let built = match crate::saml::cases::build("saml.valid", &case_ctx) {
+        Ok(b) => b,
+        Err(e) => {
+            return skipped(
+                suite,
+                step,
+                ctx.client_name,
+                format!("idgate could not build the Response: {e}"),
+            );
+        }
+    };
+    let mut result = StepResult {
+        name: step.name.clone(),
+        location: step.span.location(),
+        status: StepStatus::Ran,
+        reason: None,
+        exchanges: Vec::new(),
+        checks: Vec::new(),
+    };
+    let posted = match saml::post_case(side.http_client(), &side.sp, &built).await {
+        Ok(p) => p,
+        Err(e) => {
+            result.status = StepStatus::Error;
+            result.reason = Some(e.to_string());
+            for x in expects_for(step, ctx.client_name) {
+                let mut c = check_result(suite, &x.check, Outcome::Error);
+                c.message = Some(e.to_string());
+                c.location = Some(x.span.location());
+                result.checks.push(c);
+            }
+            return result;
+        }
+    };
+    let shown = posted.whoami.as_ref().unwrap_or(&posted.acs);
+    for x in expects_for(step, ctx.client_name) {
+        let finding = match x.verdict {
+            Some(want) if want != posted.verdict.accepted => Finding::fail(
+                if want {
+                    "accepted: a session for the user"
+                } else {
+                    "rejected: an error and no session"
+                },
+                posted.verdict.describe(),
+            ),
+            _ => expect::evaluate(x, &shown.response, vars),
+        };
+        let mut c = check_result(
+            suite,
+            &x.check,
+            if finding.passed {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            },
+        );
+        c.location = Some(x.span.location());
+        if !finding.passed {
+            c.expected = Some(finding.expected);
+            c.actual = Some(finding.actual);
+            c.message = finding.message;
+            c.curl = Some(posted.acs.curl(&ctx.target.token_env));
+        }
+        result.checks.push(c);
+    }
+    result.exchanges.push(posted.acs);
+    result.exchanges.extend(posted.whoami);
     result
 }
 

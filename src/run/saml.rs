@@ -61,15 +61,91 @@ fn meta(c: &Case) -> CheckMeta {
     }
 }
 
+/// The SAML side of a target: the SP, idgate's IdP, and a client that
+/// treats redirects as answers (an ACS often redirects after login).
+pub struct SamlSide {
+    pub sp: SpTarget,
+    pub idp: Idp,
+    http: ScimClient,
+}
+
+impl SamlSide {
+    pub fn new(sp: SpTarget, idp: Idp) -> SamlSide {
+        let opts = ClientOptions {
+            redirects_are_errors: false,
+            ..ClientOptions::default()
+        };
+        let http = ScimClient::new("", crate::redact::Secret::new(""), None, opts)
+            .expect("a plain HTTP client builds");
+        SamlSide { sp, idp, http }
+    }
+
+    /// The client that posts to the SP.
+    pub fn http_client(&self) -> &ScimClient {
+        &self.http
+    }
+}
+
 /// What the SP did with the last post of a case.
-struct Verdict {
-    status: u16,
-    accepted: bool,
-    session_user: Option<String>,
+pub struct Verdict {
+    pub status: u16,
+    pub accepted: bool,
+    pub session_user: Option<String>,
+}
+
+/// The last ACS exchange, and the whoami exchange when there was one.
+pub struct Posted {
+    pub verdict: Verdict,
+    pub acs: Exchange,
+    pub whoami: Option<Exchange>,
+}
+
+/// Post every value of a built case as a fresh browser would, then ask who got the session.
+pub async fn post_case(
+    http: &ScimClient,
+    sp: &SpTarget,
+    built: &cases::BuiltCase,
+) -> Result<Posted, TransportError> {
+    let mut last: Option<Exchange> = None;
+    for (i, value) in built.posts.iter().enumerate() {
+        let mut values = vec![value.clone()];
+        if i == 0
+            && let Some(second) = &built.second_value
+        {
+            values.push(second.clone());
+        }
+        // Each post comes from a fresh browser: a replay carries no session of the first.
+        last = Some(
+            http.send(&post::form_post(&sp.acs_url, &values, None, &[]))
+                .await?,
+        );
+    }
+    let acs = last.expect("every case posts at least once");
+    let mut verdict = Verdict {
+        status: acs.response.status,
+        accepted: acs.response.status < 400 && !acs.response.cookies.is_empty(),
+        session_user: None,
+    };
+    let mut whoami = None;
+    if let Some(url) = &sp.whoami_url
+        && acs.response.status < 400
+    {
+        let w = http.send(&post::get(url, &acs.response.cookies)).await?;
+        verdict.accepted = w.response.status == 200;
+        if verdict.accepted {
+            verdict.session_user = post::session_user(&w.response.body);
+        }
+        whoami = Some(w);
+    }
+    Ok(Posted {
+        verdict,
+        acs,
+        whoami,
+    })
 }
 
 impl Verdict {
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match (self.accepted, &self.session_user) {
             (true, Some(u)) => format!("accepted (status {}), session for {u}", self.status),
             (true, None) => format!("accepted (status {}), session user unknown", self.status),
@@ -80,19 +156,13 @@ impl Verdict {
 
 /// Play every case (or those whose id contains `filter`) against `sp`.
 pub async fn run_battery(
-    idp: &Idp,
-    sp: &SpTarget,
+    side: &SamlSide,
     filter: Option<&str>,
     stop: &watch::Receiver<bool>,
     observer: &mut dyn Observer,
 ) -> ScenarioResult {
     let started = Instant::now();
-    let opts = ClientOptions {
-        redirects_are_errors: false,
-        ..ClientOptions::default()
-    };
-    let http = ScimClient::new("", crate::redact::Secret::new(""), None, opts)
-        .expect("a plain HTTP client builds");
+    let (http, idp, sp) = (&side.http, &side.idp, &side.sp);
     let scenario = crate::scenario::Scenario {
         name: "saml-battery".into(),
         description: "Forged, expired and malformed SAML Responses posted to the SP's ACS URL"
@@ -112,7 +182,7 @@ pub async fn run_battery(
         let step = if *stop.borrow() {
             skipped(case, "the run was interrupted".into())
         } else {
-            play(&http, idp, sp, case).await
+            play(http, idp, sp, case).await
         };
         observer.step_finished(&step);
         steps.push(step);
@@ -185,46 +255,14 @@ async fn play(http: &ScimClient, idp: &Idp, sp: &SpTarget, case: &Case) -> StepR
         step.checks.push(c);
         step
     };
-    let mut last: Option<Exchange> = None;
-    for (i, value) in built.posts.iter().enumerate() {
-        let mut values = vec![value.clone()];
-        if i == 0
-            && let Some(second) = &built.second_value
-        {
-            values.push(second.clone());
-        }
-        // Each post comes from a fresh browser: a replay carries no session of the first.
-        match http
-            .send(&post::form_post(&sp.acs_url, &values, None, &[]))
-            .await
-        {
-            Ok(x) => last = Some(x),
-            Err(e) => return error(step, e),
-        }
-    }
-    let Some(x) = last else {
-        return skipped(case, "the case has nothing to post".into());
+    let Posted {
+        verdict,
+        acs: x,
+        whoami: whoami_exchange,
+    } = match post_case(http, sp, &built).await {
+        Ok(p) => p,
+        Err(e) => return error(step, e),
     };
-    let mut verdict = Verdict {
-        status: x.response.status,
-        accepted: x.response.status < 400 && !x.response.cookies.is_empty(),
-        session_user: None,
-    };
-    let mut whoami_exchange = None;
-    if let Some(url) = &sp.whoami_url
-        && x.response.status < 400
-    {
-        match http.send(&post::get(url, &x.response.cookies)).await {
-            Ok(w) => {
-                verdict.accepted = w.response.status == 200;
-                if verdict.accepted {
-                    verdict.session_user = post::session_user(&w.response.body);
-                }
-                whoami_exchange = Some(w);
-            }
-            Err(e) => return error(step, e),
-        }
-    }
     let original = &built.original_user;
     let (outcome, expected) = judge(case.expect, &verdict, original);
     let mut c = check(case, outcome);

@@ -61,6 +61,7 @@ mod raw {
         pub name: Spanned<String>,
         pub send: Option<Spanned<String>>,
         pub request: Option<Spanned<Request>>,
+        pub saml: Option<Spanned<Saml>>,
         #[serde(default)]
         pub with: IndexMap<String, Spanned<String>>,
         #[serde(default)]
@@ -85,6 +86,16 @@ mod raw {
     }
 
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Saml {
+        pub name_id: Spanned<String>,
+        pub email: Option<Spanned<String>>,
+        pub first_name: Spanned<String>,
+        pub last_name: Spanned<String>,
+        pub claims: Option<Spanned<String>>,
+    }
+
+    #[derive(Deserialize)]
     #[serde(untagged)]
     pub enum Status {
         One(u16),
@@ -98,6 +109,7 @@ mod raw {
         #[serde(default)]
         pub clients: Vec<Spanned<String>>,
         pub status: Option<Spanned<Status>>,
+        pub verdict: Option<Spanned<String>>,
         #[serde(default)]
         pub headers: IndexMap<String, Spanned<toml::Value>>,
         #[serde(default)]
@@ -188,6 +200,18 @@ pub fn load(files: &[(String, String)]) -> Result<Suite, Vec<Diagnostic>> {
             scenario_files.push(source);
         }
     }
+    clients.insert(
+        SAML_CLIENT.to_string(),
+        Client {
+            name: SAML_CLIENT.to_string(),
+            description:
+                "idgate's test SAML IdP, posting Responses to the SP's ACS URL (HTTP-POST binding)"
+                    .into(),
+            headers: Vec::new(),
+            content_type: "application/x-www-form-urlencoded".into(),
+            actions: BTreeMap::new(),
+        },
+    );
     if checks.is_empty() && errors.is_empty() {
         errors.push(Diagnostic::new(
             "no check catalogue found: the scenario directory needs a checks.toml",
@@ -514,8 +538,18 @@ fn load_scenario(
             scenario_clients.push(c.get_ref().clone());
         }
     }
+    // A scenario of SAML steps is played by the IdP; one of requests, by every SCIM client.
+    let is_saml = raw.steps.iter().any(|s| s.get_ref().saml.is_some());
     if raw.clients.is_empty() {
-        scenario_clients = clients.keys().cloned().collect();
+        scenario_clients = if is_saml {
+            vec![SAML_CLIENT.to_string()]
+        } else {
+            clients
+                .keys()
+                .filter(|c| *c != SAML_CLIENT)
+                .cloned()
+                .collect()
+        };
     }
 
     // Names defined so far, in the order a run defines them.
@@ -574,6 +608,10 @@ fn load_scenario(
         }
 
         let request = match (&s.send, &s.request) {
+            (None, None) if s.saml.is_some() => {
+                let saml = s.saml.as_ref().expect("checked");
+                saml_login(source, saml, &step_defined, errors).map(StepRequest::Saml)
+            }
             (Some(action), None) => {
                 for client in &runs_for {
                     let c = &clients[*client];
@@ -705,6 +743,52 @@ fn load_scenario(
     })
 }
 
+fn saml_login(
+    source: &Arc<Source>,
+    raw: &Spanned<raw::Saml>,
+    defined: &BTreeSet<String>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<SamlLogin> {
+    let r = raw.get_ref();
+    let t = |s: &Spanned<String>, errors: &mut Vec<Diagnostic>| {
+        let t = parse_template(source, s, errors)?;
+        for n in t.names() {
+            if !defined.contains(n) {
+                errors.push(Diagnostic::at(
+                    source,
+                    s.span(),
+                    format!("`{{{{{n}}}}}` is not defined at this point"),
+                ));
+            }
+        }
+        Some(t)
+    };
+    let claims = match r.claims.as_ref().map(|c| c.get_ref().as_str()) {
+        None | Some("both") => ClaimNames::Both,
+        Some("short") => ClaimNames::Short,
+        Some("uri") => ClaimNames::Uri,
+        Some(other) => {
+            let c = r.claims.as_ref().expect("matched");
+            errors.push(
+                Diagnostic::at(source, c.span(), format!("unknown claim naming `{other}`"))
+                    .with_help(did_you_mean(other, &["short", "uri", "both"])),
+            );
+            return None;
+        }
+    };
+    let email = match &r.email {
+        Some(e) => Some(t(e, errors)?),
+        None => None,
+    };
+    Some(SamlLogin {
+        name_id: t(&r.name_id, errors)?,
+        email,
+        first_name: t(&r.first_name, errors)?,
+        last_name: t(&r.last_name, errors)?,
+        claims,
+    })
+}
+
 /// Every variable a request template reads.
 fn request_names(r: &RequestTemplate) -> Vec<String> {
     let mut names: Vec<String> = r.path.names().map(String::from).collect();
@@ -769,6 +853,19 @@ fn expect(
             "an HTTP status is between 100 and 599",
         ));
     }
+    let verdict = match raw.verdict.as_ref().map(|v| v.get_ref().as_str()) {
+        None => None,
+        Some("accept") => Some(true),
+        Some("reject") => Some(false),
+        Some(other) => {
+            let v = raw.verdict.as_ref().expect("matched");
+            errors.push(
+                Diagnostic::at(source, v.span(), format!("unknown verdict `{other}`"))
+                    .with_help(did_you_mean(other, &["accept", "reject"])),
+            );
+            None
+        }
+    };
     let mut parse_preds = |table: &IndexMap<String, Spanned<toml::Value>>, is_json: bool| {
         let mut out = Vec::new();
         for (key, value) in table {
@@ -823,6 +920,7 @@ fn expect(
         span: span_of(source, e),
         clients,
         status,
+        verdict,
         headers,
         json,
     })

@@ -71,7 +71,34 @@ pub enum StepRequest {
     Send { action: String },
     /// A request written out in the scenario.
     Raw(RequestTemplate),
+    /// A valid SAML Response from idgate's IdP, posted to the SP under test.
+    Saml(SamlLogin),
 }
+
+/// Who a SAML step logs in, and how its claims are named.
+#[derive(Debug, Clone)]
+pub struct SamlLogin {
+    pub name_id: Template,
+    /// The email claim; the NameID when not given.
+    pub email: Option<Template>,
+    pub first_name: Template,
+    pub last_name: Template,
+    pub claims: ClaimNames,
+}
+
+/// Which attribute names carry the claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimNames {
+    /// `email`, `firstName`, `lastName`.
+    Short,
+    /// The WS-Federation claim URIs.
+    Uri,
+    /// Both, as many IdPs send.
+    Both,
+}
+
+/// The name of the built-in client that plays SAML steps.
+pub const SAML_CLIENT: &str = "saml-idp";
 
 /// How a request authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -119,6 +146,8 @@ pub struct Expect {
     pub span: Span,
     pub clients: Vec<String>,
     pub status: Option<Vec<u16>>,
+    /// SAML steps: whether the SP must open a session (`accept`) or not (`reject`).
+    pub verdict: Option<bool>,
     pub headers: Vec<(String, Predicate)>,
     pub json: Vec<(String, Predicate)>,
 }

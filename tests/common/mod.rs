@@ -18,6 +18,7 @@ pub fn target(base: &str, token: &str, opts: ClientOptions) -> Target {
     Target {
         scim: ScimClient::new(base, Secret::new(token), None, opts).expect("client"),
         token_env: "IDGATE_SCIM_TOKEN".into(),
+        saml: None,
     }
 }
 
