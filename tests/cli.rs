@@ -240,3 +240,62 @@ async fn the_token_never_leaks() {
     }
     assert!(files >= 3, "junit.xml, report.json and the ledger");
 }
+
+/// The IdP's private key lives in its key file and nowhere else: not in
+/// output, not in reports, even when SAML cases fail and their posted
+/// Responses are attached.
+#[test]
+fn the_idp_private_key_stays_in_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = idgate(
+        &[
+            "run",
+            "--fault",
+            "accepts-unsigned",
+            "--fault",
+            "no-replay-cache",
+        ],
+        &[],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("✗ saml.unsigned"), "{}", text(&o));
+    let key_file = dir.path().join(".idgate/saml/idp-key.pem");
+    let key = std::fs::read_to_string(&key_file).expect("the key was generated into its directory");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the key file is readable by others: {mode:o}"
+        );
+    }
+    // Any 40-character run of the key's base64 would be a leak.
+    let pieces: Vec<&str> = key
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() >= 40)
+        .map(|l| &l[..40])
+        .collect();
+    assert!(pieces.len() > 10);
+    let report = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
+    assert!(
+        report.contains("SAMLResponse="),
+        "failed cases carry the posted Response"
+    );
+    let mut outputs = vec![
+        text(&o),
+        report,
+        std::fs::read_to_string(dir.path().join("reports/junit.xml")).unwrap(),
+    ];
+    outputs.push(
+        String::from_utf8_lossy(&idgate(&["saml", "metadata"], &[], dir.path()).stdout)
+            .into_owned(),
+    );
+    for out in &outputs {
+        for p in &pieces {
+            assert!(!out.contains(p), "key material leaked");
+        }
+    }
+}

@@ -57,6 +57,10 @@ pub const BROKEN_BY_STUBS: &[&str] = &[
     "scim.schema.schema",
     "scim.disable.accepted",
     "scim.patch.replace-applied",
+    "saml.seed.email-domain",
+    "saml.seed.jit-provisioning",
+    "saml.seed.claims-short",
+    "saml.seed.claims-uri",
 ];
 
 #[test]
@@ -66,7 +70,7 @@ fn every_scim_check_is_broken_by_a_fault_or_a_stub() {
     let uncovered: Vec<&String> = suite
         .checks
         .keys()
-        .filter(|id| id.starts_with("scim."))
+        .filter(|id| id.starts_with("scim.") || id.starts_with("saml."))
         .filter(|id| !by_faults.contains(id.as_str()) && !BROKEN_BY_STUBS.contains(&id.as_str()))
         .collect();
     assert!(
@@ -79,4 +83,38 @@ fn every_scim_check_is_broken_by_a_fault_or_a_stub() {
             "{id} is not in the catalogue"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_sp_passes_the_whole_battery() {
+    let r = common::run_reference_saml(&[]).await;
+    let results = [r];
+    let bad: Vec<String> = [Outcome::Fail, Outcome::Error, Outcome::Skip]
+        .into_iter()
+        .flat_map(|o| common::outcomes(&results, o))
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}");
+    assert!(common::outcomes(&results, Outcome::Pass).len() >= 60);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_sp_fault_fails_the_case_it_breaks() {
+    let mut missed = Vec::new();
+    for fault in Fault::ALL
+        .iter()
+        .filter(|f| f.breaks().starts_with("saml."))
+    {
+        let results = [common::run_reference_saml(&[*fault]).await];
+        let failed: BTreeSet<String> = common::failures(&results)
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect();
+        if !failed.contains(fault.breaks()) {
+            missed.push(format!(
+                "{fault}: expected {} to fail, failed: {failed:?}",
+                fault.breaks()
+            ));
+        }
+    }
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
 }

@@ -24,7 +24,12 @@ pub fn target(base: &str, token: &str, opts: ClientOptions) -> Target {
 
 /// Run every shipped scenario as every client against `target`.
 pub async fn run_all(suite: &Suite, target: &Target) -> Vec<ScenarioResult> {
-    let clients: Vec<String> = suite.clients.keys().cloned().collect();
+    let clients: Vec<String> = suite
+        .clients
+        .keys()
+        .filter(|c| *c != scenario::SAML_CLIENT)
+        .cloned()
+        .collect();
     let pairs = run::plan(suite, &clients, &[]);
     let ledger = Mutex::new(Ledger::in_memory());
     let (_tx, stop) = watch::channel(false);
@@ -109,4 +114,45 @@ pub fn outcome_of(r: &ScenarioResult, id: &str) -> (Outcome, String) {
         c.outcome,
         format!("{:?} {:?} {:?}", c.expected, c.actual, c.message),
     )
+}
+
+/// idgate's IdP with the committed test keys, as the reference SP trusts by default.
+pub fn fixture_idp() -> idgate::run::saml::Idp {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/saml");
+    let key = |name: &str| {
+        idgate::saml::IdpKey::from_pem(
+            &std::fs::read(dir.join(format!("{name}-key.pem"))).unwrap(),
+            &std::fs::read(dir.join(format!("{name}-cert.pem"))).unwrap(),
+        )
+        .unwrap()
+    };
+    let idp = key("idp");
+    idgate::run::saml::Idp {
+        attacker: key("attacker"),
+        cloned: idgate::saml::IdpKey::clone_of(&idp).unwrap(),
+        key: idp,
+        entity_id: reference::DEFAULT_IDP_ENTITY_ID.into(),
+    }
+}
+
+/// The SAML battery against the reference SP with `faults` on.
+pub async fn run_reference_saml(faults: &[Fault]) -> ScenarioResult {
+    let running = reference::start(ReferenceOptions {
+        faults: faults.to_vec(),
+        ..ReferenceOptions::default()
+    })
+    .await
+    .expect("reference target starts");
+    let sp = idgate::run::saml::SpTarget {
+        acs_url: running.saml_acs_url.clone(),
+        audience: running.saml_audience.clone(),
+        whoami_url: Some(running.saml_whoami_url.clone()),
+        skew: time::Duration::minutes(3),
+        name_id: "alice@example.com".into(),
+    };
+    let side = idgate::run::saml::SamlSide::new(sp, fixture_idp());
+    let (_tx, stop) = watch::channel(false);
+    let r = idgate::run::saml::run_battery(&side, None, &stop, &mut Silent).await;
+    running.stop().await;
+    r
 }
