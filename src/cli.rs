@@ -194,6 +194,10 @@ pub struct SamlRunArgs {
     /// A URL of the SP that tells who is logged in (read with the session cookie).
     #[arg(long, value_name = "URL")]
     pub saml_whoami_url: Option<String>,
+    /// SP-initiated logins: a URL of the SP that redirects to the IdP with an AuthnRequest,
+    /// which each case's Response then answers (InResponseTo).
+    #[arg(long, value_name = "URL")]
+    pub saml_login_url: Option<String>,
     /// The clock skew the SP allows, in seconds; timing cases sit just inside and outside it.
     #[arg(long, default_value_t = 180, value_name = "SECS")]
     pub saml_skew: u64,
@@ -225,6 +229,9 @@ pub struct ServeArgs {
     pub list_faults: bool,
     #[command(flatten)]
     pub token: TokenArgs,
+    /// The IdP whose Responses the reference SP trusts.
+    #[command(flatten)]
+    pub idp: IdpArgs,
 }
 
 #[derive(Args, Debug)]
@@ -525,6 +532,7 @@ fn saml_target(
         acs_url,
         audience,
         whoami_url,
+        login_url: a.saml_login_url.clone(),
         skew: time::Duration::seconds(a.saml_skew as i64),
         name_id: a.saml_name_id.clone(),
     }))
@@ -620,7 +628,12 @@ async fn cmd_serve(a: ServeArgs) -> Result<u8, Failure> {
         addr: ([127, 0, 0, 1], a.port).into(),
         token: token.expose().to_string(),
         faults: faults.clone(),
-        ..ReferenceOptions::default()
+        saml: reference::SpOptions {
+            idp_entity_id: a.idp.entity_id.clone(),
+            idp_cert_pem: load_idp_key(&a.idp)?.cert_pem(),
+            idp_sign_in_url: Some(a.idp.sign_in_url.clone()),
+            ..reference::SpOptions::default()
+        },
     })
     .await
     .map_err(|e| {
@@ -630,6 +643,14 @@ async fn cmd_serve(a: ServeArgs) -> Result<u8, Failure> {
         )
     })?;
     out!("{}", running.scim_base);
+    eprintln!(
+        "reference SAML SP: ACS {} (audience {}), whoami {}, login {}; it trusts the IdP key in {}",
+        running.saml_acs_url,
+        running.saml_audience,
+        running.saml_whoami_url,
+        running.saml_login_url,
+        a.idp.key_dir.display()
+    );
     eprintln!(
         "idgate reference SCIM target on {} (bearer token from ${}; faults: {}). Ctrl-C stops it.",
         running.scim_base,

@@ -97,6 +97,27 @@ async fn the_reference_sp_passes_the_whole_battery() {
     assert!(common::outcomes(&results, Outcome::Pass).len() >= 60);
 }
 
+/// SP-initiated: every Response answers a real AuthnRequest (InResponseTo).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_sp_passes_the_battery_sp_initiated() {
+    let results = [common::run_reference_saml_as(&[], true).await];
+    let bad: Vec<String> = [Outcome::Fail, Outcome::Error, Outcome::Skip]
+        .into_iter()
+        .flat_map(|o| common::outcomes(&results, o))
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}");
+    // And the fault that ignores InResponseTo shows in this mode too.
+    let results = [common::run_reference_saml_as(&[Fault::IgnoresInResponseTo], true).await];
+    let failed: Vec<String> = common::failures(&results)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    assert!(
+        failed.contains(&"saml.in-response-to-wrong".to_string()),
+        "{failed:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn each_sp_fault_fails_the_case_it_breaks() {
     let mut missed = Vec::new();

@@ -39,6 +39,7 @@ fn side(server: &MockServer) -> SamlSide {
         SpTarget {
             acs_url: format!("{}/acs", server.uri()),
             audience: "https://sp.example.test".into(),
+            login_url: None,
             whoami_url: Some(format!("{}/whoami", server.uri())),
             skew: time::Duration::minutes(3),
             name_id: "alice@example.com".into(),

@@ -398,7 +398,7 @@ async fn run_saml_step(
         exchanges: Vec::new(),
         checks: Vec::new(),
     };
-    let posted = match saml::post_case(side.http_client(), &side.sp, &built).await {
+    let posted = match saml::post_case(side.http_client(), &side.sp, &built, &[]).await {
         Ok(p) => p,
         Err(e) => {
             result.status = StepStatus::Error;

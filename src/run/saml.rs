@@ -22,6 +22,9 @@ pub struct SpTarget {
     pub audience: String,
     /// A page that tells who is logged in, read with the cookies the ACS set.
     pub whoami_url: Option<String>,
+    /// SP-initiated login: each case first GETs this URL, and its Response
+    /// answers the AuthnRequest found in the redirect (InResponseTo).
+    pub login_url: Option<String>,
     /// Clock skew the SP allows; timing cases sit just inside and outside it.
     pub skew: time::Duration,
     /// The user every valid response logs in.
@@ -93,6 +96,23 @@ pub struct Verdict {
     pub session_user: Option<String>,
 }
 
+/// Start an SP-initiated login: the AuthnRequest ID to answer and the cookies
+/// the SP set with it.
+pub async fn start_login(http: &ScimClient, url: &str) -> Result<(String, Vec<String>), String> {
+    let x = http
+        .send(&post::get(url, &[]))
+        .await
+        .map_err(|e| e.to_string())?;
+    let location = x.response.header("location").ok_or_else(|| {
+        format!(
+            "GET {url} answered {} without redirecting to the IdP",
+            x.response.status
+        )
+    })?;
+    let id = post::authn_request_id(location)?;
+    Ok((id, x.response.cookies.clone()))
+}
+
 /// The last ACS exchange, and the whoami exchange when there was one.
 pub struct Posted {
     pub verdict: Verdict,
@@ -105,6 +125,7 @@ pub async fn post_case(
     http: &ScimClient,
     sp: &SpTarget,
     built: &cases::BuiltCase,
+    login_cookies: &[String],
 ) -> Result<Posted, TransportError> {
     let mut last: Option<Exchange> = None;
     for (i, value) in built.posts.iter().enumerate() {
@@ -115,8 +136,10 @@ pub async fn post_case(
             values.push(second.clone());
         }
         // Each post comes from a fresh browser: a replay carries no session of the first.
+        // Only the first post comes from the browser that started the login.
+        let cookies = if i == 0 { login_cookies } else { &[] };
         last = Some(
-            http.send(&post::form_post(&sp.acs_url, &values, None, &[]))
+            http.send(&post::form_post(&sp.acs_url, &values, None, cookies))
                 .await?,
         );
     }
@@ -232,7 +255,17 @@ fn skipped(case: &Case, reason: String) -> StepResult {
 
 async fn play(http: &ScimClient, idp: &Idp, sp: &SpTarget, case: &Case) -> StepResult {
     let now = OffsetDateTime::now_utc();
-    let spec = ResponseSpec::new(&idp.entity_id, &sp.acs_url, &sp.audience, &sp.name_id, now);
+    let mut spec = ResponseSpec::new(&idp.entity_id, &sp.acs_url, &sp.audience, &sp.name_id, now);
+    let mut login_cookies = Vec::new();
+    if let Some(url) = &sp.login_url {
+        match start_login(http, url).await {
+            Ok((id, cookies)) => {
+                spec.in_response_to = Some(id);
+                login_cookies = cookies;
+            }
+            Err(e) => return skipped(case, format!("the SP-initiated login failed: {e}")),
+        }
+    }
     let mut ctx = CaseContext::new(spec, &idp.key, &idp.attacker, &idp.cloned);
     ctx.skew = sp.skew;
     let built = match cases::build(case.id, &ctx) {
@@ -259,7 +292,7 @@ async fn play(http: &ScimClient, idp: &Idp, sp: &SpTarget, case: &Case) -> StepR
         verdict,
         acs: x,
         whoami: whoami_exchange,
-    } = match post_case(http, sp, &built).await {
+    } = match post_case(http, sp, &built, &login_cookies).await {
         Ok(p) => p,
         Err(e) => return error(step, e),
     };

@@ -95,3 +95,72 @@ mod tests {
         assert_eq!(session_user("<html>"), None);
     }
 }
+
+/// The ID of the AuthnRequest an SP put in its redirect to the IdP
+/// (HTTP-Redirect binding: `SAMLRequest` is deflated, then base64, then
+/// URL-encoded), so a Response can answer it with InResponseTo.
+pub fn authn_request_id(location: &str) -> Result<String, String> {
+    use base64::Engine as _;
+    use std::io::Read as _;
+    let query = location
+        .split_once('?')
+        .map(|(_, q)| q)
+        .ok_or_else(|| format!("the login redirect `{location}` has no query"))?;
+    let encoded = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "SAMLRequest")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| "the login redirect carries no SAMLRequest".to_string())?;
+    let deflated = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|e| format!("SAMLRequest is not base64: {e}"))?;
+    let mut xml = String::new();
+    // A bounded read: a hostile SP must not make idgate inflate a bomb.
+    flate2::read::DeflateDecoder::new(deflated.as_slice())
+        .take(1 << 20)
+        .read_to_string(&mut xml)
+        .map_err(|e| format!("SAMLRequest does not inflate: {e}"))?;
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e))
+                if e.local_name().as_ref() == b"AuthnRequest" =>
+            {
+                for a in e.attributes().flatten() {
+                    if a.key.as_ref() == b"ID" {
+                        return Ok(String::from_utf8_lossy(&a.value).into_owned());
+                    }
+                }
+                return Err("the AuthnRequest has no ID".into());
+            }
+            Ok(quick_xml::events::Event::Eof) => {
+                return Err("SAMLRequest holds no AuthnRequest".into());
+            }
+            Err(e) => return Err(format!("SAMLRequest is not XML: {e}")),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod login_tests {
+    use super::*;
+    use base64::Engine as _;
+    use std::io::Write as _;
+
+    #[test]
+    fn reads_the_id_of_a_redirected_authn_request() {
+        let xml = r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_abc123" Version="2.0"/>"#;
+        let mut enc =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(xml.as_bytes()).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(enc.finish().unwrap());
+        let q: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("SAMLRequest", &b64)
+            .finish();
+        assert_eq!(
+            authn_request_id(&format!("https://idp.test/sso?{q}")).unwrap(),
+            "_abc123"
+        );
+        assert!(authn_request_id("https://idp.test/sso").is_err());
+    }
+}

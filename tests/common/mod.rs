@@ -137,8 +137,17 @@ pub fn fixture_idp() -> idgate::run::saml::Idp {
 
 /// The SAML battery against the reference SP with `faults` on.
 pub async fn run_reference_saml(faults: &[Fault]) -> ScenarioResult {
+    run_reference_saml_as(faults, false).await
+}
+
+/// As [`run_reference_saml`]; `sp_initiated` starts every case with a login at the SP.
+pub async fn run_reference_saml_as(faults: &[Fault], sp_initiated: bool) -> ScenarioResult {
     let running = reference::start(ReferenceOptions {
         faults: faults.to_vec(),
+        saml: reference::SpOptions {
+            idp_sign_in_url: Some("https://idp.example/sso".into()),
+            ..reference::SpOptions::default()
+        },
         ..ReferenceOptions::default()
     })
     .await
@@ -146,6 +155,7 @@ pub async fn run_reference_saml(faults: &[Fault]) -> ScenarioResult {
     let sp = idgate::run::saml::SpTarget {
         acs_url: running.saml_acs_url.clone(),
         audience: running.saml_audience.clone(),
+        login_url: sp_initiated.then(|| running.saml_login_url.clone()),
         whoami_url: Some(running.saml_whoami_url.clone()),
         skew: time::Duration::minutes(3),
         name_id: "alice@example.com".into(),
