@@ -542,7 +542,12 @@ impl<'a> Page<'a> {
             };
             put!(
                 out,
-                "<section class=\"check\" id=\"check-{}\">\n<h3><span class=\"sev sev-{1}\">{1}</span> {2}</h3>\n",
+                "<section class=\"check{}\" id=\"check-{}\">\n<h3><span class=\"sev sev-{2}\">{2}</span> {3}</h3>\n",
+                if group.iter().all(|f| f.check.outcome == Outcome::Error) {
+                    " only-errors"
+                } else {
+                    ""
+                },
                 self.t(id),
                 c.severity.as_str(),
                 self.t(&c.title)
@@ -652,13 +657,14 @@ impl<'a> Page<'a> {
             && let Some((old, new)) = diffable(&self.redactor.apply(e), &self.redactor.apply(a))
         {
             out.push_str("<div class=\"diff\"><p class=\"small\"><span class=\"del-key\">− expected</span> <span class=\"add-key\">+ actual</span></p><pre>");
+            // Each line is a block of its own, so no newline between them.
             for line in collapse(&line_diff(&old, &new)) {
                 match line {
-                    Line::Same(s) => put!(out, "<span class=\"same\">  {}</span>\n", escape(s)),
-                    Line::Del(s) => put!(out, "<span class=\"del\">- {}</span>\n", escape(s)),
-                    Line::Add(s) => put!(out, "<span class=\"add\">+ {}</span>\n", escape(s)),
+                    Line::Same(s) => put!(out, "<span class=\"same\">  {}</span>", escape(s)),
+                    Line::Del(s) => put!(out, "<span class=\"del\">- {}</span>", escape(s)),
+                    Line::Add(s) => put!(out, "<span class=\"add\">+ {}</span>", escape(s)),
                     Line::Gap(k) => {
-                        put!(out, "<span class=\"gap\">  … {k} unchanged lines</span>\n")
+                        put!(out, "<span class=\"gap\">  … {k} unchanged lines</span>")
                     }
                 }
             }
@@ -1006,21 +1012,16 @@ fn diffable(expected: &str, actual: &str) -> Option<(String, String)> {
     Some((e, a))
 }
 
-/// The text with its trailing JSON object or array pretty-printed, when it
-/// has one: `/name equals {"a":1}` becomes `/name equals` and the object.
+/// The JSON object or array a text ends with, pretty-printed: from
+/// `/name equals {"a":1}` the object. The words before it are in the
+/// expected and actual lines above the diff already.
 fn json_part(text: &str) -> Option<String> {
     let start = text.find(['{', '['])?;
     let v: serde_json::Value = serde_json::from_str(text[start..].trim_end()).ok()?;
     if !(v.is_object() || v.is_array()) {
         return None;
     }
-    let pretty = serde_json::to_string_pretty(&v).ok()?;
-    let head = text[..start].trim_end();
-    Some(if head.is_empty() {
-        pretty
-    } else {
-        format!("{head}\n{pretty}")
-    })
+    serde_json::to_string_pretty(&v).ok()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1159,6 +1160,7 @@ thead th{background:var(--soft);font-size:13px;border-bottom:2px solid var(--lin
 .cell.s-pass{background:#effaf2}
 .cell a{color:inherit}
 .check{margin:18px 0 26px;padding:14px 18px;border:1px solid var(--line);border-left:5px solid var(--fail);border-radius:6px;break-inside:avoid-page}
+.check.only-errors{border-left-color:var(--error)}
 .check .meta{margin:0 0 8px;color:var(--muted)}
 .check .id{color:var(--fg);font-weight:600}
 .problem{border-top:1px solid var(--line);padding-top:10px;margin-top:10px}
