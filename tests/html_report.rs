@@ -81,6 +81,8 @@ async fn the_report_is_self_contained_and_names_the_failure() {
     let page = render(&run, &Redactor::default());
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert_eq!(fetches(&page), Vec::<String>::new(), "the page fetches");
+    // And should a fetch slip in, the browser is told to refuse it.
+    assert!(page.contains("content=\"default-src 'none';"));
     // Target URLs appear as text (the target, curl lines), never as a link.
     assert!(page.contains("http://127.0.0.1:9/scim/v2"));
 

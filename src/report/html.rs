@@ -324,7 +324,21 @@ impl<'a> Page<'a> {
         );
         let faults: Vec<&str> = run.target.faults.iter().map(String::as_str).collect();
         fact(out, "wide", "Faults switched on", &chips(&faults));
-        out.push_str("</dl>\n</header>\n");
+        out.push_str("</dl>\n");
+        let problems = self.problems().len();
+        let skipped = self
+            .found
+            .iter()
+            .filter(|f| f.check.outcome == Outcome::Skip)
+            .count();
+        put!(
+            out,
+            "<nav aria-label=\"Sections\"><a href=\"#summary\">Summary</a> <a href=\"#matrix\">Compliance matrix</a> <a href=\"#failures\">Failures ({problems})</a>"
+        );
+        if skipped > 0 {
+            put!(out, " <a href=\"#skipped\">Skipped ({skipped})</a>");
+        }
+        out.push_str(" <a href=\"#scenarios\">Scenario runs</a></nav>\n</header>\n");
     }
 
     fn banner(&self, out: &mut String) {
@@ -1126,6 +1140,7 @@ a{color:#0550ae}
 .chip{white-space:nowrap;background:var(--soft);border:1px solid var(--line);border-radius:4px;padding:0 5px;margin-right:2px;line-height:1.9}
 .facts div{display:flex;gap:10px;border-bottom:1px dotted var(--line);padding:3px 0}
 .facts dt{flex:0 0 150px;color:var(--muted)}.facts dd{margin:0;overflow-wrap:anywhere}
+nav{margin:10px 0 0;display:flex;flex-wrap:wrap;gap:6px 18px;font-size:14px}
 .verdict{display:flex;gap:20px;align-items:center;margin:22px 0 8px;padding:16px 22px;border-radius:8px;border:2px solid}
 .verdict p{margin:2px 0}.verdict .headline{font-size:19px;font-weight:600}
 .verdict .word{font-size:26px;font-weight:800;letter-spacing:.05em;padding:8px 16px;border-radius:6px;color:#fff;margin:0}
@@ -1181,6 +1196,7 @@ pre.body{max-height:420px;overflow:auto}
 footer{margin-top:40px;color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding-top:8px}
 @media print{
 @page{margin:14mm}
+nav,.exchange summary::marker{display:none}
 body{font-size:10.5pt}
 main{max-width:none;padding:0}
 a{color:inherit;text-decoration:none}
