@@ -1,8 +1,10 @@
 //! Views of the result tree: live terminal lines, JUnit XML and JSON. All
 //! go through the redactor, and a failure reads the same in each of them.
 
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod terminal;
 
 use crate::result::{CheckResult, StepResult};

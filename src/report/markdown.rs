@@ -1,0 +1,326 @@
+//! For CI: a short Markdown summary fit for `$GITHUB_STEP_SUMMARY`, and
+//! GitHub workflow-command annotations that pin each failure to the line of
+//! the scenario file that expects it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::html::{Area, clients, verdict};
+use crate::redact::Redactor;
+use crate::result::{CheckResult, Counts, Outcome, RunResult, ScenarioResult, StepResult};
+use crate::scenario::CheckMeta;
+
+/// The summary stays short enough to read in the job page.
+const MAX_LINES: usize = 50;
+
+/// Verdict, counts by area, and the failed checks (title, severity, rule,
+/// where), at most about fifty lines.
+pub fn render(
+    run: &RunResult,
+    catalogue: &BTreeMap<String, CheckMeta>,
+    redactor: &Redactor,
+) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let (class, headline) = verdict(run);
+    let icon = match class {
+        "pass" => "✅",
+        "fail" => "❌",
+        "none" => "⚪",
+        _ => "⚠️",
+    };
+    let c = run.counts();
+    lines.push(format!("## {icon} idgate: {}", md(headline)));
+    lines.push(String::new());
+    lines.push(format!(
+        "**{} passed, {} failed, {} errors, {} skipped** over {} scenario runs as {}.  ",
+        c.pass,
+        c.fail,
+        c.error,
+        c.skip,
+        run.scenarios.len(),
+        md(&clients(run).join(", ")),
+    ));
+    let faults = if run.target.faults.is_empty() {
+        String::new()
+    } else {
+        format!(" with faults {}", md(&run.target.faults.join(", ")))
+    };
+    lines.push(format!(
+        "Target {} ({}{faults}), idgate {}, exit code {}.",
+        code(&run.target.scim_base),
+        md(&run.target.kind),
+        md(&run.idgate_version),
+        run.exit_code()
+    ));
+    lines.push(String::new());
+    lines.push("| Area | Pass | Fail | Error | Skip |".into());
+    lines.push("|---|---:|---:|---:|---:|".into());
+    let mut by_area: BTreeMap<Area, Counts> = BTreeMap::new();
+    for s in &run.scenarios {
+        for (_, check) in s.checks() {
+            by_area
+                .entry(Area::of(&check.id))
+                .or_default()
+                .add(check.outcome);
+        }
+    }
+    for (area, c) in &by_area {
+        lines.push(format!(
+            "| {} | {} | {} | {} | {} |",
+            area.label(),
+            c.pass,
+            c.fail,
+            c.error,
+            c.skip
+        ));
+    }
+    // One bullet per failed check id, with the places it failed.
+    let problems = distinct_problems(run);
+    let mut ids: Vec<&str> = Vec::new();
+    for p in &problems {
+        if !ids.contains(&p.check.id.as_str()) {
+            ids.push(&p.check.id);
+        }
+    }
+    if !ids.is_empty() {
+        lines.push(String::new());
+        lines.push(format!("### Failed checks ({})", ids.len()));
+        lines.push(String::new());
+        let room = MAX_LINES.saturating_sub(lines.len() + 1).max(5);
+        let shown = if ids.len() > room {
+            room - 1
+        } else {
+            ids.len()
+        };
+        for id in &ids[..shown] {
+            let places: Vec<&Problem<'_>> = problems.iter().filter(|p| p.check.id == *id).collect();
+            let first = places[0].check;
+            let title = catalogue
+                .get(*id)
+                .map_or(first.title.as_str(), |m| m.title.as_str());
+            let rule = if first.rule.is_empty() {
+                String::new()
+            } else {
+                format!(" Rule: {}.", md(&first.rule))
+            };
+            let error = if places.iter().all(|p| p.check.outcome == Outcome::Error) {
+                ", could not check"
+            } else {
+                ""
+            };
+            let mut at: Vec<String> = places.iter().take(3).map(|p| code(&p.location)).collect();
+            if places.len() > 3 {
+                at.push(format!("and {} more", places.len() - 3));
+            }
+            let mut who: Vec<&str> = Vec::new();
+            for p in &places {
+                for c in &p.clients {
+                    if !who.contains(c) {
+                        who.push(c);
+                    }
+                }
+            }
+            lines.push(format!(
+                "- **{}**{error} {}: {}.{rule} At {}, for {}.",
+                first.severity.as_str(),
+                code(id),
+                md(title),
+                at.join(", "),
+                md(&who.join(", "))
+            ));
+        }
+        if shown < ids.len() {
+            lines.push(format!(
+                "- … and {} more failed checks (see the HTML or JSON report)",
+                ids.len() - shown
+            ));
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    redactor.apply(&out)
+}
+
+/// One `::error` workflow command per failed (or errored) check and place
+/// in a scenario file, with the clients it failed for.
+pub fn github_annotations(run: &RunResult, redactor: &Redactor) -> Vec<String> {
+    distinct_problems(run)
+        .into_iter()
+        .map(|p| {
+            let c = p.check;
+            let mut props = Vec::new();
+            if let Some((file, line, col)) = split_location(&p.location) {
+                props.push(format!("file={}", property(file)));
+                props.push(format!("line={line}"));
+                if let Some(col) = col {
+                    props.push(format!("col={col}"));
+                }
+            }
+            let title = if c.outcome == Outcome::Error {
+                format!("{} (could not check)", c.id)
+            } else {
+                c.id.clone()
+            };
+            props.push(format!("title={}", property(&redactor.apply(&title))));
+            let mut message = c.title.clone();
+            if let Some(e) = &c.expected {
+                let _ = write!(message, ": expected {e}");
+            }
+            if let Some(a) = &c.actual {
+                let _ = write!(message, ", actual {a}");
+            }
+            if let Some(m) = &c.message {
+                let _ = write!(message, " ({m})");
+            }
+            let _ = write!(
+                message,
+                " [{} › {}; {}]",
+                p.scenario.name,
+                p.step.name,
+                p.clients.join(", ")
+            );
+            if !c.rule.is_empty() {
+                let _ = write!(message, " Rule: {}", c.rule);
+            }
+            format!(
+                "::error {}::{}",
+                props.join(","),
+                data(&redactor.apply(&message))
+            )
+        })
+        .collect()
+}
+
+/// A failed or errored check at one place, with every client it failed for.
+struct Problem<'a> {
+    scenario: &'a ScenarioResult,
+    step: &'a StepResult,
+    check: &'a CheckResult,
+    location: String,
+    clients: Vec<&'a str>,
+}
+
+/// Failures and errors, once per (check id, location), worst severity first.
+fn distinct_problems(run: &RunResult) -> Vec<Problem<'_>> {
+    let mut out: Vec<Problem<'_>> = Vec::new();
+    for scenario in &run.scenarios {
+        for (step, check) in scenario.checks() {
+            if !matches!(check.outcome, Outcome::Fail | Outcome::Error) {
+                continue;
+            }
+            let location = check
+                .location
+                .clone()
+                .unwrap_or_else(|| step.location.clone());
+            match out
+                .iter_mut()
+                .find(|p| p.check.id == check.id && p.location == location)
+            {
+                Some(p) => {
+                    if !p.clients.contains(&scenario.client.as_str()) {
+                        p.clients.push(&scenario.client);
+                    }
+                    // A failure says more than an error at the same place.
+                    if p.check.outcome == Outcome::Error && check.outcome == Outcome::Fail {
+                        p.check = check;
+                        p.step = step;
+                        p.scenario = scenario;
+                    }
+                }
+                None => out.push(Problem {
+                    scenario,
+                    step,
+                    check,
+                    location,
+                    clients: vec![&scenario.client],
+                }),
+            }
+        }
+    }
+    // Worst first; within a check, in the order the run met them.
+    out.sort_by(|a, b| (a.check.severity, &a.check.id).cmp(&(b.check.severity, &b.check.id)));
+    out
+}
+
+/// `file:line:col` into its parts; `file:line` works too.
+fn split_location(location: &str) -> Option<(&str, u32, Option<u32>)> {
+    let mut parts = location.rsplitn(3, ':');
+    let last = parts.next()?;
+    let middle = parts.next()?;
+    match (parts.next(), middle.parse::<u32>(), last.parse::<u32>()) {
+        (Some(file), Ok(line), Ok(col)) if !file.is_empty() => Some((file, line, Some(col))),
+        (_, _, Ok(line)) => {
+            // `file:line`: the file is everything before the last colon.
+            let file = &location[..location.len() - last.len() - 1];
+            (!file.is_empty()).then_some((file, line, None))
+        }
+        _ => None,
+    }
+}
+
+/// Escapes a workflow command's message (GitHub's `escapeData`).
+fn data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value (GitHub's `escapeProperty`).
+fn property(text: &str) -> String {
+    data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Markdown text with the characters that would start markup escaped, and
+/// no raw HTML.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An inline code span that survives backticks in the text.
+fn code(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let fence = if text.contains('`') { "`` " } else { "`" };
+    let close = if text.contains('`') { " ``" } else { "`" };
+    format!("{fence}{text}{close}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_split_from_the_right() {
+        assert_eq!(
+            split_location("scenarios/entra/04-users.toml:88:3"),
+            Some(("scenarios/entra/04-users.toml", 88, Some(3)))
+        );
+        assert_eq!(split_location("C:/x.toml:9"), Some(("C:/x.toml", 9, None)));
+        assert_eq!(split_location("nowhere"), None);
+    }
+
+    #[test]
+    fn workflow_commands_are_escaped() {
+        assert_eq!(data("100%\r\nok"), "100%25%0D%0Aok");
+        assert_eq!(property("a:b,c%"), "a%3Ab%2Cc%25");
+    }
+
+    #[test]
+    fn markdown_text_cannot_inject() {
+        assert_eq!(md("<script>|*x*"), "&lt;script&gt;\\|\\*x\\*");
+        assert_eq!(code("a`b"), "`` a`b ``");
+    }
+}
