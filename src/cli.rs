@@ -162,6 +162,12 @@ pub struct RunArgs {
     /// Where junit.xml, report.json and the ledger are written.
     #[arg(long, default_value = "reports", value_name = "DIR")]
     pub reports: PathBuf,
+    /// Also write the HTML compliance report into this directory (it is always written to --reports).
+    #[arg(long, value_name = "DIR")]
+    pub report_html: Option<PathBuf>,
+    /// Write a short Markdown summary here (fit for $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub report_markdown: Option<PathBuf>,
     /// Seconds to wait for each response.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub timeout: u64,
@@ -363,7 +369,12 @@ fn expand_clients(suite: &Suite, names: &[String]) -> Result<Vec<String>, Failur
 }
 
 async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
-    let suite = load_suite(a.scenarios.as_deref())?;
+    let mut suite = load_suite(a.scenarios.as_deref())?;
+    suite.checks.extend(
+        run::saml::catalogue()
+            .into_iter()
+            .map(|m| (m.id.clone(), m)),
+    );
     let clients = expand_clients(&suite, &a.clients)?;
     let faults = parse_faults(&a.faults)?;
     let opts = ClientOptions {
@@ -495,7 +506,7 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
         scenarios,
         interrupted,
     };
-    let written = write_reports(&run, &a.reports, &redactor);
+    let written = write_reports(&run, &suite, &a, &redactor);
     terminal.summary(&run, &written);
     if let Some((r, _)) = embedded {
         r.stop().await;
@@ -551,23 +562,53 @@ fn load_idp(a: &IdpArgs) -> Result<run::saml::Idp, Failure> {
     })
 }
 
-fn write_reports(run: &RunResult, dir: &Path, redactor: &Redactor) -> Vec<String> {
+/// Every report file of a run, all from the same result tree; returns what was written.
+fn write_reports(run: &RunResult, suite: &Suite, a: &RunArgs, redactor: &Redactor) -> Vec<String> {
     let mut written = Vec::new();
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        eprintln!(
-            "warning: cannot create {}: {e}; no report files written",
-            dir.display()
-        );
-        return written;
-    }
-    for (name, text) in [
-        ("junit.xml", report::junit::render(run, redactor)),
-        ("report.json", report::json::render(run, redactor)),
-    ] {
-        let path = dir.join(name);
+    let mut write = |path: PathBuf, text: &str| {
+        if let Some(dir) = path.parent()
+            && let Err(e) = std::fs::create_dir_all(dir)
+        {
+            eprintln!("warning: cannot create {}: {e}", dir.display());
+            return;
+        }
         match std::fs::write(&path, text) {
             Ok(()) => written.push(path.display().to_string()),
             Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
+        }
+    };
+    let html = report::html::render(run, &suite.checks, redactor);
+    write(
+        a.reports.join("junit.xml"),
+        &report::junit::render(run, redactor),
+    );
+    write(
+        a.reports.join("report.json"),
+        &report::json::render(run, redactor),
+    );
+    write(a.reports.join("report.html"), &html);
+    if let Some(dir) = &a.report_html {
+        write(dir.join("report.html"), &html);
+    }
+    let markdown = report::markdown::render(run, &suite.checks, redactor);
+    if let Some(file) = &a.report_markdown {
+        write(file.clone(), &markdown);
+    }
+    // In GitHub Actions, failures become annotations on the scenario lines and
+    // the summary goes to the job page.
+    if std::env::var_os("GITHUB_ACTIONS").is_some() {
+        for line in report::markdown::github_annotations(run, redactor) {
+            out!("{line}");
+        }
+        if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            use std::io::Write as _;
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(summary)
+            {
+                let _ = writeln!(f, "{markdown}");
+            }
         }
     }
     written

@@ -24,6 +24,7 @@ async fn run_with(faults: &[Fault]) -> RunResult {
         target: TargetInfo {
             kind: "embedded".into(),
             scim_base: "http://127.0.0.1:9/scim/v2".into(),
+            saml_acs_url: None,
             faults: faults.iter().map(|f| f.to_string()).collect(),
         },
         scenarios,
