@@ -153,6 +153,31 @@ pub struct RunArgs {
     /// Only scenarios with this tag. Repeatable.
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
+    /// Leave out scenarios with this name or tag. Repeatable.
+    #[arg(long = "skip", value_name = "NAME_OR_TAG")]
+    pub skip: Vec<String>,
+    /// Play a failed scenario again up to N times; a pass on a retry is reported as flaky.
+    #[arg(long, default_value_t = 0, env = "IDGATE_RETRIES", value_name = "N")]
+    pub retries: u32,
+    /// Stop after the first scenario that fails (cleanup still runs).
+    #[arg(long, env = "IDGATE_FAIL_FAST")]
+    pub fail_fast: bool,
+    /// The configuration file with `[profile.NAME]` tables.
+    #[arg(
+        long,
+        default_value = "idgate.toml",
+        env = "IDGATE_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+    /// The profile of the configuration file to use (over `[profile.default]`).
+    #[arg(
+        long,
+        default_value = "default",
+        env = "IDGATE_PROFILE",
+        value_name = "NAME"
+    )]
+    pub profile: String,
     /// Switch on a fault in the embedded reference target (see `idgate serve --list-faults`).
     #[arg(long = "fault", value_name = "NAME", conflicts_with = "scim_url")]
     pub faults: Vec<String>,
@@ -169,7 +194,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub report_markdown: Option<PathBuf>,
     /// Seconds to wait for each response.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    #[arg(
+        long,
+        default_value_t = 30,
+        env = "IDGATE_TIMEOUT",
+        value_name = "SECS"
+    )]
     pub timeout: u64,
     /// PEM certificate(s) of a private CA the target's TLS certificate chains to.
     #[arg(long, value_name = "FILE")]
@@ -278,7 +308,11 @@ fn usage(msg: impl Into<String>) -> Failure {
 
 /// Parse the command line and run it; the process exit code.
 pub async fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (mut cli, matches) = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -289,6 +323,12 @@ pub async fn main() -> ExitCode {
             });
         }
     };
+    if let (Command::Run(a), Some(m)) = (&mut cli.command, matches.subcommand_matches("run"))
+        && let Err(d) = apply_profile(a, m)
+    {
+        eprint!("{d}");
+        return ExitCode::from(exit::USAGE);
+    }
     let result = match cli.command {
         Command::Run(a) => cmd_run(*a).await,
         Command::List(a) => cmd_list(a),
@@ -308,6 +348,79 @@ pub async fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// Fill every `run` option the user did not give as a flag or environment
+/// variable from the chosen profile of the configuration file.
+fn apply_profile(a: &mut RunArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic> {
+    use clap::parser::ValueSource;
+    let explicit = |id: &str| {
+        matches!(
+            m.value_source(id),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        )
+    };
+    let p = crate::config::load(&a.config, &a.profile, explicit("config"))?;
+    macro_rules! take {
+        ($id:literal, $field:expr, $value:expr) => {
+            if !explicit($id)
+                && let Some(v) = $value
+            {
+                $field = v;
+            }
+        };
+    }
+    take!("scim_url", a.scim_url, p.scim_url.map(Some));
+    take!("scim_token_env", a.token.scim_token_env, p.scim_token_env);
+    take!("clients", a.clients, p.client);
+    take!("tags", a.tags, p.tag);
+    take!("skip", a.skip, p.skip);
+    take!("scenarios", a.scenarios, p.scenarios.map(Some));
+    take!("reports", a.reports, p.reports);
+    take!("report_html", a.report_html, p.report_html.map(Some));
+    take!(
+        "report_markdown",
+        a.report_markdown,
+        p.report_markdown.map(Some)
+    );
+    take!("timeout", a.timeout, p.timeout);
+    take!("retries", a.retries, p.retries);
+    take!("fail_fast", a.fail_fast, p.fail_fast);
+    take!("quiet", a.quiet, p.quiet);
+    take!(
+        "saml_acs_url",
+        a.saml.saml_acs_url,
+        p.saml_acs_url.map(Some)
+    );
+    take!(
+        "saml_audience",
+        a.saml.saml_audience,
+        p.saml_audience.map(Some)
+    );
+    take!(
+        "saml_whoami_url",
+        a.saml.saml_whoami_url,
+        p.saml_whoami_url.map(Some)
+    );
+    take!(
+        "saml_login_url",
+        a.saml.saml_login_url,
+        p.saml_login_url.map(Some)
+    );
+    take!("saml_skew", a.saml.saml_skew, p.saml_skew);
+    take!("key_dir", a.saml.idp.key_dir, p.key_dir);
+    if a.saml.saml_acs_url.is_some() && a.saml.saml_audience.is_none() {
+        return Err(Diagnostic::new(
+            "a SAML ACS URL needs the SP's entity ID too (--saml-audience or saml-audience in the profile)",
+        ));
+    }
+    if p.jobs.is_some() {
+        eprintln!(
+            "warning: `jobs` in {} is not supported yet; scenarios run one at a time",
+            a.config.display()
+        );
+    }
+    Ok(())
 }
 
 fn load_suite(dir: Option<&Path>) -> Result<Suite, Failure> {
@@ -481,10 +594,27 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
         Ledger::open(&a.reports.join("ledger.jsonl")).map_err(|e| usage(format!("error: {e}")))?
     };
     let ledger = Mutex::new(ledger);
-    let pairs = run::plan(&suite, &clients, &a.tags);
-    let mut scenarios =
-        run::run_plan(&suite, &pairs, &target, &ledger, &stop_rx, &mut terminal).await;
+    let pairs = run::plan(&suite, &clients, &a.tags, &a.skip);
+    let mut scenarios = run::run_plan(
+        &suite,
+        &pairs,
+        &target,
+        &ledger,
+        &stop_rx,
+        &mut terminal,
+        run::PlanOptions {
+            retries: a.retries,
+            fail_fast: a.fail_fast,
+        },
+    )
+    .await;
+    // The battery is the scenario `saml-battery`, tagged `saml`, for --tag and --skip.
+    let battery_selected = (a.tags.is_empty() || a.tags.iter().any(|t| t == "saml"))
+        && !a.skip.iter().any(|s| s == "saml" || s == "saml-battery");
+    let failed_fast = a.fail_fast && scenarios.iter().any(|s| s.failed());
     if let Some(side) = &target.saml
+        && battery_selected
+        && !failed_fast
         && !*stop_rx.borrow()
     {
         scenarios.push(

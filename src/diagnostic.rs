@@ -55,7 +55,8 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     pub message: String,
-    pub location: Option<Location>,
+    /// Boxed so a `Result<_, Diagnostic>` stays small.
+    pub location: Option<Box<Location>>,
     pub help: Option<String>,
 }
 
@@ -93,14 +94,14 @@ impl Diagnostic {
             .map_or(1, |l| l.chars().count().max(1));
         Diagnostic {
             message: message.into(),
-            location: Some(Location {
+            location: Some(Box::new(Location {
                 file: source.name.clone(),
                 line,
                 col,
                 source_line,
                 width,
                 label: String::new(),
-            }),
+            })),
             help: None,
         }
     }

@@ -16,6 +16,8 @@ pub enum Outcome {
     Error,
     /// Not applicable this time; the reason says why.
     Skip,
+    /// Failed on an earlier attempt of its scenario, passed on a retry (`--retries`).
+    Flaky,
 }
 
 impl Outcome {
@@ -25,6 +27,7 @@ impl Outcome {
             Outcome::Fail => "fail",
             Outcome::Error => "error",
             Outcome::Skip => "skip",
+            Outcome::Flaky => "flaky",
         }
     }
 }
@@ -61,6 +64,8 @@ pub struct ScenarioResult {
     pub steps: Vec<StepResult>,
     pub cleanup: Vec<CleanupResult>,
     pub millis: u64,
+    /// How many times the scenario was played (more than 1 with `--retries`).
+    pub attempts: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -124,6 +129,7 @@ pub struct Counts {
     pub fail: usize,
     pub error: usize,
     pub skip: usize,
+    pub flaky: usize,
 }
 
 impl Counts {
@@ -133,10 +139,11 @@ impl Counts {
             Outcome::Fail => self.fail += 1,
             Outcome::Error => self.error += 1,
             Outcome::Skip => self.skip += 1,
+            Outcome::Flaky => self.flaky += 1,
         }
     }
     pub fn total(&self) -> usize {
-        self.pass + self.fail + self.error + self.skip
+        self.pass + self.fail + self.error + self.skip + self.flaky
     }
 }
 
@@ -151,6 +158,11 @@ impl ScenarioResult {
         let mut c = Counts::default();
         self.checks().for_each(|(_, r)| c.add(r.outcome));
         c
+    }
+
+    /// Failed or could not be checked: worth a retry, and the end of a `--fail-fast` run.
+    pub fn failed(&self) -> bool {
+        self.errored() || self.counts().fail > 0
     }
 
     pub fn errored(&self) -> bool {

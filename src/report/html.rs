@@ -69,6 +69,7 @@ pub fn aggregate(outcomes: impl IntoIterator<Item = Outcome>) -> Option<Outcome>
         let rank = |o: Outcome| match o {
             Outcome::Fail => 3,
             Outcome::Error => 2,
+            Outcome::Flaky => 1,
             Outcome::Pass => 1,
             Outcome::Skip => 0,
         };
@@ -876,6 +877,7 @@ fn mark(o: Option<Outcome>) -> &'static str {
         Some(Outcome::Fail) => "✗",
         Some(Outcome::Error) => "!",
         Some(Outcome::Skip) => "–",
+        Some(Outcome::Flaky) => "~",
         None => "·",
     }
 }

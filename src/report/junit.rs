@@ -18,6 +18,12 @@ pub fn render(run: &RunResult, redactor: &Redactor) -> String {
             let text = redactor.apply(&failure_text(step, check));
             let status = match check.outcome {
                 Outcome::Pass => TestCaseStatus::success(),
+                // Passed on a retry: a success, with the earlier failure said.
+                Outcome::Flaky => {
+                    let mut s = TestCaseStatus::success();
+                    s.add_rerun(quick_junit::TestRerun::new(NonSuccessKind::Failure));
+                    s
+                }
                 Outcome::Skip => {
                     let mut s = TestCaseStatus::skipped();
                     if let Some(m) = &check.message {

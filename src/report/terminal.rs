@@ -67,8 +67,9 @@ impl Terminal {
         .collect::<Vec<_>>()
         .join(" and ");
         self.line(&format!(
-            "{verdict}: {} passed, {} failed, {} errors, {} skipped ({} scenario runs against {target})",
+            "{verdict}: {} passed, {} flaky, {} failed, {} errors, {} skipped ({} scenario runs against {target})",
             c.pass,
+            c.flaky,
             c.fail,
             c.error,
             c.skip,
@@ -104,6 +105,12 @@ impl Observer for Terminal {
                     check.id, step.name
                 )),
                 Outcome::Pass => {}
+                Outcome::Flaky => self.line(&format!(
+                    "  {YELLOW}~{YELLOW:#} {:<44} {DIM}{} (flaky: {}){DIM:#}",
+                    check.id,
+                    step.name,
+                    check.message.as_deref().unwrap_or("")
+                )),
                 Outcome::Skip => self.line(&format!(
                     "  {YELLOW}-{YELLOW:#} {:<44} {DIM}{} (skipped: {}){DIM:#}",
                     check.id,
@@ -128,6 +135,13 @@ impl Observer for Terminal {
                 }
             }
         }
+    }
+
+    fn retrying(&mut self, result: &ScenarioResult, attempt: u32) {
+        self.line(&format!(
+            "  {YELLOW}↻ {}/{} failed; attempt {attempt}{YELLOW:#}",
+            result.client, result.name
+        ));
     }
 
     fn scenario_finished(&mut self, result: &ScenarioResult) {

@@ -33,6 +33,17 @@ pub trait Observer: Send {
     fn scenario_started(&mut self, _client: &str, _scenario: &Scenario) {}
     fn step_finished(&mut self, _step: &StepResult) {}
     fn scenario_finished(&mut self, _result: &ScenarioResult) {}
+    /// A failed scenario is about to be played again (`--retries`).
+    fn retrying(&mut self, _result: &ScenarioResult, _attempt: u32) {}
+}
+
+/// How a plan is played.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanOptions {
+    /// Play a failed scenario again up to this many times; a later pass is flaky.
+    pub retries: u32,
+    /// Stop after the first scenario that fails.
+    pub fail_fast: bool,
 }
 
 /// An observer that ignores everything.
@@ -112,6 +123,7 @@ pub async fn run_scenario(
         steps,
         cleanup,
         millis: started.elapsed().as_millis() as u64,
+        attempts: 1,
     };
     observer.scenario_finished(&result);
     result
@@ -572,13 +584,47 @@ pub async fn run_plan(
     ledger: &Mutex<Ledger>,
     stop: &StopSignal,
     observer: &mut dyn Observer,
+    opts: PlanOptions,
 ) -> Vec<ScenarioResult> {
     let mut results = Vec::new();
     for (scenario, client) in pairs {
         if *stop.borrow() {
             break;
         }
-        results.push(run_scenario(suite, scenario, client, target, ledger, stop, observer).await);
+        let mut result =
+            run_scenario(suite, scenario, client, target, ledger, stop, observer).await;
+        let mut failed_before: Vec<(String, String)> = Vec::new();
+        let mut attempt = 1;
+        while result.failed() && attempt <= opts.retries && !*stop.borrow() {
+            observer.retrying(&result, attempt + 1);
+            failed_before.extend(
+                result
+                    .checks()
+                    .filter(|(_, c)| matches!(c.outcome, Outcome::Fail | Outcome::Error))
+                    .map(|(s, c)| (s.name.clone(), c.id.clone())),
+            );
+            attempt += 1;
+            result = run_scenario(suite, scenario, client, target, ledger, stop, observer).await;
+        }
+        result.attempts = attempt;
+        // A check that failed before and passes now is flaky, not a plain pass.
+        for step in &mut result.steps {
+            for c in &mut step.checks {
+                if c.outcome == Outcome::Pass
+                    && failed_before.contains(&(step.name.clone(), c.id.clone()))
+                {
+                    c.outcome = Outcome::Flaky;
+                    c.message = Some(format!(
+                        "failed on an earlier attempt; passed on attempt {attempt}"
+                    ));
+                }
+            }
+        }
+        let stop_now = opts.fail_fast && result.failed();
+        results.push(result);
+        if stop_now {
+            break;
+        }
     }
     if *stop.borrow() {
         cleanup(target, ledger, target.scim.base(), None).await;
@@ -586,15 +632,20 @@ pub async fn run_plan(
     results
 }
 
-/// Which (scenario, client) pairs a run plays, in file order.
+/// Which (scenario, client) pairs a run plays, in file order: with one of
+/// `tags` (when any are given), and neither named nor tagged in `skip`.
 pub fn plan<'a>(
     suite: &'a Suite,
     clients: &[String],
     tags: &[String],
+    skip: &[String],
 ) -> Vec<(&'a Scenario, String)> {
     let mut out = Vec::new();
     for s in &suite.scenarios {
         if !tags.is_empty() && !s.tags.iter().any(|t| tags.contains(t)) {
+            continue;
+        }
+        if skip.contains(&s.name) || s.tags.iter().any(|t| skip.contains(t)) {
             continue;
         }
         for c in &s.clients {

@@ -219,6 +219,7 @@ pub async fn run_battery(
         steps,
         cleanup: vec![],
         millis: started.elapsed().as_millis() as u64,
+        attempts: 1,
     };
     observer.scenario_finished(&result);
     result

@@ -30,10 +30,19 @@ pub async fn run_all(suite: &Suite, target: &Target) -> Vec<ScenarioResult> {
         .filter(|c| *c != scenario::SAML_CLIENT)
         .cloned()
         .collect();
-    let pairs = run::plan(suite, &clients, &[]);
+    let pairs = run::plan(suite, &clients, &[], &[]);
     let ledger = Mutex::new(Ledger::in_memory());
     let (_tx, stop) = watch::channel(false);
-    run::run_plan(suite, &pairs, target, &ledger, &stop, &mut Silent).await
+    run::run_plan(
+        suite,
+        &pairs,
+        target,
+        &ledger,
+        &stop,
+        &mut Silent,
+        Default::default(),
+    )
+    .await
 }
 
 /// Run the shipped suite against the reference target with `faults` on.

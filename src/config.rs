@@ -1,0 +1,142 @@
+//! `idgate.toml`: named profiles of `run` options, so a CI gate and a QA
+//! engineer each keep their settings in the repository. Precedence, as in
+//! cargo-nextest: a flag, then an `IDGATE_*` environment variable, then the
+//! chosen profile, then `[profile.default]`, then idgate's own default.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diagnostic::{Diagnostic, Source, did_you_mean};
+
+/// The options a profile may set; each mirrors the `run` flag of the same name.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Profile {
+    pub scim_url: Option<String>,
+    pub scim_token_env: Option<String>,
+    pub client: Option<Vec<String>>,
+    pub tag: Option<Vec<String>>,
+    pub skip: Option<Vec<String>>,
+    pub scenarios: Option<PathBuf>,
+    pub reports: Option<PathBuf>,
+    pub report_html: Option<PathBuf>,
+    pub report_markdown: Option<PathBuf>,
+    pub timeout: Option<u64>,
+    pub retries: Option<u32>,
+    pub jobs: Option<usize>,
+    pub fail_fast: Option<bool>,
+    pub quiet: Option<bool>,
+    pub saml_acs_url: Option<String>,
+    pub saml_audience: Option<String>,
+    pub saml_whoami_url: Option<String>,
+    pub saml_login_url: Option<String>,
+    pub saml_skew: Option<u64>,
+    pub key_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    profile: BTreeMap<String, Profile>,
+}
+
+/// Read `path` and merge profile `name` over `default`. A missing file is an
+/// empty configuration, unless it was named explicitly (`explicit`).
+pub fn load(path: &Path, name: &str, explicit: bool) -> Result<Profile, Diagnostic> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            return if name == "default" {
+                Ok(Profile::default())
+            } else {
+                Err(Diagnostic::new(format!(
+                    "profile `{name}` was asked for, but there is no {}",
+                    path.display()
+                )))
+            };
+        }
+        Err(e) => {
+            return Err(Diagnostic::new(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    let source = Source::new(path.display().to_string(), text.as_str());
+    let file: File =
+        toml::from_str(&text).map_err(|e| crate::scenario::load::toml_error(&source, e))?;
+    let base = file.profile.get("default").cloned().unwrap_or_default();
+    if name == "default" {
+        return Ok(base);
+    }
+    let Some(chosen) = file.profile.get(name) else {
+        let names: Vec<&str> = file.profile.keys().map(String::as_str).collect();
+        return Err(
+            Diagnostic::new(format!("{} has no [profile.{name}]", path.display()))
+                .with_help(did_you_mean(name, &names)),
+        );
+    };
+    Ok(merge(base, chosen.clone()))
+}
+
+/// `over`'s settings win; unset ones fall back to `base`.
+fn merge(base: Profile, over: Profile) -> Profile {
+    macro_rules! pick {
+        ($($f:ident),*) => { Profile { $($f: over.$f.or(base.$f)),* } };
+    }
+    pick!(
+        scim_url,
+        scim_token_env,
+        client,
+        tag,
+        skip,
+        scenarios,
+        reports,
+        report_html,
+        report_markdown,
+        timeout,
+        retries,
+        jobs,
+        fail_fast,
+        quiet,
+        saml_acs_url,
+        saml_audience,
+        saml_whoami_url,
+        saml_login_url,
+        saml_skew,
+        key_dir
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_overrides_default_and_typos_point_at_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idgate.toml");
+        std::fs::write(
+            &path,
+            "[profile.default]\ntimeout = 10\nclient = [\"entra\"]\n\n[profile.ci]\ntimeout = 60\nfail-fast = true\n",
+        )
+        .unwrap();
+        let ci = load(&path, "ci", false).unwrap();
+        assert_eq!(
+            (ci.timeout, ci.fail_fast, ci.client.as_deref()),
+            (Some(60), Some(true), Some(&["entra".to_string()][..]))
+        );
+        let err = load(&path, "cj", false).unwrap_err();
+        assert!(err.to_string().contains("`ci`"), "{err}");
+
+        std::fs::write(&path, "[profile.default]\ntimeuot = 10\n").unwrap();
+        let err = load(&path, "default", false).unwrap_err().to_string();
+        assert!(
+            err.contains("idgate.toml:2:1") && err.contains("did you mean `timeout`?"),
+            "{err}"
+        );
+    }
+}

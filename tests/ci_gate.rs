@@ -1,0 +1,186 @@
+//! What a CI gate relies on: retries that show flakiness instead of hiding
+//! it, --fail-fast, and profiles from idgate.toml under flags.
+
+mod common;
+
+use idgate::result::Outcome;
+use idgate::run::{self, Ledger, PlanOptions, Silent};
+use idgate::scim::ClientOptions;
+use tokio::sync::{Mutex, watch};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const MATCH: &str = r#"name = "stub"
+[vars]
+user_name = "x@y.test"
+[[steps]]
+name = "match"
+send = "match-user-by-username"
+[[steps.expect]]
+check = "scim.filter.username-eq"
+status = 200
+"#;
+
+async fn play(server: &MockServer, opts: PlanOptions) -> Vec<idgate::result::ScenarioResult> {
+    let suite = common::suite_with(MATCH);
+    let target = common::target(&server.uri(), "stub-token-1234", ClientOptions::default());
+    let pairs = run::plan(&suite, &["entra-legacy".to_string()], &[], &[]);
+    let ledger = Mutex::new(Ledger::in_memory());
+    let (_tx, stop) = watch::channel(false);
+    run::run_plan(&suite, &pairs, &target, &ledger, &stop, &mut Silent, opts).await
+}
+
+#[tokio::test]
+async fn a_pass_after_a_retry_is_flaky_not_a_pass() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let ok = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(ok, "application/scim+json"))
+        .mount(&server)
+        .await;
+    let results = play(
+        &server,
+        PlanOptions {
+            retries: 2,
+            fail_fast: false,
+        },
+    )
+    .await;
+    assert_eq!(results[0].attempts, 2);
+    let (outcome, detail) = common::outcome_of(&results[0], "scim.filter.username-eq");
+    assert_eq!(outcome, Outcome::Flaky, "{detail}");
+    let run = idgate::result::RunResult {
+        idgate_version: "t".into(),
+        started_at: String::new(),
+        finished_at: String::new(),
+        target: idgate::result::TargetInfo {
+            kind: "external".into(),
+            scim_base: server.uri(),
+            saml_acs_url: None,
+            faults: vec![],
+        },
+        scenarios: results,
+        interrupted: false,
+    };
+    assert_eq!(run.exit_code(), 0, "flaky does not fail the gate");
+    assert!(idgate::report::junit::render(&run, &Default::default()).contains("flakyFailure"));
+}
+
+#[tokio::test]
+async fn without_retries_the_same_target_fails() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let results = play(&server, PlanOptions::default()).await;
+    assert_eq!(
+        common::outcome_of(&results[0], "scim.filter.username-eq").0,
+        Outcome::Fail
+    );
+}
+
+#[tokio::test]
+async fn fail_fast_stops_after_the_first_failed_scenario() {
+    let results = {
+        let suite = common::suite();
+        let running = idgate::reference::start(idgate::reference::ReferenceOptions {
+            token: "tok-ff-1234".into(),
+            faults: vec![idgate::reference::Fault::EmptyFilter404],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let target = common::target(&running.scim_base, "tok-ff-1234", ClientOptions::default());
+        let pairs = run::plan(&suite, &["entra-legacy".to_string()], &[], &[]);
+        assert!(pairs.len() > 3);
+        let ledger = Mutex::new(Ledger::in_memory());
+        let (_tx, stop) = watch::channel(false);
+        let r = run::run_plan(
+            &suite,
+            &pairs,
+            &target,
+            &ledger,
+            &stop,
+            &mut Silent,
+            PlanOptions {
+                retries: 0,
+                fail_fast: true,
+            },
+        )
+        .await;
+        running.stop().await;
+        r
+    };
+    // test-connection is the first scenario and fails with that fault.
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].name, "test-connection");
+}
+
+#[test]
+fn a_profile_applies_under_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("idgate.toml"),
+        "[profile.default]\ntag = [\"smoke\"]\n\n[profile.ci]\nreports = \"ci-reports\"\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_idgate"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("IDGATE_PROFILE")
+            .output()
+            .unwrap()
+    };
+    let o = run(&["run", "--profile", "ci", "--skip", "saml"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let json = std::fs::read_to_string(dir.path().join("ci-reports/report.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let names: Vec<&str> = v["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.iter().all(|n| *n == "test-connection"),
+        "the default profile's tag applies: {names:?}"
+    );
+    // A flag wins over the profile.
+    let o = run(&[
+        "run",
+        "--profile",
+        "ci",
+        "--reports",
+        "mine",
+        "--tag",
+        "auth",
+        "--skip",
+        "saml",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("mine/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        v["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["name"] == "auth")
+    );
+}
