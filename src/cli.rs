@@ -595,6 +595,7 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     };
     let ledger = Mutex::new(ledger);
     let pairs = run::plan(&suite, &clients, &a.tags, &a.skip);
+    terminal.progress(pairs.len() as u64 + u64::from(target.saml.is_some()));
     let mut scenarios = run::run_plan(
         &suite,
         &pairs,

@@ -24,6 +24,8 @@ pub struct Terminal {
     redactor: Redactor,
     /// Print passing checks too, not only the others.
     pub verbose: bool,
+    /// Scenario runs done out of planned, on stderr; only when stdout is a terminal.
+    progress: Option<indicatif::ProgressBar>,
 }
 
 impl Terminal {
@@ -32,16 +34,45 @@ impl Terminal {
             out: anstream::AutoStream::new(std::io::stdout(), choice),
             redactor,
             verbose: true,
+            progress: None,
         }
+    }
+
+    /// Show a progress bar over `total` scenario runs, when a person is watching.
+    pub fn progress(&mut self, total: u64) {
+        use std::io::IsTerminal;
+        if !std::io::stdout().is_terminal() || total < 2 {
+            return;
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} scenario runs, {elapsed} · {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        self.progress = Some(bar);
     }
 
     fn line(&mut self, text: &str) {
         let text = self.redactor.apply(text);
-        let _ = writeln!(self.out, "{text}");
+        let out = &mut self.out;
+        // Lines go above the bar, never through it.
+        match &self.progress {
+            Some(bar) => bar.suspend(|| {
+                let _ = writeln!(out, "{text}");
+            }),
+            None => {
+                let _ = writeln!(out, "{text}");
+            }
+        }
     }
 
     /// The closing summary and what the exit code will mean.
     pub fn summary(&mut self, run: &RunResult, written: &[String]) {
+        if let Some(bar) = self.progress.take() {
+            bar.finish_and_clear();
+        }
         let c = run.counts();
         self.line("");
         let failed = run.failed_checks();
@@ -83,6 +114,9 @@ impl Terminal {
 
 impl Observer for Terminal {
     fn scenario_started(&mut self, client: &str, scenario: &Scenario) {
+        if let Some(bar) = &self.progress {
+            bar.set_message(format!("{client} · {}", scenario.name));
+        }
         self.line("");
         self.line(&format!(
             "{BOLD}▶ {client} · {}{BOLD:#} {DIM}{} ({}){DIM:#}",
@@ -145,6 +179,9 @@ impl Observer for Terminal {
     }
 
     fn scenario_finished(&mut self, result: &ScenarioResult) {
+        if let Some(bar) = &self.progress {
+            bar.inc(1);
+        }
         let failed: Vec<_> = result
             .cleanup
             .iter()
