@@ -159,6 +159,15 @@ pub struct RunArgs {
     /// Play a failed scenario again up to N times; a pass on a retry is reported as flaky.
     #[arg(long, default_value_t = 0, env = "IDGATE_RETRIES", value_name = "N")]
     pub retries: u32,
+    /// Play this many scenarios at once (each creates and deletes only its own resources).
+    #[arg(
+        long,
+        short = 'j',
+        default_value_t = 1,
+        env = "IDGATE_JOBS",
+        value_name = "N"
+    )]
+    pub jobs: usize,
     /// Stop after the first scenario that fails (cleanup still runs).
     #[arg(long, env = "IDGATE_FAIL_FAST")]
     pub fail_fast: bool,
@@ -606,6 +615,7 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
         run::PlanOptions {
             retries: a.retries,
             fail_fast: a.fail_fast,
+            jobs: a.jobs,
         },
     )
     .await;

@@ -48,6 +48,7 @@ async fn a_pass_after_a_retry_is_flaky_not_a_pass() {
         PlanOptions {
             retries: 2,
             fail_fast: false,
+            jobs: 1,
         },
     )
     .await;
@@ -112,6 +113,7 @@ async fn fail_fast_stops_after_the_first_failed_scenario() {
             PlanOptions {
                 retries: 0,
                 fail_fast: true,
+                jobs: 1,
             },
         )
         .await;
@@ -182,5 +184,47 @@ fn a_profile_applies_under_flags() {
             .unwrap()
             .iter()
             .all(|s| s["name"] == "auth")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scenarios_played_together_keep_their_order_and_pass() {
+    let suite = common::suite();
+    let running = idgate::reference::start(idgate::reference::ReferenceOptions {
+        token: "tok-jobs-1234".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let target = common::target(
+        &running.scim_base,
+        "tok-jobs-1234",
+        ClientOptions::default(),
+    );
+    let clients: Vec<String> = vec!["entra-legacy".into(), "entra-2020".into()];
+    let pairs = run::plan(&suite, &clients, &[], &[]);
+    let ledger = Mutex::new(Ledger::in_memory());
+    let (_tx, stop) = watch::channel(false);
+    let opts = PlanOptions {
+        retries: 0,
+        fail_fast: false,
+        jobs: 4,
+    };
+    let results = run::run_plan(&suite, &pairs, &target, &ledger, &stop, &mut Silent, opts).await;
+    running.stop().await;
+    let order: Vec<(String, String)> = results
+        .iter()
+        .map(|r| (r.name.clone(), r.client.clone()))
+        .collect();
+    let planned: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(s, c)| (s.name.clone(), c.clone()))
+        .collect();
+    assert_eq!(order, planned);
+    let bad = common::outcomes(&results, Outcome::Fail);
+    assert!(bad.is_empty(), "{bad:?}");
+    assert!(
+        ledger.lock().await.pending(target.scim.base()).is_empty(),
+        "everything created was deleted"
     );
 }

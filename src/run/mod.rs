@@ -44,6 +44,8 @@ pub struct PlanOptions {
     pub retries: u32,
     /// Stop after the first scenario that fails.
     pub fail_fast: bool,
+    /// How many scenarios play at once (0 and 1: one at a time).
+    pub jobs: usize,
 }
 
 /// An observer that ignores everything.
@@ -587,41 +589,33 @@ pub async fn run_plan(
     opts: PlanOptions,
 ) -> Vec<ScenarioResult> {
     let mut results = Vec::new();
-    for (scenario, client) in pairs {
+    // Scenarios of a batch run together; each one's events are held back and
+    // replayed whole, so the terminal never interleaves two scenarios.
+    for batch in pairs.chunks(opts.jobs.max(1)) {
         if *stop.borrow() {
             break;
         }
-        let mut result =
-            run_scenario(suite, scenario, client, target, ledger, stop, observer).await;
-        let mut failed_before: Vec<(String, String)> = Vec::new();
-        let mut attempt = 1;
-        while result.failed() && attempt <= opts.retries && !*stop.borrow() {
-            observer.retrying(&result, attempt + 1);
-            failed_before.extend(
-                result
-                    .checks()
-                    .filter(|(_, c)| matches!(c.outcome, Outcome::Fail | Outcome::Error))
-                    .map(|(s, c)| (s.name.clone(), c.id.clone())),
-            );
-            attempt += 1;
-            result = run_scenario(suite, scenario, client, target, ledger, stop, observer).await;
+        let plays = batch.iter().map(|(scenario, client)| async move {
+            let mut recorder = Recorder::default();
+            let r = play_with_retries(
+                suite,
+                scenario,
+                client,
+                target,
+                ledger,
+                stop,
+                &mut recorder,
+                opts,
+            )
+            .await;
+            (recorder, r)
+        });
+        let mut stop_now = false;
+        for (recorder, result) in futures_util::future::join_all(plays).await {
+            recorder.replay(observer);
+            stop_now |= opts.fail_fast && result.failed();
+            results.push(result);
         }
-        result.attempts = attempt;
-        // A check that failed before and passes now is flaky, not a plain pass.
-        for step in &mut result.steps {
-            for c in &mut step.checks {
-                if c.outcome == Outcome::Pass
-                    && failed_before.contains(&(step.name.clone(), c.id.clone()))
-                {
-                    c.outcome = Outcome::Flaky;
-                    c.message = Some(format!(
-                        "failed on an earlier attempt; passed on attempt {attempt}"
-                    ));
-                }
-            }
-        }
-        let stop_now = opts.fail_fast && result.failed();
-        results.push(result);
         if stop_now {
             break;
         }
@@ -630,6 +624,94 @@ pub async fn run_plan(
         cleanup(target, ledger, target.scim.base(), None).await;
     }
     results
+}
+
+/// One scenario, played again while it fails and retries are left.
+#[allow(clippy::too_many_arguments)]
+async fn play_with_retries(
+    suite: &Suite,
+    scenario: &Scenario,
+    client: &str,
+    target: &Target,
+    ledger: &Mutex<Ledger>,
+    stop: &StopSignal,
+    observer: &mut dyn Observer,
+    opts: PlanOptions,
+) -> ScenarioResult {
+    let mut result = run_scenario(suite, scenario, client, target, ledger, stop, observer).await;
+    let mut failed_before: Vec<(String, String)> = Vec::new();
+    let mut attempt = 1;
+    while result.failed() && attempt <= opts.retries && !*stop.borrow() {
+        observer.retrying(&result, attempt + 1);
+        failed_before.extend(
+            result
+                .checks()
+                .filter(|(_, c)| matches!(c.outcome, Outcome::Fail | Outcome::Error))
+                .map(|(s, c)| (s.name.clone(), c.id.clone())),
+        );
+        attempt += 1;
+        result = run_scenario(suite, scenario, client, target, ledger, stop, observer).await;
+    }
+    result.attempts = attempt;
+    // A check that failed before and passes now is flaky, not a plain pass.
+    for step in &mut result.steps {
+        for c in &mut step.checks {
+            if c.outcome == Outcome::Pass
+                && failed_before.contains(&(step.name.clone(), c.id.clone()))
+            {
+                c.outcome = Outcome::Flaky;
+                c.message = Some(format!(
+                    "failed on an earlier attempt; passed on attempt {attempt}"
+                ));
+            }
+        }
+    }
+    result
+}
+
+/// Holds a scenario's events until it is done.
+#[derive(Default)]
+struct Recorder {
+    events: Vec<Event>,
+}
+
+enum Event {
+    Started(String, Box<Scenario>),
+    Step(Box<StepResult>),
+    Retrying(Box<ScenarioResult>, u32),
+    Finished(Box<ScenarioResult>),
+}
+
+impl Observer for Recorder {
+    fn scenario_started(&mut self, client: &str, scenario: &Scenario) {
+        self.events.push(Event::Started(
+            client.to_string(),
+            Box::new(scenario.clone()),
+        ));
+    }
+    fn step_finished(&mut self, step: &StepResult) {
+        self.events.push(Event::Step(Box::new(step.clone())));
+    }
+    fn retrying(&mut self, result: &ScenarioResult, attempt: u32) {
+        self.events
+            .push(Event::Retrying(Box::new(result.clone()), attempt));
+    }
+    fn scenario_finished(&mut self, result: &ScenarioResult) {
+        self.events.push(Event::Finished(Box::new(result.clone())));
+    }
+}
+
+impl Recorder {
+    fn replay(self, to: &mut dyn Observer) {
+        for e in self.events {
+            match e {
+                Event::Started(c, s) => to.scenario_started(&c, &s),
+                Event::Step(s) => to.step_finished(&s),
+                Event::Retrying(r, a) => to.retrying(&r, a),
+                Event::Finished(r) => to.scenario_finished(&r),
+            }
+        }
+    }
 }
 
 /// Which (scenario, client) pairs a run plays, in file order: with one of
