@@ -639,40 +639,48 @@ fn load_idp(key: IdpKey, entity_id: &str) -> Result<Idp, String> {
 }
 
 impl Live {
-    /// Passed, failed with the text of every failed or errored check, or
-    /// ignored when every check was skipped.
     fn verdict(&self, result: &ScenarioResult) -> Result<Completion, Failed> {
-        for c in result.cleanup.iter().filter(|c| c.outcome == "failed") {
-            eprintln!(
-                "{}",
-                self.redactor.apply(&format!(
-                    "warning: {}/{}: cleanup could not delete {}/{}: {}",
-                    result.client,
-                    result.name,
-                    c.kind,
-                    c.id,
-                    c.detail.as_deref().unwrap_or("")
-                ))
-            );
-        }
-        if let Some(text) = failure_report(result) {
-            return Err(Failed::from(self.redactor.apply(&text)));
-        }
-        if *self.stop.borrow() {
-            return Err(Failed::from(
-                "the run was interrupted; what this scenario created was deleted",
-            ));
-        }
-        let counts = result.counts();
-        if counts.total() > 0 && counts.skip == counts.total() {
-            let reason = result
-                .checks()
-                .find_map(|(_, c)| c.message.clone())
-                .unwrap_or_else(|| "every check was skipped".into());
-            return Ok(Completion::ignored_with(self.redactor.apply(&reason)));
-        }
-        Ok(Completion::Completed)
+        verdict(result, &self.redactor, *self.stop.borrow())
     }
+}
+
+/// Passed, failed with the text of every failed or errored check, or ignored
+/// when every check was skipped; `interrupted` fails what did not fail already.
+fn verdict(
+    result: &ScenarioResult,
+    redactor: &Redactor,
+    interrupted: bool,
+) -> Result<Completion, Failed> {
+    for c in result.cleanup.iter().filter(|c| c.outcome == "failed") {
+        eprintln!(
+            "{}",
+            redactor.apply(&format!(
+                "warning: {}::{}: cleanup could not delete {}/{}: {}",
+                result.client,
+                result.name,
+                c.kind,
+                c.id,
+                c.detail.as_deref().unwrap_or("")
+            ))
+        );
+    }
+    if let Some(text) = failure_report(result) {
+        return Err(Failed::from(redactor.apply(&text)));
+    }
+    if interrupted {
+        return Err(Failed::from(
+            "the run was interrupted; what this scenario created was deleted",
+        ));
+    }
+    let counts = result.counts();
+    if counts.total() > 0 && counts.skip == counts.total() {
+        let reason = result
+            .checks()
+            .find_map(|(_, c)| c.message.clone())
+            .unwrap_or_else(|| "every check was skipped".into());
+        return Ok(Completion::ignored_with(redactor.apply(&reason)));
+    }
+    Ok(Completion::Completed)
 }
 
 /// The text a failed trial shows: a count, then each failed or errored check
@@ -871,5 +879,39 @@ mod tests {
             check("c.skip", Outcome::Skip),
         ]);
         assert!(failure_report(&fine).is_none());
+    }
+
+    #[test]
+    fn verdicts_fail_pass_or_ignore_and_redact() {
+        let redactor = Redactor::new([Secret::new("s3cret-token")]);
+        let mut failed = check("b.fail", Outcome::Fail);
+        failed.actual = Some("echoed s3cret-token".into());
+        let Err(e) = verdict(&scenario(vec![failed]), &redactor, false) else {
+            panic!("a failed check fails the trial")
+        };
+        let text = e.message().unwrap();
+        assert!(
+            text.contains("echoed ***") && !text.contains("s3cret"),
+            "{text}"
+        );
+
+        let passed = scenario(vec![check("a", Outcome::Pass), check("b", Outcome::Skip)]);
+        assert!(matches!(
+            verdict(&passed, &redactor, false),
+            Ok(Completion::Completed)
+        ));
+        assert!(
+            verdict(&passed, &redactor, true).is_err(),
+            "an interrupt fails it"
+        );
+
+        let mut skipped = check("c", Outcome::Skip);
+        skipped.message = Some("no SAML SP is being tested".into());
+        match verdict(&scenario(vec![skipped]), &redactor, false) {
+            Ok(Completion::Ignored { reason }) => {
+                assert_eq!(reason.as_deref(), Some("no SAML SP is being tested"))
+            }
+            _ => panic!("a trial whose every check was skipped is ignored"),
+        }
     }
 }

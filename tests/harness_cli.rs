@@ -188,3 +188,52 @@ fn an_external_target_fails_with_the_token_redacted() {
         "the token leaked:\n{out}{err}"
     );
 }
+
+/// Run `harness` in this process with libtest arguments; the output goes to a
+/// log file (libtest-mimic writes past the test's captured stdout otherwise).
+fn run_in_process(harness: idgate::harness::Harness, args: &[&str]) -> (u64, u64, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("trials.log");
+    let log_arg = log.to_str().unwrap();
+    let argv = ["harness", "--logfile", log_arg, "--color", "never"];
+    let args = libtest_mimic::Arguments::from_iter(argv.iter().chain(args).copied());
+    let trials = harness.trials().unwrap_or_else(|e| panic!("{e}"));
+    let c = libtest_mimic::run(&args, trials);
+    (
+        c.num_passed,
+        c.num_failed,
+        std::fs::read_to_string(&log).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn a_saml_sp_gets_one_trial_per_case() {
+    use idgate::harness::{Harness, SamlSp};
+    let fault = Fault::AcceptsUnsigned;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sp = rt
+        .block_on(reference::start(ReferenceOptions {
+            faults: vec![fault],
+            ..ReferenceOptions::default()
+        }))
+        .expect("reference SP starts");
+    // The SP trusts the committed test IdP, so idgate signs with that key.
+    let harness = Harness::embedded().tags(["saml"]).saml(
+        SamlSp::new(&sp.saml_acs_url, &sp.saml_audience)
+            .whoami_url(&sp.saml_whoami_url)
+            .idp_key_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/saml"))
+            .idp_entity_id(reference::DEFAULT_IDP_ENTITY_ID),
+    );
+    assert_eq!(
+        harness.clone().trials().unwrap().len(),
+        idgate::saml::cases::all().len() + 1,
+        "every case and the saml-seeds scenario"
+    );
+    let broken = format!("saml::{}", fault.breaks());
+    let (passed, failed, log) = run_in_process(harness.clone(), &["--exact", &broken]);
+    assert_eq!((passed, failed), (0, 1), "{log}");
+    assert!(log.contains(&format!("fail {}", fault.breaks())), "{log}");
+    let (passed, failed, log) = run_in_process(harness, &["--exact", "saml::saml.valid"]);
+    assert_eq!((passed, failed), (1, 0), "{log}");
+    rt.block_on(sp.stop());
+}
