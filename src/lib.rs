@@ -4,12 +4,14 @@
 //! into a suite (`scenario`), the runner plays them against a target
 //! (`run`, through the `scim` client), checks turn exchanges into a result
 //! tree (`check`, `result`), and every report is a view of that one tree
-//! (`report`, through `redact`). `reference` is the embedded target.
+//! (`report`, through `redact`). `reference` is the embedded target;
+//! `harness` runs the suite as `cargo test` trials.
 
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
+pub mod harness;
 pub mod redact;
 pub mod reference;
 pub mod report;
