@@ -294,7 +294,7 @@ impl Harness {
             Case(&'static str),
         }
         let mut planned: Vec<(String, String, Kind)> = Vec::new();
-        for (scenario, client) in run::plan(&suite, &clients, &self.tags) {
+        for (scenario, client) in run::plan(&suite, &clients, &self.tags, &[]) {
             let index = suite
                 .scenarios
                 .iter()
@@ -692,7 +692,7 @@ pub fn failure_report(result: &ScenarioResult) -> Option<String> {
         let label = match check.outcome {
             Outcome::Fail => "fail",
             Outcome::Error => "error",
-            Outcome::Pass | Outcome::Skip => continue,
+            Outcome::Pass | Outcome::Skip | Outcome::Flaky => continue,
         };
         let text = crate::report::failure_text(step, check);
         blocks.push(format!(
@@ -855,6 +855,7 @@ mod tests {
             }],
             cleanup: vec![],
             millis: 0,
+            attempts: 1,
         }
     }
 
