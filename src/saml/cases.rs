@@ -605,7 +605,11 @@ fn comment_in_digestvalue(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 
 fn encrypted_assertion_plain(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     let forged = forged_assertion(ctx, &new_id());
-    let body = format!("<saml:EncryptedAssertion>{forged}</saml:EncryptedAssertion>");
+    // The wrapper declares its own prefix: the Response's root does not bind `saml`, and a
+    // document that is not well-formed would be refused before any SP logic is tested.
+    let body = format!(
+        "<saml:EncryptedAssertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\">{forged}</saml:EncryptedAssertion>"
+    );
     Ok(post(ctx, &response_xml(&ctx.spec, &body), true))
 }
 
