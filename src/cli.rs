@@ -65,6 +65,37 @@ pub enum Command {
     /// The test SAML IdP: its certificate and metadata for the SP admin, its cases.
     #[command(subcommand)]
     Saml(SamlCommand),
+    /// Review, accept or reject the pending snapshots (`.snap.new`) a run wrote.
+    #[command(subcommand)]
+    Snapshots(SnapshotsCommand),
+}
+
+/// Pending snapshots live beside the accepted ones, under `--scenarios DIR`
+/// (or `./scenarios` for the built-in suite).
+#[derive(Subcommand, Debug)]
+pub enum SnapshotsCommand {
+    /// List pending snapshots with their diffs, and snapshots no scenario references any more.
+    Review(SnapshotsArgs),
+    /// Accept pending snapshots: each `.snap.new` becomes the `.snap`.
+    Accept(SnapshotPick),
+    /// Reject pending snapshots: delete the `.snap.new` files.
+    Reject(SnapshotPick),
+}
+
+#[derive(Args, Debug)]
+pub struct SnapshotsArgs {
+    /// The scenario directory whose snapshots to look at (default: the built-in suite, with
+    /// its snapshots under ./scenarios).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct SnapshotPick {
+    /// Only this snapshot: its name (every client's), `<scenario>__<client>__<name>`, or its path.
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub dir: SnapshotsArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -216,6 +247,10 @@ pub struct RunArgs {
     /// Print only checks that did not pass.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write missing or changed snapshots as accepted `.snap` files instead of pending
+    /// `.snap.new` ones, and pass. For a person at a terminal: refused when CI is set.
+    #[arg(long)]
+    pub update_snapshots: bool,
     #[command(flatten)]
     pub saml: SamlRunArgs,
     #[arg(long, value_enum, default_value_t = Color::Auto)]
@@ -344,6 +379,7 @@ pub async fn main() -> ExitCode {
         Command::Serve(a) => cmd_serve(a).await,
         Command::Cleanup(a) => cmd_cleanup(a).await,
         Command::Saml(c) => cmd_saml(c),
+        Command::Snapshots(c) => cmd_snapshots(c),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -490,7 +526,23 @@ fn expand_clients(suite: &Suite, names: &[String]) -> Result<Vec<String>, Failur
     Ok(out)
 }
 
+/// Whether this runs in CI: the `CI` environment variable is set (and not `false` or `0`).
+fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Where snapshots are written and looked for: beside the scenarios, and for the
+/// built-in suite under `./scenarios` (read from the binary when absent there).
+fn snapshot_root(scenarios: Option<&Path>) -> PathBuf {
+    scenarios.map_or_else(|| PathBuf::from("scenarios"), Path::to_path_buf)
+}
+
 async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
+    if a.update_snapshots && in_ci() {
+        return Err(usage(
+            "error: --update-snapshots is refused because CI is set: nothing is accepted automatically in CI\n  = help: a failed snapshot leaves a .snap.new file; review it at a terminal with `idgate snapshots review`, or run --update-snapshots there",
+        ));
+    }
     let mut suite = load_suite(a.scenarios.as_deref())?;
     suite.checks.extend(
         run::saml::catalogue()
@@ -563,6 +615,15 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
         faults: faults.iter().map(|f| f.name().to_string()).collect(),
     };
     let redactor = Redactor::new([token.clone()]);
+    suite.snapshots = scenario::SnapshotOptions {
+        mode: if a.update_snapshots {
+            scenario::SnapshotMode::Update
+        } else {
+            scenario::SnapshotMode::Review
+        },
+        embedded: a.scenarios.is_none(),
+        redactor: redactor.clone(),
+    };
 
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
@@ -649,6 +710,7 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     };
     let written = write_reports(&run, &suite, &a, &redactor);
     terminal.summary(&run, &written);
+    snapshot_notes(&suite, &snapshot_root(a.scenarios.as_deref()));
     if let Some((r, _)) = embedded {
         r.stop().await;
     }
@@ -753,6 +815,113 @@ fn write_reports(run: &RunResult, suite: &Suite, a: &RunArgs, redactor: &Redacto
         }
     }
     written
+}
+
+/// After a run: the snapshots waiting for review and those nothing records any more.
+fn snapshot_notes(suite: &Suite, root: &Path) {
+    use crate::check::snapshot;
+    let pending = snapshot::pending(root);
+    for p in &pending {
+        eprintln!("pending snapshot: {}", p.new.display());
+    }
+    if !pending.is_empty() {
+        eprintln!(
+            "  = help: `idgate snapshots review` shows them; `idgate snapshots accept` or `reject` settles them"
+        );
+    }
+    for p in snapshot::unreferenced(suite, root) {
+        eprintln!("warning: unreferenced snapshot: {}", p.display());
+    }
+}
+
+fn cmd_snapshots(c: SnapshotsCommand) -> Result<u8, Failure> {
+    use crate::check::snapshot;
+    let (args, pick) = match &c {
+        SnapshotsCommand::Review(a) => (a, None),
+        SnapshotsCommand::Accept(p) | SnapshotsCommand::Reject(p) => (&p.dir, p.name.as_deref()),
+    };
+    let root = snapshot_root(args.scenarios.as_deref());
+    let embedded = args.scenarios.is_none();
+    let all = snapshot::pending(&root);
+    let chosen: Vec<&snapshot::Pending> = match pick {
+        None => all.iter().collect(),
+        Some(name) => {
+            let chosen: Vec<_> = all.iter().filter(|p| p.is_named(name)).collect();
+            if chosen.is_empty() {
+                // Both spellings a person might mean: `read-user` and `users__entra-2020__read-user`.
+                let mut known: Vec<String> = all.iter().map(snapshot::Pending::stem).collect();
+                known.extend(
+                    all.iter()
+                        .filter_map(|p| p.stem().rsplit("__").next().map(String::from)),
+                );
+                known.sort();
+                known.dedup();
+                let names: Vec<&str> = known.iter().map(String::as_str).collect();
+                let help = if names.is_empty() {
+                    format!("there are no pending snapshots under {}", root.display())
+                } else {
+                    did_you_mean(name, &names)
+                };
+                return Err(usage(format!(
+                    "error: no pending snapshot is named `{name}`\n  = help: {help}"
+                )));
+            }
+            chosen
+        }
+    };
+    match c {
+        SnapshotsCommand::Review(_) => {
+            let suite = load_suite(args.scenarios.as_deref())?;
+            for p in &chosen {
+                out!("pending snapshot: {}", p.new.display());
+                match p.review(embedded) {
+                    Ok(text) => out!("{text}\n"),
+                    Err(e) => out!("  cannot read it: {e}\n"),
+                }
+            }
+            let unreferenced = snapshot::unreferenced(&suite, &root);
+            for p in &unreferenced {
+                out!("unreferenced snapshot: {}", p.display());
+            }
+            if !unreferenced.is_empty() {
+                out!("  = help: no scenario records these any more; delete them\n");
+            }
+            if chosen.is_empty() {
+                out!("no pending snapshots under {}", root.display());
+            } else {
+                out!(
+                    "{} pending snapshot(s): `idgate snapshots accept [NAME]` keeps them, `idgate snapshots reject [NAME]` drops them",
+                    chosen.len()
+                );
+            }
+        }
+        SnapshotsCommand::Accept(_) | SnapshotsCommand::Reject(_) => {
+            let accept = matches!(c, SnapshotsCommand::Accept(_));
+            if chosen.is_empty() {
+                out!("no pending snapshots under {}", root.display());
+            }
+            let mut failed = false;
+            for p in chosen {
+                let (done, verb) = if accept {
+                    (p.accept(), "accepted")
+                } else {
+                    (p.reject(), "rejected")
+                };
+                match done {
+                    Ok(()) if accept => out!("{verb} {}", p.accepted.display()),
+                    Ok(()) => out!("{verb} {}", p.new.display()),
+                    Err(e) => {
+                        eprintln!("error: cannot settle {}: {e}", p.new.display());
+                        failed = true;
+                    }
+                }
+            }
+            if failed {
+                return Ok(exit::RUNTIME);
+            }
+        }
+    }
+    Ok(exit::OK)
 }
 
 fn now() -> String {

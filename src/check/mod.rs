@@ -1,10 +1,12 @@
 //! Checks: one rule each, with a stable id, a severity and the rule's source
 //! (the metadata lives in `scenarios/checks.toml`). `builtin` holds the checks
-//! idgate applies to every response; `expect` evaluates a scenario's own.
+//! idgate applies to every response; `expect` evaluates a scenario's own, and
+//! `snapshot` compares a response with a committed snapshot.
 
 pub mod builtin;
 pub mod expect;
 pub mod schema;
+pub mod snapshot;
 
 /// What one check found. `expected`/`actual` are for people, not parsing.
 #[derive(Debug, Clone, PartialEq)]

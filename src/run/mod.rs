@@ -12,7 +12,7 @@ use std::time::Instant;
 use serde_json::Value;
 use tokio::sync::{Mutex, watch};
 
-use crate::check::{Finding, builtin, expect};
+use crate::check::{Finding, builtin, expect, snapshot};
 use crate::result::*;
 use crate::scenario::{Auth, Client, Expect, RequestTemplate, Scenario, Step, StepRequest, Suite};
 use crate::scim::{Exchange, Request, ScimClient, wire};
@@ -95,6 +95,7 @@ pub async fn run_scenario(
         } else {
             let ctx = StepContext {
                 suite,
+                scenario,
                 client,
                 client_name,
                 target,
@@ -133,6 +134,7 @@ pub async fn run_scenario(
 
 struct StepContext<'a> {
     suite: &'a Suite,
+    scenario: &'a Scenario,
     client: &'a Client,
     client_name: &'a str,
     target: &'a Target,
@@ -296,7 +298,17 @@ async fn run_step(
             push(&id, f, None);
         }
         for x in expects_for(step, ctx.client_name) {
-            let f = expect::evaluate(x, &exchange.response, vars);
+            let mut f = expect::evaluate(x, &exchange.response, vars);
+            if let Some(spec) = &x.snapshot {
+                let subject = snapshot::Subject {
+                    scenario: ctx.scenario,
+                    step,
+                    client: ctx.client_name,
+                    check: &x.check,
+                    spec,
+                };
+                f = snapshot::verify(f, &suite.snapshots, &subject, &exchange, vars);
+            }
             push(&x.check, f, Some(x.span.location()));
         }
         capture(step, &exchange, vars, missing_captures);

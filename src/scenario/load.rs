@@ -114,6 +114,11 @@ mod raw {
         pub headers: IndexMap<String, Spanned<toml::Value>>,
         #[serde(default)]
         pub json: IndexMap<String, Spanned<toml::Value>>,
+        pub snapshot: Option<Spanned<String>>,
+        #[serde(default)]
+        pub redact: Vec<Spanned<String>>,
+        #[serde(default)]
+        pub snapshot_headers: Vec<Spanned<String>>,
     }
 
     #[derive(Deserialize)]
@@ -236,6 +241,7 @@ pub fn load(files: &[(String, String)]) -> Result<Suite, Vec<Diagnostic>> {
             scenarios,
             clients,
             checks,
+            snapshots: SnapshotOptions::default(),
         })
     } else {
         Err(errors)
@@ -583,6 +589,8 @@ fn load_scenario(
     }
 
     let mut steps = Vec::new();
+    // (snapshot name, the clients it is recorded for, where), to refuse two files in one.
+    let mut snapshot_names: Vec<(String, Vec<String>, String)> = Vec::new();
     for raw_step in &raw.steps {
         let span = span_of(source, raw_step);
         let s = raw_step.get_ref();
@@ -703,6 +711,45 @@ fn load_scenario(
                 expects.push(x);
             }
         }
+        for x in &expects {
+            let Some(spec) = &x.snapshot else { continue };
+            let at = x.span.range();
+            if s.saml.is_some() {
+                errors.push(Diagnostic::at(
+                    source,
+                    at.clone(),
+                    "a snapshot records a SCIM response; a SAML step has none",
+                ));
+            }
+            let clients: Vec<String> = runs_for
+                .iter()
+                .filter(|c| x.clients.is_empty() || x.clients.contains(c))
+                .map(|c| c.to_string())
+                .collect();
+            if let Some((_, taken, first)) = snapshot_names
+                .iter()
+                .find(|(n, cs, _)| *n == spec.name && cs.iter().any(|c| clients.contains(c)))
+            {
+                let both: Vec<&str> = clients
+                    .iter()
+                    .filter(|c| taken.contains(c))
+                    .map(String::as_str)
+                    .collect();
+                errors.push(
+                    Diagnostic::at(
+                        source,
+                        at,
+                        format!(
+                            "snapshot `{}` is already recorded by the expectation at {first} (client {})",
+                            spec.name,
+                            both.join(", ")
+                        ),
+                    )
+                    .with_help("give each snapshot of a scenario its own name"),
+                );
+            }
+            snapshot_names.push((spec.name.clone(), clients, x.span.location()));
+        }
 
         let mut capture = Vec::new();
         for (name, pointer) in &s.capture {
@@ -728,6 +775,19 @@ fn load_scenario(
                 expects,
             });
         }
+    }
+    if !snapshot_names.is_empty() && !is_snapshot_name(raw.name.get_ref()) {
+        errors.push(
+            Diagnostic::at(
+                source,
+                raw.name.span(),
+                format!(
+                    "scenario `{}` has snapshots, so its name becomes part of a file name",
+                    raw.name.get_ref()
+                ),
+            )
+            .with_help("use letters, digits, `-`, `_` and `.` (not `__`)"),
+        );
     }
     if errors.len() > before {
         return None;
@@ -912,6 +972,7 @@ fn expect(
     };
     let headers = parse_preds(&raw.headers, false);
     let json = parse_preds(&raw.json, true);
+    let snapshot = snapshot_spec(source, raw, errors);
     if errors.len() > before {
         return None;
     }
@@ -923,6 +984,92 @@ fn expect(
         verdict,
         headers,
         json,
+        snapshot,
+    })
+}
+
+/// A name that is safe in a file name and cannot be confused with the `__`
+/// separators of `<scenario>__<client>__<name>.snap`.
+pub fn is_snapshot_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains("__")
+        && !name.starts_with(['.', '-'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn snapshot_spec(
+    source: &Arc<Source>,
+    raw: &raw::Expect,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<SnapshotSpec> {
+    let Some(name) = &raw.snapshot else {
+        for (field, list) in [
+            ("redact", &raw.redact),
+            ("snapshot_headers", &raw.snapshot_headers),
+        ] {
+            if let Some(first) = list.first() {
+                errors.push(
+                    Diagnostic::at(
+                        source,
+                        first.span(),
+                        format!("`{field}` only applies to a snapshot"),
+                    )
+                    .with_help("name the snapshot too: snapshot = \"<name>\""),
+                );
+            }
+        }
+        return None;
+    };
+    if !is_snapshot_name(name.get_ref()) {
+        errors.push(
+            Diagnostic::at(
+                source,
+                name.span(),
+                format!("`{}` cannot name a snapshot file", name.get_ref()),
+            )
+            .with_help("use letters, digits, `-`, `_` and `.` (not `__`), e.g. \"read-user\""),
+        );
+    }
+    let mut redact = Vec::new();
+    for r in &raw.redact {
+        if !r.get_ref().starts_with('/') {
+            errors.push(
+                Diagnostic::at(source, r.span(), format!("`{}` is not a selector", r.get_ref()))
+                    .with_help("a selector is a JSON pointer into the body, `*` for any key or index: \"/name/givenName\", \"/Resources/*/id\""),
+            );
+        }
+        redact.push(r.get_ref().clone());
+    }
+    let mut headers: Vec<String> = Vec::new();
+    for h in &raw.snapshot_headers {
+        let lower = h.get_ref().to_ascii_lowercase();
+        let token = !lower.is_empty()
+            && lower
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
+        if !token {
+            errors.push(Diagnostic::at(
+                source,
+                h.span(),
+                format!("`{}` is not a header name", h.get_ref()),
+            ));
+        } else if crate::redact::is_secret_header(&lower) {
+            errors.push(Diagnostic::at(
+                source,
+                h.span(),
+                format!("`{lower}` carries credentials and is never written to a snapshot"),
+            ));
+        }
+        if lower != "content-type" && !headers.contains(&lower) {
+            headers.push(lower);
+        }
+    }
+    Some(SnapshotSpec {
+        name: name.get_ref().clone(),
+        redact,
+        headers,
     })
 }
 
