@@ -615,8 +615,24 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
         faults: faults.iter().map(|f| f.name().to_string()).collect(),
     };
     let redactor = Redactor::new([token.clone()]);
+    // The shipped snapshots record idgate's own reference target; another target
+    // is only compared with snapshots its user recorded in their copy of the scenarios.
+    let foreign_target = embedded.is_none() && a.scenarios.is_none();
+    if foreign_target
+        && !suite.scenarios.iter().all(|s| {
+            s.steps
+                .iter()
+                .all(|st| st.expects.iter().all(|x| x.snapshot.is_none()))
+        })
+    {
+        eprintln!(
+            "note: the shipped snapshots record idgate's reference target, so they are not compared with yours; to snapshot your target, copy scenarios/ and run with --scenarios DIR --update-snapshots"
+        );
+    }
     suite.snapshots = scenario::SnapshotOptions {
-        mode: if a.update_snapshots {
+        mode: if foreign_target {
+            scenario::SnapshotMode::Off
+        } else if a.update_snapshots {
             scenario::SnapshotMode::Update
         } else {
             scenario::SnapshotMode::Review
