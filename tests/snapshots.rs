@@ -604,3 +604,46 @@ fn listed_headers_are_kept_and_volatile_ones_redacted() {
     );
     assert_eq!(run_users(d, "entra-2020", &[]).status.code(), Some(0));
 }
+
+/// A SAML step's snapshot records the Response idgate posted: it passes as
+/// shipped, run after run (IDs, instants, signatures and the per-machine
+/// certificate redacted), and a change in what is posted fails with a diff.
+#[test]
+fn a_saml_step_snapshot_records_the_posted_response() {
+    let dir = with_scenarios();
+    let args = [
+        "run",
+        "--scenarios",
+        "sc",
+        "--tag",
+        "seed",
+        "--skip",
+        "saml-battery",
+        "-q",
+    ];
+    for _ in 0..2 {
+        let o = idgate(&args, &[], dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    let rel = "sc/saml/snapshots/saml-seeds__saml-idp__jit-response.snap";
+    let snap = read(dir.path(), rel);
+    assert!(snap.contains("<saml:NameID Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">{{jit_user}}</saml:NameID>"), "{snap}");
+    std::fs::write(
+        dir.path().join(rel),
+        snap.replace(
+            "https://idp.idgate.test/saml/metadata",
+            "https://old-idp.test",
+        ),
+    )
+    .unwrap();
+    let o = idgate(&args, &[], dir.path());
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("saml.seed.jit-provisioning")
+            && out.contains("-")
+            && out.contains("https://old-idp.test"),
+        "{out}"
+    );
+    assert!(!pending_files(dir.path()).is_empty());
+}

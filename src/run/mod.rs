@@ -451,6 +451,20 @@ async fn run_saml_step(
             ),
             _ => expect::evaluate(x, &shown.response, vars),
         };
+        let finding = match &x.snapshot {
+            Some(spec) => {
+                let subject = snapshot::Subject {
+                    scenario: ctx.scenario,
+                    step,
+                    client: ctx.client_name,
+                    check: &x.check,
+                    spec,
+                };
+                let posted = snapshot::saml_exchange(&posted.acs, &built.xml, &side.sp.acs_url);
+                snapshot::verify(finding, &suite.snapshots, &subject, &posted, vars)
+            }
+            None => finding,
+        };
         let mut c = check_result(
             suite,
             &x.check,

@@ -714,13 +714,6 @@ fn load_scenario(
         for x in &expects {
             let Some(spec) = &x.snapshot else { continue };
             let at = x.span.range();
-            if s.saml.is_some() {
-                errors.push(Diagnostic::at(
-                    source,
-                    at.clone(),
-                    "a snapshot records a SCIM response; a SAML step has none",
-                ));
-            }
             let clients: Vec<String> = runs_for
                 .iter()
                 .filter(|c| x.clients.is_empty() || x.clients.contains(c))
