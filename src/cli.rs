@@ -459,12 +459,7 @@ fn apply_profile(a: &mut RunArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic
             "a SAML ACS URL needs the SP's entity ID too (--saml-audience or saml-audience in the profile)",
         ));
     }
-    if p.jobs.is_some() {
-        eprintln!(
-            "warning: `jobs` in {} is not supported yet; scenarios run one at a time",
-            a.config.display()
-        );
-    }
+    take!("jobs", a.jobs, p.jobs);
     Ok(())
 }
 

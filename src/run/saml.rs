@@ -118,6 +118,8 @@ pub struct Posted {
     pub verdict: Verdict,
     pub acs: Exchange,
     pub whoami: Option<Exchange>,
+    /// A replay case's first post was refused (its status): the replay proves nothing.
+    pub earlier_refused: Option<u16>,
 }
 
 /// Post every value of a built case as a fresh browser would, then ask who got the session.
@@ -128,6 +130,7 @@ pub async fn post_case(
     login_cookies: &[String],
 ) -> Result<Posted, TransportError> {
     let mut last: Option<Exchange> = None;
+    let mut earlier_refused = None;
     for (i, value) in built.posts.iter().enumerate() {
         let mut values = vec![value.clone()];
         if i == 0
@@ -138,10 +141,14 @@ pub async fn post_case(
         // Each post comes from a fresh browser: a replay carries no session of the first.
         // Only the first post comes from the browser that started the login.
         let cookies = if i == 0 { login_cookies } else { &[] };
-        last = Some(
-            http.send(&post::form_post(&sp.acs_url, &values, None, cookies))
-                .await?,
-        );
+        let x = http
+            .send(&post::form_post(&sp.acs_url, &values, None, cookies))
+            .await?;
+        // Every post before the last is the genuine one a replay repeats; it must get in.
+        if i + 1 < built.posts.len() && x.response.status >= 400 && earlier_refused.is_none() {
+            earlier_refused = Some(x.response.status);
+        }
+        last = Some(x);
     }
     let acs = last.expect("every case posts at least once");
     let mut verdict = Verdict {
@@ -153,7 +160,13 @@ pub async fn post_case(
     if let Some(url) = &sp.whoami_url
         && acs.response.status < 400
     {
-        let w = http.send(&post::get(url, &acs.response.cookies)).await?;
+        // The session may live in the login's cookies as well as the ACS's.
+        let cookies: Vec<String> = login_cookies
+            .iter()
+            .chain(&acs.response.cookies)
+            .cloned()
+            .collect();
+        let w = http.send(&post::get(url, &cookies)).await?;
         verdict.accepted = w.response.status == 200;
         if verdict.accepted {
             verdict.session_user = post::session_user(&w.response.body);
@@ -164,6 +177,7 @@ pub async fn post_case(
         verdict,
         acs,
         whoami,
+        earlier_refused,
     })
 }
 
@@ -197,6 +211,31 @@ pub async fn run_battery(
         steps: vec![],
     };
     observer.scenario_started("saml-idp", &scenario);
+    let canary = match Canary::start().await {
+        Ok(c) => c,
+        Err(e) => {
+            let step = StepResult {
+                name: "canary".into(),
+                location: "saml battery".into(),
+                status: StepStatus::Error,
+                reason: Some(format!("cannot listen on 127.0.0.1 for fetches: {e}")),
+                exchanges: vec![],
+                checks: vec![],
+            };
+            observer.step_finished(&step);
+            return ScenarioResult {
+                name: scenario.name,
+                client: "saml-idp".into(),
+                file: scenario.file,
+                description: scenario.description,
+                tags: scenario.tags,
+                steps: vec![step],
+                cleanup: vec![],
+                millis: started.elapsed().as_millis() as u64,
+                attempts: 1,
+            };
+        }
+    };
     let mut steps = Vec::new();
     for case in cases::all()
         .iter()
@@ -205,7 +244,7 @@ pub async fn run_battery(
         let step = if *stop.borrow() {
             skipped(case, "the run was interrupted".into())
         } else {
-            play(http, idp, sp, case).await
+            play(http, idp, sp, case, &canary).await
         };
         observer.step_finished(&step);
         steps.push(step);
@@ -254,7 +293,28 @@ fn skipped(case: &Case, reason: String) -> StepResult {
     }
 }
 
-async fn play(http: &ScimClient, idp: &Idp, sp: &SpTarget, case: &Case) -> StepResult {
+/// A case that could not be played: an error, so a broken setup never reads as a pass.
+fn errored(case: &Case, reason: String) -> StepResult {
+    let mut step = skipped(case, reason);
+    step.status = StepStatus::Error;
+    step.checks[0].outcome = Outcome::Error;
+    step
+}
+
+async fn play(
+    http: &ScimClient,
+    idp: &Idp,
+    sp: &SpTarget,
+    case: &Case,
+    canary: &Canary,
+) -> StepResult {
+    // Without a login, every Response is unsolicited: this case would repeat saml.valid.
+    if case.id == "saml.unsolicited" && sp.login_url.is_none() {
+        return skipped(
+            case,
+            "needs --saml-login-url: without a login every case is unsolicited".into(),
+        );
+    }
     let now = OffsetDateTime::now_utc();
     let mut spec = ResponseSpec::new(&idp.entity_id, &sp.acs_url, &sp.audience, &sp.name_id, now);
     let mut login_cookies = Vec::new();
@@ -264,14 +324,15 @@ async fn play(http: &ScimClient, idp: &Idp, sp: &SpTarget, case: &Case) -> StepR
                 spec.in_response_to = Some(id);
                 login_cookies = cookies;
             }
-            Err(e) => return skipped(case, format!("the SP-initiated login failed: {e}")),
+            Err(e) => return errored(case, format!("the SP-initiated login failed: {e}")),
         }
     }
     let mut ctx = CaseContext::new(spec, &idp.key, &idp.attacker, &idp.cloned);
     ctx.skew = sp.skew;
+    ctx.canary_url = Some(canary.url.clone());
     let built = match cases::build(case.id, &ctx) {
         Ok(b) => b,
-        Err(e) => return skipped(case, format!("idgate could not build this case: {e}")),
+        Err(e) => return errored(case, format!("idgate could not build this case: {e}")),
     };
     let mut step = StepResult {
         name: case.id.to_string(),
@@ -293,21 +354,58 @@ async fn play(http: &ScimClient, idp: &Idp, sp: &SpTarget, case: &Case) -> StepR
         verdict,
         acs: x,
         whoami: whoami_exchange,
+        earlier_refused,
     } = match post_case(http, sp, &built, &login_cookies).await {
         Ok(p) => p,
         Err(e) => return error(step, e),
     };
+    if let Some(status) = earlier_refused {
+        return errored(
+            case,
+            format!(
+                "the genuine first post was refused (status {status}), so the replay tested nothing"
+            ),
+        );
+    }
     let original = &built.original_user;
-    let (outcome, expected) = judge(case.expect, &verdict, original);
+    let (mut outcome, mut expected) = judge(case.expect, &verdict, original);
+    // No whoami URL: the ACS answer itself may name the user who got in.
+    if outcome == Outcome::Skip {
+        let body = &x.response.body;
+        if built
+            .attacker_user
+            .as_deref()
+            .is_some_and(|a| body.contains(a))
+        {
+            outcome = Outcome::Fail;
+        } else if body.contains(original.as_str()) {
+            outcome = Outcome::Pass;
+        }
+    }
+    // A fetch of the canary while reading this message: an external entity, an
+    // XInclude or a stylesheet was followed, whatever the verdict.
+    let fetched = canary.hits_for(case.id);
+    if !fetched.is_empty() {
+        outcome = Outcome::Fail;
+        expected = "no fetch: a message must never make the SP load a URL".into();
+    }
     let mut c = check(case, outcome);
     c.location = Some(format!("saml case {} ({})", case.id, case.changes));
     if outcome != Outcome::Pass {
         c.expected = Some(expected);
-        c.actual = Some(format!(
-            "{}: {}",
-            verdict.describe(),
-            crate::check::excerpt(&x.response.body, 160)
-        ));
+        c.actual = Some(if fetched.is_empty() {
+            format!(
+                "{}: {}",
+                verdict.describe(),
+                crate::check::excerpt(&x.response.body, 160)
+            )
+        } else {
+            format!(
+                "the SP fetched {} ({})",
+                fetched.join(", "),
+                verdict.describe()
+            )
+        });
         c.curl = Some(x.curl("IDGATE_SCIM_TOKEN"));
         c.message = match outcome {
             Outcome::Skip => Some(
@@ -369,5 +467,73 @@ fn judge(expect: Expect, v: &Verdict, original: &str) -> (Outcome, String) {
             )
         }
         Expect::Report => (Outcome::Pass, "reported, not judged".into()),
+    }
+}
+
+/// A listener on 127.0.0.1 that the fetch-inviting cases point at: any
+/// request it receives means the SP followed a URL inside a message.
+pub struct Canary {
+    pub url: String,
+    hits: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Canary {
+    pub async fn start() -> std::io::Result<Canary> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/idgate-canary", listener.local_addr()?);
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = hits.clone();
+        let task = tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    let n = tokio::time::timeout(
+                        std::time::Duration::from_secs(2),
+                        conn.read(&mut buf),
+                    )
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .unwrap_or(0);
+                    let line = String::from_utf8_lossy(&buf[..n]);
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                    seen.lock().expect("canary lock").push(path);
+                    let _ = conn
+                        .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                        .await;
+                });
+            }
+        });
+        Ok(Canary { url, hits, task })
+    }
+
+    /// The paths fetched for `case_id` (its canary path ends with the id without `saml.`).
+    pub fn hits_for(&self, case_id: &str) -> Vec<String> {
+        let name = case_id.trim_start_matches("saml.");
+        self.hits
+            .lock()
+            .expect("canary lock")
+            .iter()
+            .filter(|p| {
+                p.ends_with(&format!("/{name}"))
+                    || p.contains(&format!("/{name}/"))
+                    || p.contains(&format!("/{name}?"))
+            })
+            .map(|p| format!("{}{p}", self.origin()))
+            .collect()
+    }
+
+    /// `http://127.0.0.1:PORT`, what the fetched paths are relative to.
+    fn origin(&self) -> &str {
+        self.url.trim_end_matches("/idgate-canary")
+    }
+}
+
+impl Drop for Canary {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

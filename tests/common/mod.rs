@@ -175,3 +175,14 @@ pub async fn run_reference_saml_as(faults: &[Fault], sp_initiated: bool) -> Scen
     running.stop().await;
     r
 }
+
+/// A valid Response spec for alice, as the battery builds them.
+pub fn fixture_spec() -> idgate::saml::ResponseSpec {
+    idgate::saml::ResponseSpec::new(
+        reference::DEFAULT_IDP_ENTITY_ID,
+        "https://sp.example.test/acs",
+        "https://sp.example.test",
+        "alice@example.com",
+        time::OffsetDateTime::now_utc(),
+    )
+}
