@@ -22,10 +22,6 @@ fn walk(dir: &Path, extension: &str, out: &mut Vec<PathBuf>) {
 fn table(name: &str, root: &Path, files: &[PathBuf]) -> String {
     let mut code = format!("pub static {name}: &[(&str, &str)] = &[\n");
     for f in files {
-        // Directories must be watched one by one for new files to trigger a rebuild.
-        if let Some(parent) = f.parent() {
-            println!("cargo:rerun-if-changed={}", parent.display());
-        }
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f.strip_prefix(root).expect("under the manifest dir");
         let rel = rel.to_string_lossy().replace('\\', "/");

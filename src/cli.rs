@@ -279,7 +279,7 @@ pub struct SamlRunArgs {
     #[arg(long, value_name = "URL")]
     pub saml_login_url: Option<String>,
     /// The clock skew the SP allows, in seconds; timing cases sit just inside and outside it.
-    #[arg(long, default_value_t = 180, value_name = "SECS")]
+    #[arg(long, default_value_t = 180, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub saml_skew: u64,
     /// The user valid responses log in.
     #[arg(long, default_value = "alice@example.com", value_name = "NAME_ID")]
@@ -552,6 +552,19 @@ async fn cmd_run(a: RunArgs) -> Result<u8, Failure> {
     };
     // A SAML target alone means a SAML-only run; no target at all means everything, embedded.
     let saml_only = a.scim_url.is_none() && a.saml.saml_acs_url.is_some();
+    if !faults.is_empty() && (a.scim_url.is_some() || saml_only) {
+        return Err(usage(
+            "error: --fault switches on a fault of idgate's embedded target, which does not run when a target URL is given",
+        ));
+    }
+    for (flag, url) in [
+        ("--scim-url", &a.scim_url),
+        ("--saml-acs-url", &a.saml.saml_acs_url),
+    ] {
+        if let Some(url) = url {
+            check_url(flag, url)?;
+        }
+    }
 
     // The IdP's key is needed up front: the embedded SP must trust its certificate.
     let idp = load_idp(&a.saml.idp)?;
@@ -761,6 +774,21 @@ fn saml_target(
         skew: time::Duration::seconds(a.saml_skew as i64),
         name_id: a.saml_name_id.clone(),
     }))
+}
+
+/// An http(s) URL without credentials in it: a user:password in a URL would
+/// be printed in every report and curl line.
+fn check_url(flag: &str, url: &str) -> Result<(), Failure> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => Err(usage(format!(
+            "error: {flag} `{url}` is not an http(s) URL"
+        ))),
+        Ok(u) if !u.username().is_empty() || u.password().is_some() => Err(usage(format!(
+            "error: {flag} carries credentials; give the token in ${{IDGATE_SCIM_TOKEN}} (or --scim-token-env), never in the URL"
+        ))),
+        Ok(_) => Ok(()),
+        Err(e) => Err(usage(format!("error: {flag} `{url}` is not a URL: {e}"))),
+    }
 }
 
 /// The IdP key (from the key directory) and the keys its forgeries use.

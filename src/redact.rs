@@ -47,8 +47,13 @@ impl Redactor {
     pub fn apply(&self, text: &str) -> String {
         let mut out = text.to_string();
         for s in &self.secrets {
-            if out.contains(s.expose()) {
-                out = out.replace(s.expose(), "***");
+            // Also the JSON-escaped form, as it appears inside report.json.
+            let escaped = serde_json::to_string(s.expose()).unwrap_or_default();
+            let escaped = escaped.trim_matches('"');
+            for form in [s.expose(), escaped] {
+                if !form.is_empty() && out.contains(form) {
+                    out = out.replace(form, "***");
+                }
             }
         }
         out
@@ -73,5 +78,7 @@ mod tests {
         assert_eq!(format!("{s} {s:?}"), "*** Secret(***)");
         let r = Redactor::new([s]);
         assert_eq!(r.apply("Bearer tok-123456!"), "Bearer ***!");
+        let quoted = Redactor::new([Secret::new("a\"b\\c-1")]);
+        assert_eq!(quoted.apply(r#"{"t":"a\"b\\c-1"}"#), r#"{"t":"***"}"#);
     }
 }

@@ -133,15 +133,7 @@ fn a_profile_applies_under_flags() {
         "[profile.default]\ntag = [\"smoke\"]\n\n[profile.ci]\nreports = \"ci-reports\"\n",
     )
     .unwrap();
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_idgate"))
-            .args(args)
-            .current_dir(dir.path())
-            .env("NO_COLOR", "1")
-            .env_remove("IDGATE_PROFILE")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| common::idgate(args, &[], dir.path());
     let o = run(&["run", "--profile", "ci", "--skip", "saml"]);
     assert_eq!(
         o.status.code(),
@@ -221,7 +213,10 @@ async fn scenarios_played_together_keep_their_order_and_pass() {
         .map(|(s, c)| (s.name.clone(), c.clone()))
         .collect();
     assert_eq!(order, planned);
-    let bad = common::outcomes(&results, Outcome::Fail);
+    let bad: Vec<String> = [Outcome::Fail, Outcome::Error, Outcome::Skip]
+        .into_iter()
+        .flat_map(|o| common::outcomes(&results, o))
+        .collect();
     assert!(bad.is_empty(), "{bad:?}");
     assert!(
         ledger.lock().await.pending(target.scim.base()).is_empty(),

@@ -1,31 +1,10 @@
 //! The binary as a user meets it: exit codes, errors that point at the
 //! line, reports on disk, and secrets nowhere in any output.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
+use common::{copy_scenarios, idgate, text, walk};
 use idgate::reference::{self, Fault, ReferenceOptions};
-
-fn idgate(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idgate"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env_remove("IDGATE_SCIM_TOKEN")
-        .env_remove("IDGATE_SCIM_URL")
-        .env("NO_COLOR", "1");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("idgate runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 #[test]
 fn run_on_the_embedded_target_passes_and_writes_reports() {
@@ -115,29 +94,6 @@ fn an_unreachable_target_exits_3() {
     );
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("cannot connect"), "{}", text(&o));
-}
-
-/// Copy the shipped scenarios so a test can break one.
-fn copy_scenarios(to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    for entry in walk(&from) {
-        let rel = entry.strip_prefix(&from).unwrap();
-        let dest = to.join(rel);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(&entry, dest).unwrap();
-    }
-}
-
-fn walk(d: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(d).unwrap().flatten() {
-        if e.path().is_dir() {
-            out.extend(walk(&e.path()));
-        } else {
-            out.push(e.path());
-        }
-    }
-    out
 }
 
 #[test]
@@ -296,6 +252,65 @@ fn the_idp_private_key_stays_in_its_file() {
     for out in &outputs {
         for p in &pieces {
             assert!(!out.contains(p), "key material leaked");
+        }
+    }
+}
+
+/// A target that echoes the token back, in a header and in the body: the
+/// redactor must catch it in every output, not only the places idgate fills.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_echoed_by_the_target_is_redacted_everywhere() {
+    use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
+    let token = "echoed-token-must-not-leak-9f3";
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|req: &wiremock::Request| {
+            let auth = req
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let body = serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                "totalResults": 1, "Resources": [], "detail": auth
+            });
+            ResponseTemplate::new(200)
+                .insert_header("x-echo", auth.as_str())
+                .set_body_raw(body.to_string(), "application/scim+json")
+        })
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (uri, path) = (server.uri(), dir.path().to_path_buf());
+    let o = tokio::task::spawn_blocking(move || {
+        idgate(
+            &["run", "--scim-url", &uri, "--tag", "smoke"],
+            &[("IDGATE_SCIM_TOKEN", token)],
+            &path,
+        )
+    })
+    .await
+    .unwrap();
+    // The stub saw the real token and sent it back, so the redactor had work to do.
+    let seen = server.received_requests().await.unwrap();
+    assert!(seen.iter().any(|r| {
+        r.headers
+            .get("authorization")
+            .is_some_and(|v| v == format!("Bearer {token}").as_str())
+    }));
+    let out = text(&o);
+    assert!(!out.contains(token), "the terminal shows the token");
+    let files = walk(&dir.path().join("reports"));
+    assert!(files.len() >= 3);
+    for f in files {
+        let content = std::fs::read_to_string(&f).unwrap();
+        assert!(!content.contains(token), "{} leaks the token", f.display());
+        if f.ends_with("report.json") {
+            assert!(
+                content.contains("Bearer ***"),
+                "the echo is in the report, redacted"
+            );
         }
     }
 }

@@ -20,15 +20,6 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn fixture_key(name: &str) -> IdpKey {
-    let dir = root().join("fixtures/saml");
-    IdpKey::from_pem(
-        &std::fs::read(dir.join(format!("{name}-key.pem"))).unwrap(),
-        &std::fs::read(dir.join(format!("{name}-cert.pem"))).unwrap(),
-    )
-    .unwrap()
-}
-
 struct Peer {
     base: String,
     dir: Option<PathBuf>,
@@ -109,14 +100,12 @@ const FINDINGS: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_battery_against_python3_saml_reports_the_pinned_findings() {
-    let key = fixture_key("idp");
-    let peer = peer(&key);
+    // The peer trusts metadata with idgate's default issuer, not the reference SP's.
     let idp = Idp {
-        attacker: fixture_key("attacker"),
-        cloned: IdpKey::clone_of(&key).unwrap(),
-        key,
         entity_id: idgate::saml::DEFAULT_ENTITY_ID.into(),
+        ..common::fixture_idp()
     };
+    let peer = peer(&idp.key);
     let sp = SpTarget {
         acs_url: format!("{}/acs", peer.base),
         audience: format!("{}/metadata", peer.base),

@@ -178,6 +178,11 @@ impl Sp {
             .map(|c| c.to_str().unwrap().to_string());
         let text = resp.text().await.unwrap();
         assert!(status < 500, "{status}: {text}");
+        // The SP turns a panic into a 403 for the client; for these tests it is a bug.
+        assert!(
+            !text.contains("the SP panicked judging the message"),
+            "{text}"
+        );
         if status != 200 {
             assert!(cookie.is_none(), "a session on {status}");
             let reason = serde_json::from_str::<Value>(&text)

@@ -1654,3 +1654,32 @@ async fn every_fault_breaks_its_rule() {
         faulty.running.stop().await;
     }
 }
+
+#[tokio::test]
+async fn review_fixes_hold() {
+    let s = serve(&[]).await;
+    // A never-returned password cannot be guessed through filters.
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "p@x.test", "password": "hunter2"});
+    assert_eq!(s.post("/Users", &body.to_string()).await.status, 201);
+    assert_eq!(
+        s.get("/Users?filter=password+sw+%22h%22").await.error(),
+        "400 invalidFilter"
+    );
+    // A member written with a capitalised key still leaves with its user.
+    let a = s.user("cap@x.test").await;
+    let group = s.group("Caps", &[]).await;
+    let add = patch_body(json!([{"op": "add", "path": "members", "value": [{"Value": a}]}]));
+    assert!(s.patch(&format!("/Groups/{group}"), &add).await.status < 300);
+    assert_eq!(s.delete(&format!("/Users/{a}")).await.status, 204);
+    assert!(s.member_ids(&group).await.is_empty());
+    // One operation cannot carry an unbounded list.
+    let many: Vec<Value> = (0..1001)
+        .map(|i| json!({"value": format!("m{i}")}))
+        .collect();
+    let big = patch_body(json!([{"op": "add", "path": "emails", "value": many}]));
+    let u = s.user("big@x.test").await;
+    assert_eq!(
+        s.patch(&format!("/Users/{u}"), &big).await.error(),
+        "400 invalidValue"
+    );
+}

@@ -2,35 +2,15 @@
 //! scenarios and their `.snap` files, the binary run against the embedded
 //! reference target, and the files it leaves behind.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::{idgate, text, walk};
 
 const USERS_2020: &str = "sc/entra/snapshots/users__entra-2020__read-created-user.snap";
 const USERS_LEGACY: &str = "sc/entra/snapshots/users__entra-legacy__read-created-user.snap";
-
-/// The binary in `dir`, never in CI unless a test says so.
-fn idgate(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idgate"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env_remove("IDGATE_SCIM_TOKEN")
-        .env_remove("IDGATE_SCIM_URL")
-        .env_remove("CI")
-        .env_remove("GITHUB_ACTIONS")
-        .env("NO_COLOR", "1");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("idgate runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// A run of the users scenario as one client, with the scenarios copied to `sc`;
 /// one SAML case only, so the run stays short.
@@ -54,30 +34,8 @@ fn run_users(dir: &Path, client: &str, extra: &[&str]) -> Output {
 /// A temporary directory holding a copy of the shipped scenarios as `sc/`.
 fn with_scenarios() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    for f in walk(&from) {
-        // Pending files of the developer's own runs are not part of the suite.
-        if f.to_string_lossy().ends_with(".new") {
-            continue;
-        }
-        let dest = dir.path().join("sc").join(f.strip_prefix(&from).unwrap());
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(&f, dest).unwrap();
-    }
+    common::copy_scenarios(&dir.path().join("sc"));
     dir
-}
-
-fn walk(d: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(d).unwrap().flatten() {
-        if e.path().is_dir() {
-            out.extend(walk(&e.path()));
-        } else {
-            out.push(e.path());
-        }
-    }
-    out.sort();
-    out
 }
 
 fn read(dir: &Path, rel: &str) -> String {
@@ -639,10 +597,13 @@ fn a_saml_step_snapshot_records_the_posted_response() {
     let o = idgate(&args, &[], dir.path());
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     let out = text(&o);
+    assert!(out.contains("saml.seed.jit-provisioning"), "{out}");
+    let diff_line = |sign: char, text: &str| {
+        out.lines()
+            .any(|l| l.trim_start().starts_with(sign) && l.contains(text))
+    };
     assert!(
-        out.contains("saml.seed.jit-provisioning")
-            && out.contains("-")
-            && out.contains("https://old-idp.test"),
+        diff_line('-', "https://old-idp.test") && diff_line('+', "https://idp.idgate.test"),
         "{out}"
     );
     assert!(!pending_files(dir.path()).is_empty());

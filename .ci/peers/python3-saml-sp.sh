@@ -13,6 +13,8 @@
 # The SP keeps sessions, outstanding AuthnRequest IDs and seen Assertion IDs in memory; a restart
 # is a clean target.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 readonly HOST="127.0.0.1"
 readonly HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -75,46 +77,13 @@ start() {
     echo $! >"$dir/pid"
 
     # /metadata needs no session, so it tells when the SP is up.
-    local i
-    for ((i = 0; i < 100; i++)); do
-        if curl --silent --fail --max-time 2 --output /dev/null "http://$HOST:$port/metadata"; then
-            echo "ACS URL:      http://$HOST:$port/acs"
-            echo "whoami URL:   http://$HOST:$port/whoami"
-            echo "login URL:    http://$HOST:$port/login"
-            echo "SP entity ID: $entity_id"
-            return 0
-        fi
-        if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-            echo "python3-saml SP exited; its log:" >&2
-            cat "$dir/server.log" >&2
-            rm -f "$dir/pid"
-            exit 1
-        fi
-        sleep 0.2
-    done
-    echo "python3-saml SP did not answer on $HOST:$port within 20 s; its log:" >&2
-    cat "$dir/server.log" >&2
-    stop "$dir"
-    exit 1
+    peer_wait "python3-saml SP" "$dir" "http://$HOST:$port/metadata"
+    echo "ACS URL:      http://$HOST:$port/acs"
+    echo "whoami URL:   http://$HOST:$port/whoami"
+    echo "login URL:    http://$HOST:$port/login"
+    echo "SP entity ID: $entity_id"
 }
 
-stop() {
-    local dir="$1" pid
-    [[ -f "$dir/pid" ]] || { echo "no pid file in $dir" >&2; return 0; }
-    pid="$(cat "$dir/pid")"
-    if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid"
-        local i
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -9 "$pid"
-        fi
-    fi
-    rm -f "$dir/pid"
-}
 
 case "${1:-}" in
 install)
@@ -127,7 +96,7 @@ start)
     ;;
 stop)
     [[ $# -eq 2 ]] || usage
-    stop "$2"
+    peer_stop "$2"
     ;;
 *) usage ;;
 esac

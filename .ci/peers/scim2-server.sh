@@ -6,6 +6,8 @@
 #
 # The server keeps everything in memory; a restart is a clean target.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 readonly VERSION="0.8.3"
 # The PATCH, filter and validation behaviour lives in scim2-models: pinned too, so the findings
@@ -42,44 +44,10 @@ start() {
     echo $! >"$dir/pid"
 
     # /ServiceProviderConfig needs no token (RFC 7643 §5), so it tells when the server is up.
-    local i
-    for ((i = 0; i < 100; i++)); do
-        if curl --silent --fail --max-time 2 --output /dev/null \
-            "http://$HOST:$port/v2/ServiceProviderConfig"; then
-            echo "http://$HOST:$port/v2"
-            return 0
-        fi
-        if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-            echo "scim2-server exited; its log:" >&2
-            cat "$dir/server.log" >&2
-            rm -f "$dir/pid"
-            exit 1
-        fi
-        sleep 0.2
-    done
-    echo "scim2-server did not answer on $HOST:$port within 20 s; its log:" >&2
-    cat "$dir/server.log" >&2
-    stop "$dir"
-    exit 1
+    peer_wait scim2-server "$dir" "http://$HOST:$port/v2/ServiceProviderConfig"
+    echo "http://$HOST:$port/v2"
 }
 
-stop() {
-    local dir="$1" pid
-    [[ -f "$dir/pid" ]] || { echo "no pid file in $dir" >&2; return 0; }
-    pid="$(cat "$dir/pid")"
-    if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid"
-        local i
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -9 "$pid"
-        fi
-    fi
-    rm -f "$dir/pid"
-}
 
 case "${1:-}" in
 start)
@@ -88,7 +56,7 @@ start)
     ;;
 stop)
     [[ $# -eq 2 ]] || usage
-    stop "$2"
+    peer_stop "$2"
     ;;
 *) usage ;;
 esac

@@ -179,7 +179,9 @@ fn compare(
         let _ = std::fs::remove_file(&pending);
         return Finding::pass(format!("the response recorded in {shown}"));
     }
-    let header = Header::of(subject, exchange, volatile);
+    let mut header = Header::of(subject, exchange, volatile);
+    // The header is written to a committed file too: no secret in it either.
+    header.expression = options.redactor.apply(&header.expression);
     if options.mode == SnapshotMode::Update {
         return match write(path, &header, content) {
             Ok(()) => {
@@ -1017,6 +1019,7 @@ pub fn saml_exchange(acs: &Exchange, posted_xml: &str, acs_url: &str) -> Exchang
         xml = redact_element_text(&xml, element, placeholder);
     }
     let mut x = acs.clone();
+    x.request.url = "[acs-url]".into();
     x.response.headers = vec![(
         "content-type".into(),
         "application/samlp+xml (posted Response)".into(),

@@ -198,18 +198,9 @@ impl FromStr for Fault {
         {
             return Ok(*fault);
         }
-        let closest = Fault::ALL
-            .iter()
-            .map(|f| {
-                (
-                    strsim::jaro_winkler(&wanted.to_ascii_lowercase(), f.name()),
-                    f.name(),
-                )
-            })
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .filter(|(score, _)| *score > 0.8);
+        let closest = crate::diagnostic::suggest(wanted, Fault::ALL.iter().map(|f| f.name()));
         let mut message = format!("unknown fault `{wanted}`");
-        if let Some((_, name)) = closest {
+        if let Some(name) = closest {
             message.push_str(&format!("; did you mean `{name}`?"));
         }
         message.push_str(" (run `idgate serve --list-faults` to see them all)");

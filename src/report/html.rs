@@ -7,6 +7,7 @@
 //! Every string passes through the redactor before it is escaped into the
 //! page, and the finished page passes through it once more.
 
+use crate::cli::exit;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -94,11 +95,11 @@ pub fn clients(run: &RunResult) -> Vec<&str> {
 /// The one-line verdict every view agrees on, from the exit code.
 pub fn verdict(run: &RunResult) -> (&'static str, &'static str) {
     match run.exit_code() {
-        0 if run.counts().total() == 0 => ("none", "No checks ran"),
-        0 => ("pass", "All checks passed"),
-        3 => ("error", "The target could not be reached for some steps"),
-        4 => ("fail", "Checks failed"),
-        130 => ("interrupted", "The run was interrupted"),
+        exit::OK if run.counts().pass + run.counts().flaky == 0 => ("none", "No checks ran"),
+        exit::OK => ("pass", "All checks passed"),
+        exit::RUNTIME => ("error", "The target could not be reached for some steps"),
+        exit::CHECK_FAILED => ("fail", "Checks failed"),
+        exit::INTERRUPTED => ("interrupted", "The run was interrupted"),
         _ => ("error", "The run did not complete"),
     }
 }

@@ -6,6 +6,7 @@ use std::io::Write;
 use anstyle::{AnsiColor, Style};
 
 use super::failure_text;
+use crate::cli::exit;
 use crate::redact::Redactor;
 use crate::result::{Outcome, RunResult, ScenarioResult, StepResult, StepStatus};
 use crate::run::Observer;
@@ -85,10 +86,11 @@ impl Terminal {
             }
         }
         let verdict = match run.exit_code() {
-            0 => format!("{GREEN}all checks passed{GREEN:#}"),
-            3 => format!("{RED}the target could not be reached for some steps{RED:#}"),
-            4 => format!("{RED}checks failed{RED:#}"),
-            130 => format!("{YELLOW}interrupted{YELLOW:#}"),
+            exit::OK if c.pass + c.flaky == 0 => format!("{YELLOW}nothing was checked{YELLOW:#}"),
+            exit::OK => format!("{GREEN}all checks passed{GREEN:#}"),
+            exit::RUNTIME => format!("{RED}the target could not be reached for some steps{RED:#}"),
+            exit::CHECK_FAILED => format!("{RED}checks failed{RED:#}"),
+            exit::INTERRUPTED => format!("{YELLOW}interrupted{YELLOW:#}"),
             _ => String::new(),
         };
         let target = [

@@ -60,6 +60,13 @@ impl Ledger {
                         Ok(Event::Deleted { target, kind, id }) => ledger
                             .pending
                             .retain(|e| !(e.target == target && e.kind == kind && e.id == id)),
+                        // A run killed mid-write leaves a torn last line; what came
+                        // before it is still worth cleaning up.
+                        Err(_) if n + 1 == text.lines().count() => eprintln!(
+                            "warning: {}:{}: an unfinished last line was ignored",
+                            path.display(),
+                            n + 1
+                        ),
                         Err(err) => {
                             return Err(format!(
                                 "{}:{}: not a ledger line: {err}",
@@ -148,6 +155,16 @@ mod tests {
         l.deleted("http://t", "Users", "1");
         let again = Ledger::open(&path).unwrap();
         assert_eq!(again.pending("http://t"), vec![e("2")]);
+        // Killed while writing: the torn last line is ignored, the rest kept.
+        std::fs::write(
+            &path,
+            std::fs::read_to_string(&path).unwrap() + "{\"event\":\"crea",
+        )
+        .unwrap();
+        assert_eq!(
+            Ledger::open(&path).unwrap().pending("http://t"),
+            vec![e("2")]
+        );
         assert!(again.pending("http://other").is_empty());
     }
 }

@@ -615,6 +615,25 @@ fn load_scenario(
             step_defined.insert(name.clone());
         }
 
+        // A SAML step posts one Response and reads a verdict: the request-only
+        // fields would be silently ignored, so they are errors.
+        if s.saml.is_some() {
+            let misplaced = [
+                ("send", s.send.is_some()),
+                ("request", s.request.is_some()),
+                ("capture", !s.capture.is_empty()),
+                ("repeat", s.repeat.is_some()),
+            ];
+            for (field, present) in misplaced {
+                if present {
+                    errors.push(Diagnostic::at(
+                        source,
+                        s.name.span(),
+                        format!("a SAML step (`saml = {{...}}`) has no `{field}`"),
+                    ));
+                }
+            }
+        }
         let request = match (&s.send, &s.request) {
             (None, None) if s.saml.is_some() => {
                 let saml = s.saml.as_ref().expect("checked");
@@ -699,6 +718,27 @@ fn load_scenario(
 
         let mut expects = Vec::new();
         for e in &s.expect {
+            let r = e.get_ref();
+            let tests_nothing = r.status.is_none()
+                && r.verdict.is_none()
+                && r.headers.is_empty()
+                && r.json.is_empty()
+                && r.snapshot.is_none();
+            if tests_nothing {
+                errors.push(
+                    Diagnostic::at(source, r.check.span(), "this expectation tests nothing")
+                        .with_help("give it a `status`, `headers`, `json`, `snapshot` or (SAML steps) `verdict`"),
+                );
+            }
+            if let Some(v) = &r.verdict
+                && s.saml.is_none()
+            {
+                errors.push(Diagnostic::at(
+                    source,
+                    v.span(),
+                    "`verdict` judges a SAML step; this step sends a SCIM request",
+                ));
+            }
             if let Some(x) = expect(
                 source,
                 e,

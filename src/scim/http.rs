@@ -43,7 +43,7 @@ impl Default for ClientOptions {
 }
 
 /// A request ready for the wire: `path` is already encoded.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Request {
     pub method: String,
     pub path: String,
@@ -62,7 +62,7 @@ pub struct SentRequest {
 }
 
 /// What came back.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct Received {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -71,6 +71,49 @@ pub struct Received {
     /// `name=value` of each Set-Cookie, kept to send back but never shown.
     #[serde(skip)]
     pub cookies: Vec<String>,
+}
+
+// Written by hand so cookies and credential headers never reach a Debug print.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str(),
+                    if is_secret_header(n) {
+                        "***"
+                    } else {
+                        v.as_str()
+                    },
+                )
+            })
+            .collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .field("auth", &self.auth)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Received {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cookie_names: Vec<&str> = self
+            .cookies
+            .iter()
+            .map(|c| c.split('=').next().unwrap_or(""))
+            .collect();
+        f.debug_struct("Received")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .field("cookies", &cookie_names)
+            .finish()
+    }
 }
 
 impl Received {

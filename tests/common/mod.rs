@@ -125,19 +125,21 @@ pub fn outcome_of(r: &ScenarioResult, id: &str) -> (Outcome, String) {
     )
 }
 
+/// A committed test key pair of `fixtures/saml/` (`idp`, `attacker`, `cloned`).
+pub fn fixture_key(name: &str) -> idgate::saml::IdpKey {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/saml");
+    idgate::saml::IdpKey::from_pem(
+        &std::fs::read(dir.join(format!("{name}-key.pem"))).unwrap(),
+        &std::fs::read(dir.join(format!("{name}-cert.pem"))).unwrap(),
+    )
+    .unwrap()
+}
+
 /// idgate's IdP with the committed test keys, as the reference SP trusts by default.
 pub fn fixture_idp() -> idgate::run::saml::Idp {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/saml");
-    let key = |name: &str| {
-        idgate::saml::IdpKey::from_pem(
-            &std::fs::read(dir.join(format!("{name}-key.pem"))).unwrap(),
-            &std::fs::read(dir.join(format!("{name}-cert.pem"))).unwrap(),
-        )
-        .unwrap()
-    };
-    let idp = key("idp");
+    let idp = fixture_key("idp");
     idgate::run::saml::Idp {
-        attacker: key("attacker"),
+        attacker: fixture_key("attacker"),
         cloned: idgate::saml::IdpKey::clone_of(&idp).unwrap(),
         key: idp,
         entity_id: reference::DEFAULT_IDP_ENTITY_ID.into(),
@@ -185,4 +187,57 @@ pub fn fixture_spec() -> idgate::saml::ResponseSpec {
         "alice@example.com",
         time::OffsetDateTime::now_utc(),
     )
+}
+
+/// The binary in `dir`, with none of the caller's IDGATE_*, CI or GitHub
+/// variables (a test under Actions must not write to the real job summary).
+pub fn idgate(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_idgate"));
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("IDGATE_") || k == "CI" || k.starts_with("GITHUB_") {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("idgate runs")
+}
+
+/// stdout then stderr, for messages and assertions.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Every file under `d`, sorted.
+pub fn walk(d: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Copy the shipped scenarios to `to`, leaving out pending `.snap.new` files
+/// of the developer's own runs.
+pub fn copy_scenarios(to: &std::path::Path) {
+    let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for f in walk(&from) {
+        if f.to_string_lossy().ends_with(".new") {
+            continue;
+        }
+        let dest = to.join(f.strip_prefix(&from).unwrap());
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(&f, dest).unwrap();
+    }
 }

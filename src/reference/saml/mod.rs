@@ -239,7 +239,11 @@ async fn consume(app: &App, value: &str) -> Result<User, Rejection> {
     let now = OffsetDateTime::now_utc();
     // Whatever a parser or verifier bug does with hostile input, the answer stays a 403.
     let login = std::panic::catch_unwind(AssertUnwindSafe(|| judge(app, &xml, now)))
-        .unwrap_or_else(|_| Err(Rejection::new("the message could not be processed")))?;
+        .unwrap_or_else(|_| {
+            Err(Rejection::new(
+                "internal error: the SP panicked judging the message",
+            ))
+        })?;
     let mut state = app.state();
     let cfg = &app.cfg;
     match &login.in_response_to {

@@ -467,7 +467,16 @@ impl Filter {
         match self {
             Filter::Test { path, op, .. } => {
                 let ordering = matches!(op, Op::Gt | Op::Ge | Op::Lt | Op::Le);
-                let kind = rt.resolve(path).leaf_def().map(|d| d.kind);
+                let def = rt.resolve(path).leaf_def();
+                // A never-returned attribute (password) must not be readable by
+                // guessing it one filter at a time either.
+                if def.is_some_and(|d| d.returned == super::schema::Returned::Never) {
+                    return Err(ScimError::invalid_filter(format!(
+                        "`{}` cannot be filtered on",
+                        path.name
+                    )));
+                }
+                let kind = def.map(|d| d.kind);
                 if ordering && matches!(kind, Some(Kind::Boolean | Kind::Binary)) {
                     return Err(ScimError::invalid_filter(format!(
                         "`{}` cannot be compared with gt, ge, lt or le",

@@ -336,6 +336,15 @@ impl Patcher<'_> {
                 at.name
             )));
         }
+        // Bounded, so one request cannot hold the store for long.
+        if value
+            .as_array()
+            .is_some_and(|v| v.len() > MAX_VALUES_PER_OPERATION)
+        {
+            return Err(ScimError::invalid_value(format!(
+                "at most {MAX_VALUES_PER_OPERATION} values in one operation"
+            )));
+        }
         match (kind, existing) {
             (OpKind::Add, Some(Value::Array(items))) if multi => {
                 let new = match value {
@@ -648,6 +657,9 @@ fn merge(have: &mut Map<String, Value>, new: Value) {
 
 /// Two elements of a multi-valued attribute are the same when equal, or when they carry the
 /// same `value` (and no conflicting `type`); adding one twice keeps one.
+/// Values one add operation may carry.
+const MAX_VALUES_PER_OPERATION: usize = 1000;
+
 fn same_element(a: &Value, b: &Value) -> bool {
     if a == b {
         return true;

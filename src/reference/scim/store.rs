@@ -63,7 +63,12 @@ impl Store {
                 continue;
             };
             let before = members.len();
-            members.retain(|m| m.get("value").and_then(Value::as_str) != Some(id));
+            members.retain(|m| {
+                m.as_object()
+                    .and_then(|o| get_ci(o, "value"))
+                    .and_then(Value::as_str)
+                    != Some(id)
+            });
             if members.len() != before {
                 touch(group);
             }
