@@ -20,25 +20,26 @@
 //! so `--list` contacts nothing and needs no token.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
-use tokio::sync::{Mutex, watch};
 
-use crate::cli::exit;
 use crate::diagnostic::did_you_mean;
-use crate::redact::{Redactor, Secret};
-use crate::reference::{self, Fault, ReferenceOptions, RunningReference};
+use crate::exit;
+use crate::redact::Redactor;
 use crate::result::{Outcome, ScenarioResult, StepStatus};
-use crate::run::saml::{Idp, SamlSide, SpTarget};
-use crate::run::{self, Ledger, Silent, StopSignal, Target};
-use crate::saml::IdpKey;
-use crate::scenario::{self, SAML_CLIENT, Suite};
-use crate::scim::{ClientOptions, ScimClient};
+use crate::run::{self, Silent};
+use crate::saml::cases::Case;
+use crate::scenario::{SAML_CLIENT, Suite};
+use crate::session::{
+    self, IdpKeys, IdpOptions, Login, Needs, Options, Plan, ScimEndpoint, ScimTarget, Selection,
+    Session, SpChoice, SpEndpoint,
+};
+
+pub use crate::session::SetupError;
 
 /// Comma-separated fault names switched on in the reference target that
 /// [`Harness::embedded`] starts; lets a test show what a failing trial looks like.
@@ -138,35 +139,6 @@ impl SamlSp {
     }
 }
 
-/// Why no trial could be made: a configuration or scenario file error.
-#[derive(Debug, Clone)]
-pub struct SetupError {
-    code: u8,
-    message: String,
-}
-
-impl SetupError {
-    fn usage(message: impl Into<String>) -> SetupError {
-        SetupError {
-            code: exit::USAGE,
-            message: message.into(),
-        }
-    }
-
-    /// idgate's exit code for it: 1 configuration, 2 scenario files.
-    pub fn exit_code(&self) -> u8 {
-        self.code
-    }
-}
-
-impl fmt::Display for SetupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for SetupError {}
-
 impl Harness {
     /// Test the SCIM endpoint at `base_url` with the bearer token read from
     /// the environment variable `token_env` (when the first trial runs, so
@@ -265,70 +237,51 @@ impl Harness {
     /// The trials, for a harness that adds its own before calling
     /// `libtest_mimic::run`.
     pub fn trials(self) -> Result<Vec<Trial>, SetupError> {
-        let suite = scenario::load_suite(self.scenarios_dir.as_deref()).map_err(|errors| {
-            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            SetupError {
-                code: exit::SCENARIO,
-                message: format!(
-                    "{}\n{} error(s) in the scenario files; no trial was made",
-                    text.join("\n"),
-                    errors.len()
-                ),
-            }
-        })?;
-        let mut clients = expand_clients(&suite, &self.clients)?;
-        let faults = faults_from_env(&self.scim)?;
-        if let Scim::External { base_url, .. } = &self.scim {
-            http_url("the SCIM base URL", base_url)?;
-        }
-        if let Some(sp) = &self.saml {
-            http_url("the SAML ACS URL", &sp.acs_url)?;
-        }
-        let with_saml = self.saml.is_some() || matches!(self.scim, Scim::Embedded);
-        if with_saml && !clients.iter().any(|c| c == SAML_CLIENT) {
-            clients.push(SAML_CLIENT.to_string());
-        }
+        let suite = session::load_suite(self.scenarios_dir.as_deref())?;
+        let opts = self.options()?;
+        opts.validate()?;
+        let selection = Selection {
+            clients: self.clients.clone(),
+            tags: self.tags.clone(),
+            ..Selection::default()
+        };
+        let plan = Plan::new(&suite, &selection, opts.tests_scim(), opts.tests_saml())?;
 
         enum Kind {
             Scenario(usize, String),
-            Case(&'static str),
+            Case(&'static Case),
         }
         let mut planned: Vec<(String, String, Kind)> = Vec::new();
-        for (scenario, client) in run::plan(&suite, &clients, &self.tags, &[]) {
+        for (scenario, client) in &plan.pairs {
             let index = suite
                 .scenarios
                 .iter()
-                .position(|s| std::ptr::eq(s, scenario))
+                .position(|s| std::ptr::eq(s, *scenario))
                 .expect("plan returns the suite's own scenarios");
             planned.push((
                 format!("{client}::{}", scenario.name),
                 client.clone(),
-                Kind::Scenario(index, client),
+                Kind::Scenario(index, client.clone()),
             ));
         }
-        if with_saml && (self.tags.is_empty() || self.tags.iter().any(|t| t == "saml")) {
-            for case in crate::saml::cases::all() {
-                planned.push((
-                    format!("{SAML_CASE_PREFIX}::{}", case.id),
-                    SAML_CLIENT.to_string(),
-                    Kind::Case(case.id),
-                ));
-            }
-        }
-        if planned.is_empty() {
-            return Err(SetupError::usage(
-                "error: no scenario matches the chosen clients and tags",
+        for &case in &plan.cases {
+            planned.push((
+                format!("{SAML_CASE_PREFIX}::{}", case.id),
+                SAML_CLIENT.to_string(),
+                Kind::Case(case),
             ));
         }
+        // The session opens once for all trials, so it starts what any of them may play.
+        let needs = plan.needs();
         let mut seen = HashSet::new();
         for (name, _, _) in &planned {
             if !seen.insert(name.as_str()) {
-                return Err(SetupError {
-                    code: exit::SCENARIO,
-                    message: format!(
+                return Err(SetupError::new(
+                    exit::SCENARIO,
+                    format!(
                         "error: two scenarios make the trial `{name}`; scenario names must be unique per client"
                     ),
-                });
+                ));
             }
         }
         for name in &self.ignored {
@@ -344,8 +297,8 @@ impl Harness {
         let ignored = self.ignored.clone();
         let shared = Arc::new(Shared {
             suite,
-            config: self,
-            faults,
+            opts,
+            needs,
             live: OnceLock::new(),
         });
         Ok(planned
@@ -357,7 +310,7 @@ impl Harness {
                     Kind::Scenario(index, client) => {
                         Trial::ignorable_test(name, move || shared.run_scenario(index, &client))
                     }
-                    Kind::Case(id) => Trial::ignorable_test(name, move || shared.run_case(id)),
+                    Kind::Case(case) => Trial::ignorable_test(name, move || shared.run_case(case)),
                 };
                 trial.with_kind(client).with_ignored_flag(is_ignored)
             })
@@ -365,33 +318,73 @@ impl Harness {
     }
 }
 
-/// `entra` → both Entra dialects; every name must be a client of the suite.
-fn expand_clients(suite: &Suite, names: &[String]) -> Result<Vec<String>, SetupError> {
-    let mut out: Vec<String> = Vec::new();
-    for name in names {
-        let group: Vec<&String> = suite
-            .clients
-            .keys()
-            .filter(|c| *c == name || c.starts_with(&format!("{name}-")))
-            .collect();
-        if group.is_empty() {
-            let mut known: Vec<&str> = suite.clients.keys().map(String::as_str).collect();
-            known.push("entra");
-            return Err(SetupError::usage(format!(
-                "error: unknown client `{name}`\n  = help: {}",
-                did_you_mean(name, &known)
-            )));
-        }
-        for c in group {
-            if !out.contains(c) {
-                out.push(c.clone());
+impl Harness {
+    /// The session options this harness asks for; the session stage applies
+    /// the same rules as the command line.
+    fn options(&self) -> Result<Options, SetupError> {
+        let faults = faults_from_env(&self.scim)?;
+        let (scim, token_env) = match &self.scim {
+            Scim::External {
+                base_url,
+                token_env,
+            } => (
+                ScimTarget::Endpoint(ScimEndpoint {
+                    url: base_url.clone(),
+                    token_env: token_env.clone(),
+                }),
+                token_env.clone(),
+            ),
+            Scim::Embedded => (ScimTarget::Embedded, session::DEFAULT_TOKEN_ENV.into()),
+        };
+        let _ = token_env;
+        let (sp, login, idp) = match (&self.saml, &self.scim) {
+            (Some(sp), _) => (
+                SpChoice::Endpoint(SpEndpoint {
+                    acs_url: sp.acs_url.clone(),
+                    audience: sp.audience.clone(),
+                    whoami_url: sp.whoami_url.clone(),
+                    login_url: sp.login_url.clone(),
+                }),
+                Login {
+                    skew: sp.skew,
+                    name_id: sp.name_id.clone(),
+                },
+                IdpOptions {
+                    keys: IdpKeys::Dir(sp.idp_key_dir.clone()),
+                    entity_id: sp.idp_entity_id.clone(),
+                    ..IdpOptions::default()
+                },
+            ),
+            // The embedded SP trusts the committed test IdP: no key file is
+            // made or read per process (nextest starts one per trial).
+            (None, Scim::Embedded) => (
+                SpChoice::Embedded,
+                Login::default(),
+                IdpOptions {
+                    keys: IdpKeys::Fixtures,
+                    ..IdpOptions::default()
+                },
+            ),
+            (None, Scim::External { .. }) => {
+                (SpChoice::None, Login::default(), IdpOptions::default())
             }
-        }
+        };
+        Ok(Options {
+            scim,
+            sp,
+            login,
+            faults,
+            timeout: self.timeout,
+            ca_cert: self.ca_cert.clone(),
+            idp,
+            ledger: None,
+            snapshots: Default::default(),
+            signals: matches!(self.scim, Scim::External { .. }),
+        })
     }
-    Ok(out)
 }
 
-fn faults_from_env(scim: &Scim) -> Result<Vec<Fault>, SetupError> {
+fn faults_from_env(scim: &Scim) -> Result<Vec<crate::reference::Fault>, SetupError> {
     let Ok(text) = std::env::var(FAULT_ENV) else {
         return Ok(Vec::new());
     };
@@ -400,43 +393,22 @@ fn faults_from_env(scim: &Scim) -> Result<Vec<Fault>, SetupError> {
             "error: {FAULT_ENV} is set, but faults exist only in the embedded reference target (Harness::embedded)"
         )));
     }
-    text.split(',')
-        .filter(|n| !n.trim().is_empty())
-        .map(|n| {
-            n.parse::<Fault>()
-                .map_err(|e| SetupError::usage(format!("error: {FAULT_ENV}: {e}")))
-        })
-        .collect()
+    let names: Vec<&str> = text.split(',').filter(|n| !n.trim().is_empty()).collect();
+    session::parse_faults(&names).map_err(|e| SetupError::usage(format!("{FAULT_ENV}: {e}")))
 }
 
-fn http_url(what: &str, url: &str) -> Result<(), SetupError> {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        Ok(())
-    } else {
-        Err(SetupError::usage(format!(
-            "error: {what} `{url}` is not an http(s) URL"
-        )))
-    }
-}
-
-/// What every trial reads: the suite, the configuration, and the target,
-/// started by the first trial that needs it.
+/// What every trial reads: the suite, the session options, and the session,
+/// opened by the first trial that needs it.
 struct Shared {
     suite: Suite,
-    config: Harness,
-    faults: Vec<Fault>,
+    opts: Options,
+    needs: Needs,
     live: OnceLock<Result<Live, String>>,
 }
 
-/// A started target and the runtime every trial blocks on.
+/// An open session and the runtime every trial blocks on.
 struct Live {
-    target: Target,
-    ledger: Mutex<Ledger>,
-    stop: StopSignal,
-    /// Kept so `stop` stays open: a dropped sender would read as an interrupt.
-    _stop_tx: Arc<watch::Sender<bool>>,
-    redactor: Redactor,
-    _reference: Option<RunningReference>,
+    session: Session,
     // Last, so it outlives the reference target's task when dropped.
     runtime: tokio::runtime::Runtime,
 }
@@ -450,125 +422,16 @@ impl Shared {
     }
 
     fn start(&self) -> Result<Live, String> {
-        let c = &self.config;
         // One runtime for all trials: each trial thread calls `block_on`, and
         // the reference target and HTTP connections live on its workers.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
-        let opts = ClientOptions {
-            timeout: c.timeout,
-            ..ClientOptions::default()
-        };
-        let (stop_tx, stop) = watch::channel(false);
-        let stop_tx = Arc::new(stop_tx);
-        let saml_embedded = c.saml.is_none() && matches!(c.scim, Scim::Embedded);
-        let idp = match &c.saml {
-            Some(sp) => Some(load_idp(
-                IdpKey::load_or_generate(&sp.idp_key_dir).map_err(|e| {
-                    format!(
-                        "cannot load or create the IdP key in {}: {e}",
-                        sp.idp_key_dir.display()
-                    )
-                })?,
-                &sp.idp_entity_id,
-            )?),
-            // The embedded SP trusts the committed test IdP by default; its keys
-            // cost no key generation per process (nextest starts one per trial).
-            None if saml_embedded => Some(fixture_idp()?),
-            None => None,
-        };
-        let (base, token, token_env, reference) = match &c.scim {
-            Scim::External {
-                base_url,
-                token_env,
-            } => {
-                let token = match std::env::var(token_env) {
-                    Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
-                    _ => {
-                        return Err(format!(
-                            "the bearer token is read from the environment variable {token_env}, which is not set"
-                        ));
-                    }
-                };
-                // Ctrl-C stops between requests so each scenario deletes what it created;
-                // a second one quits at once.
-                let tx = Arc::clone(&stop_tx);
-                runtime.spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        eprintln!(
-                            "\ninterrupted: deleting what the running scenarios created (Ctrl-C again to quit now)"
-                        );
-                        let _ = tx.send(true);
-                        if tokio::signal::ctrl_c().await.is_ok() {
-                            std::process::exit(exit::INTERRUPTED as i32);
-                        }
-                    }
-                });
-                (
-                    base_url.trim_end_matches('/').to_string(),
-                    token,
-                    token_env.clone(),
-                    None,
-                )
-            }
-            Scim::Embedded => {
-                let token = uuid::Uuid::new_v4().simple().to_string();
-                let saml = reference::SpOptions {
-                    idp_sign_in_url: Some(crate::saml::DEFAULT_SIGN_IN_URL.into()),
-                    ..reference::SpOptions::default()
-                };
-                let running = runtime
-                    .block_on(reference::start(ReferenceOptions {
-                        token: token.clone(),
-                        faults: self.faults.clone(),
-                        saml,
-                        ..ReferenceOptions::default()
-                    }))
-                    .map_err(|e| format!("cannot start the reference target: {e}"))?;
-                (
-                    running.scim_base.clone(),
-                    token,
-                    "IDGATE_SCIM_TOKEN".to_string(),
-                    Some(running),
-                )
-            }
-        };
-        let sp = match (&c.saml, &reference) {
-            (Some(sp), _) => Some(SpTarget {
-                acs_url: sp.acs_url.clone(),
-                audience: sp.audience.clone(),
-                whoami_url: sp.whoami_url.clone(),
-                login_url: sp.login_url.clone(),
-                skew: time::Duration::seconds(sp.skew.as_secs() as i64),
-                name_id: sp.name_id.clone(),
-            }),
-            (None, Some(r)) => Some(SpTarget {
-                acs_url: r.saml_acs_url.clone(),
-                audience: r.saml_audience.clone(),
-                whoami_url: Some(r.saml_whoami_url.clone()),
-                login_url: None,
-                skew: time::Duration::minutes(3),
-                name_id: "alice@example.com".into(),
-            }),
-            (None, None) => None,
-        };
-        let secret = Secret::new(token);
-        let scim = ScimClient::new(&base, secret.clone(), c.ca_cert.as_deref(), opts)?;
-        Ok(Live {
-            target: Target {
-                scim,
-                token_env,
-                saml: sp.zip(idp).map(|(sp, idp)| SamlSide::new(sp, idp)),
-            },
-            ledger: Mutex::new(Ledger::in_memory()),
-            stop,
-            _stop_tx: stop_tx,
-            redactor: Redactor::new([secret]),
-            _reference: reference,
-            runtime,
-        })
+        let session = runtime
+            .block_on(Session::open(&self.opts, self.needs))
+            .map_err(|e| e.to_string())?;
+        Ok(Live { session, runtime })
     }
 
     fn run_scenario(&self, index: usize, client: &str) -> Result<Completion, Failed> {
@@ -576,71 +439,35 @@ impl Shared {
         let scenario = &self.suite.scenarios[index];
         let result = live.runtime.block_on(run::run_scenario(
             &self.suite,
+            &live.session,
             scenario,
             client,
-            &live.target,
-            &live.ledger,
-            &live.stop,
             &mut Silent,
         ));
         live.verdict(&result)
     }
 
-    fn run_case(&self, id: &'static str) -> Result<Completion, Failed> {
+    fn run_case(&self, case: &'static Case) -> Result<Completion, Failed> {
         let live = self.live()?;
         let side = live
+            .session
             .target
             .saml
             .as_ref()
             .ok_or("no SAML SP is being tested")?;
-        let mut result = live.runtime.block_on(run::saml::run_battery(
+        let result = live.runtime.block_on(run::saml::run_battery(
             side,
-            Some(id),
-            &live.stop,
+            &[case],
+            &live.session.stop,
             &mut Silent,
         ));
-        // The battery's filter matches ids by substring (`saml.xsw7` also picks
-        // `saml.xsw7-ns`); this trial answers for its own case only.
-        result.steps.retain(|s| s.name == id);
         live.verdict(&result)
     }
 }
 
-/// The committed test IdP (`fixtures/saml`), which the reference SP trusts by default.
-fn fixture_idp() -> Result<Idp, String> {
-    let pair = |key: &str, cert: &str| {
-        IdpKey::from_pem(key.as_bytes(), cert.as_bytes()).map_err(|e| e.to_string())
-    };
-    Ok(Idp {
-        key: pair(
-            include_str!("../fixtures/saml/idp-key.pem"),
-            include_str!("../fixtures/saml/idp-cert.pem"),
-        )?,
-        attacker: pair(
-            include_str!("../fixtures/saml/attacker-key.pem"),
-            include_str!("../fixtures/saml/attacker-cert.pem"),
-        )?,
-        cloned: pair(
-            include_str!("../fixtures/saml/cloned-key.pem"),
-            include_str!("../fixtures/saml/cloned-cert.pem"),
-        )?,
-        entity_id: reference::DEFAULT_IDP_ENTITY_ID.into(),
-    })
-}
-
-fn load_idp(key: IdpKey, entity_id: &str) -> Result<Idp, String> {
-    let fail = |e: crate::saml::SamlError| format!("cannot make the attack keys: {e}");
-    Ok(Idp {
-        attacker: IdpKey::generate("idgate attacker").map_err(fail)?,
-        cloned: IdpKey::clone_of(&key).map_err(fail)?,
-        key,
-        entity_id: entity_id.to_string(),
-    })
-}
-
 impl Live {
     fn verdict(&self, result: &ScenarioResult) -> Result<Completion, Failed> {
-        verdict(result, &self.redactor, *self.stop.borrow())
+        verdict(result, &self.session.redactor, self.session.stopped())
     }
 }
 
@@ -734,6 +561,7 @@ pub fn failure_report(result: &ScenarioResult) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::Secret;
     use crate::result::{CheckResult, StepResult};
     use crate::scenario::Severity;
 

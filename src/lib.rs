@@ -8,10 +8,11 @@
 //! `harness` runs the suite as `cargo test` trials.
 
 pub mod check;
-pub mod cli;
-pub mod config;
 pub mod diagnostic;
+pub mod exit;
 pub mod harness;
+pub mod http;
+pub mod ledger;
 pub mod redact;
 pub mod reference;
 pub mod report;
@@ -20,3 +21,4 @@ pub mod run;
 pub mod saml;
 pub mod scenario;
 pub mod scim;
+pub mod session;

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
+use crate::http::Exchange;
 use crate::scenario::Severity;
-use crate::scim::Exchange;
 
 /// How one check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -195,7 +195,7 @@ impl RunResult {
 
     /// The exit code a CI gate reads (see `cli::exit`).
     pub fn exit_code(&self) -> u8 {
-        use crate::cli::exit;
+        use crate::exit;
         if self.interrupted {
             exit::INTERRUPTED
         } else if self.scenarios.iter().any(ScenarioResult::errored) {

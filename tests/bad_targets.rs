@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use idgate::redact::Secret;
 use idgate::result::{Outcome, StepStatus};
-use idgate::scenario::Auth;
-use idgate::scim::{ClientOptions, Request, ScimClient, TransportError};
+
+use idgate::http::{Client, ClientOptions, Request, TransportError};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -40,12 +40,12 @@ fn get() -> Request {
         path: "/Users?filter=userName+eq+%22a%22".into(),
         headers: vec![],
         body: None,
-        auth: Auth::Bearer,
+        auth: idgate::http::Credential::Bearer,
     }
 }
 
-fn client(base: &str, opts: ClientOptions) -> ScimClient {
-    ScimClient::new(base, Secret::new("tok-secret-9"), None, opts).unwrap()
+fn client(base: &str, opts: ClientOptions) -> Client {
+    Client::new(base, Secret::new("tok-secret-9"), None, opts).unwrap()
 }
 
 #[tokio::test]

@@ -3,10 +3,10 @@
 
 mod common;
 
+use idgate::http::ClientOptions;
 use idgate::result::Outcome;
-use idgate::run::{self, Ledger, PlanOptions, Silent};
-use idgate::scim::ClientOptions;
-use tokio::sync::{Mutex, watch};
+use idgate::run::{self, PlanOptions, Silent};
+use idgate::session::plan::pairs;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -23,11 +23,9 @@ status = 200
 
 async fn play(server: &MockServer, opts: PlanOptions) -> Vec<idgate::result::ScenarioResult> {
     let suite = common::suite_with(MATCH);
-    let target = common::target(&server.uri(), "stub-token-1234", ClientOptions::default());
-    let pairs = run::plan(&suite, &["entra-legacy".to_string()], &[], &[]);
-    let ledger = Mutex::new(Ledger::in_memory());
-    let (_tx, stop) = watch::channel(false);
-    run::run_plan(&suite, &pairs, &target, &ledger, &stop, &mut Silent, opts).await
+    let session = common::session(&server.uri(), "stub-token-1234", ClientOptions::default());
+    let pairs = pairs(&suite, &["entra-legacy".to_string()], &[], &[]);
+    run::run_plan(&suite, &session, &pairs, &mut Silent, opts).await
 }
 
 #[tokio::test]
@@ -98,17 +96,13 @@ async fn fail_fast_stops_after_the_first_failed_scenario() {
         })
         .await
         .unwrap();
-        let target = common::target(&running.scim_base, "tok-ff-1234", ClientOptions::default());
-        let pairs = run::plan(&suite, &["entra-legacy".to_string()], &[], &[]);
+        let session = common::session(&running.scim_base, "tok-ff-1234", ClientOptions::default());
+        let pairs = pairs(&suite, &["entra-legacy".to_string()], &[], &[]);
         assert!(pairs.len() > 3);
-        let ledger = Mutex::new(Ledger::in_memory());
-        let (_tx, stop) = watch::channel(false);
         let r = run::run_plan(
             &suite,
+            &session,
             &pairs,
-            &target,
-            &ledger,
-            &stop,
             &mut Silent,
             PlanOptions {
                 retries: 0,
@@ -188,21 +182,19 @@ async fn scenarios_played_together_keep_their_order_and_pass() {
     })
     .await
     .unwrap();
-    let target = common::target(
+    let session = common::session(
         &running.scim_base,
         "tok-jobs-1234",
         ClientOptions::default(),
     );
     let clients: Vec<String> = vec!["entra-legacy".into(), "entra-2020".into()];
-    let pairs = run::plan(&suite, &clients, &[], &[]);
-    let ledger = Mutex::new(Ledger::in_memory());
-    let (_tx, stop) = watch::channel(false);
+    let pairs = pairs(&suite, &clients, &[], &[]);
     let opts = PlanOptions {
         retries: 0,
         fail_fast: false,
         jobs: 4,
     };
-    let results = run::run_plan(&suite, &pairs, &target, &ledger, &stop, &mut Silent, opts).await;
+    let results = run::run_plan(&suite, &session, &pairs, &mut Silent, opts).await;
     running.stop().await;
     let order: Vec<(String, String)> = results
         .iter()
@@ -219,7 +211,12 @@ async fn scenarios_played_together_keep_their_order_and_pass() {
         .collect();
     assert!(bad.is_empty(), "{bad:?}");
     assert!(
-        ledger.lock().await.pending(target.scim.base()).is_empty(),
+        session
+            .ledger
+            .lock()
+            .await
+            .pending(session.target.scim.base())
+            .is_empty(),
         "everything created was deleted"
     );
 }

@@ -13,8 +13,10 @@ use std::process::Command;
 
 use idgate::result::Outcome;
 use idgate::run::Silent;
-use idgate::run::saml::{Idp, SamlSide, SpTarget, run_battery};
+use idgate::run::saml::run_battery;
+use idgate::saml::Idp;
 use idgate::saml::IdpKey;
+use idgate::session::SpTarget;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -116,8 +118,9 @@ async fn the_battery_against_python3_saml_reports_the_pinned_findings() {
         name_id: "alice@example.com".into(),
     };
     let (_tx, stop) = tokio::sync::watch::channel(false);
-    let side = SamlSide::new(sp, idp);
-    let result = run_battery(&side, None, &stop, &mut Silent).await;
+    let mut side = common::saml_side(sp);
+    side.idp = idp;
+    let result = run_battery(&side, &common::all_cases(), &stop, &mut Silent).await;
     let results = [result];
     assert!(
         common::outcomes(&results, Outcome::Error).is_empty(),

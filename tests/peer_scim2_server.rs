@@ -12,8 +12,8 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
+use idgate::http::ClientOptions;
 use idgate::result::Outcome;
-use idgate::scim::ClientOptions;
 
 struct Peer {
     base: String,
@@ -108,8 +108,8 @@ const FINDINGS: &[(&str, &str)] = &[
 async fn entra_clients_against_scim2_server_report_the_pinned_findings() {
     let peer = peer();
     let suite = common::suite();
-    let target = common::target(&peer.base, &peer.token, ClientOptions::default());
-    let results = common::run_all(&suite, &target).await;
+    let session = common::session(&peer.base, &peer.token, ClientOptions::default());
+    let results = common::run_all(&suite, &session).await;
 
     let errors = common::outcomes(&results, Outcome::Error);
     assert!(

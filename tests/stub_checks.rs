@@ -3,8 +3,8 @@
 
 mod common;
 
+use idgate::http::ClientOptions;
 use idgate::result::Outcome;
-use idgate::scim::ClientOptions;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{Finding, excerpt, schema};
-use crate::scim::Received;
+use crate::http::Received;
 
 pub const CONTENT_TYPE: &str = "scim.response.content-type";
 

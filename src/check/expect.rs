@@ -3,9 +3,9 @@
 use serde_json::Value;
 
 use super::{Finding, excerpt};
+use crate::http::Received;
 use crate::scenario::template::{Lookup, render_json};
 use crate::scenario::{Expect, Predicate};
-use crate::scim::Received;
 
 /// All parts of an expectation must hold; the finding names the first that does not.
 pub fn evaluate(expect: &Expect, resp: &Received, vars: &mut dyn Lookup) -> Finding {

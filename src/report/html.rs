@@ -7,7 +7,7 @@
 //! Every string passes through the redactor before it is escaped into the
 //! page, and the finished page passes through it once more.
 
-use crate::cli::exit;
+use crate::exit;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 

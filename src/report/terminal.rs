@@ -6,7 +6,7 @@ use std::io::Write;
 use anstyle::{AnsiColor, Style};
 
 use super::failure_text;
-use crate::cli::exit;
+use crate::exit;
 use crate::redact::Redactor;
 use crate::result::{Outcome, RunResult, ScenarioResult, StepResult, StepStatus};
 use crate::run::Observer;

@@ -1,8 +1,8 @@
 //! The executor: plays a scenario as one client against a target, step by
 //! step, turning each exchange into check results, carrying captured values
-//! forward, and deleting what it created when the scenario ends.
+//! forward, and deleting what it created when the scenario ends. `run` plays
+//! a whole plan, the SAML battery included, into one result tree.
 
-pub mod ledger;
 pub mod saml;
 pub mod vars;
 
@@ -10,23 +10,16 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use serde_json::Value;
-use tokio::sync::{Mutex, watch};
+use tokio::sync::Mutex;
 
 use crate::check::{Finding, builtin, expect, snapshot};
+use crate::http::{Client as HttpClient, Credential, Exchange, Request};
+use crate::ledger::{Entry, Ledger};
 use crate::result::*;
-use crate::scenario::{Auth, Client, Expect, RequestTemplate, Scenario, Step, StepRequest, Suite};
-use crate::scim::{Exchange, Request, ScimClient, wire};
-pub use ledger::{Entry, Ledger};
+use crate::scenario::{Client, Expect, RequestTemplate, Scenario, Step, StepRequest, Suite};
+use crate::scim::wire;
+use crate::session::{Plan, Session};
 use vars::Vars;
-
-/// Where requests go and how the token is named in reproduction lines.
-pub struct Target {
-    pub scim: ScimClient,
-    /// Environment variable curl lines read the token from.
-    pub token_env: String,
-    /// The SAML SP and idgate's IdP, when a SAML target is tested.
-    pub saml: Option<saml::SamlSide>,
-}
 
 /// Told about progress as it happens; reporters that print live implement it.
 pub trait Observer: Send {
@@ -52,22 +45,55 @@ pub struct PlanOptions {
 pub struct Silent;
 impl Observer for Silent {}
 
-/// Set to `true` to stop a run between requests (Ctrl-C); cleanup still runs.
-pub type StopSignal = watch::Receiver<bool>;
+/// Play the whole plan: its scenario pairs, then the SAML battery (unless a
+/// `--fail-fast` failure or a stop came first), into one result tree.
+pub async fn run(
+    suite: &Suite,
+    session: &Session,
+    plan: &Plan<'_>,
+    observer: &mut dyn Observer,
+    opts: PlanOptions,
+) -> RunResult {
+    let started_at = now();
+    let mut scenarios = run_plan(suite, session, &plan.pairs, observer, opts).await;
+    let failed_fast = opts.fail_fast && scenarios.iter().any(ScenarioResult::failed);
+    if let Some(side) = &session.target.saml
+        && !plan.cases.is_empty()
+        && !failed_fast
+        && !session.stopped()
+    {
+        scenarios.push(saml::run_battery(side, &plan.cases, &session.stop, observer).await);
+    }
+    RunResult {
+        idgate_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at,
+        finished_at: now(),
+        target: session.info.clone(),
+        scenarios,
+        interrupted: session.stopped(),
+    }
+}
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
 
 /// Play `scenario` as `client_name`.
 pub async fn run_scenario(
     suite: &Suite,
+    session: &Session,
     scenario: &Scenario,
     client_name: &str,
-    target: &Target,
-    ledger: &Mutex<Ledger>,
-    stop: &StopSignal,
     observer: &mut dyn Observer,
 ) -> ScenarioResult {
     let started = Instant::now();
     observer.scenario_started(client_name, scenario);
     let client = &suite.clients[client_name];
+    let target = &session.target;
+    let stop = &session.stop;
+    let ledger = &session.ledger;
     let base = target.scim.base().to_string();
     let created_by = format!("{client_name}/{}", scenario.name);
     let mut vars = Vars::new(&base);
@@ -95,15 +121,14 @@ pub async fn run_scenario(
         } else {
             let ctx = StepContext {
                 suite,
+                session,
                 scenario,
                 client,
                 client_name,
-                target,
                 base: &base,
                 created_by: &created_by,
-                ledger,
             };
-            let r = run_step(&ctx, step, &mut vars, &mut missing_captures, stop).await;
+            let r = run_step(&ctx, step, &mut vars, &mut missing_captures).await;
             if r.status == StepStatus::Error {
                 abort = Some(format!(
                     "an earlier step (`{}`) could not get an answer from the target",
@@ -116,7 +141,7 @@ pub async fn run_scenario(
         steps.push(result);
     }
 
-    let cleanup = cleanup(target, ledger, &base, Some(&created_by)).await;
+    let cleanup = cleanup(&target.scim, ledger, &base, Some(&created_by)).await;
     let result = ScenarioResult {
         name: scenario.name.clone(),
         client: client_name.to_string(),
@@ -134,13 +159,12 @@ pub async fn run_scenario(
 
 struct StepContext<'a> {
     suite: &'a Suite,
+    session: &'a Session,
     scenario: &'a Scenario,
     client: &'a Client,
     client_name: &'a str,
-    target: &'a Target,
     base: &'a str,
     created_by: &'a str,
-    ledger: &'a Mutex<Ledger>,
 }
 
 fn expects_for<'a>(step: &'a Step, client: &'a str) -> impl Iterator<Item = &'a Expect> {
@@ -243,9 +267,9 @@ fn snapshot_skipped(suite: &Suite, x: &Expect) -> CheckResult {
 
 /// An expectation that holds only a snapshot cannot judge anything while
 /// snapshots are off (another target than the one they record).
-fn snapshot_only_while_off(suite: &Suite, x: &Expect) -> bool {
+fn snapshot_only_while_off(session: &Session, x: &Expect) -> bool {
     x.snapshot.is_some()
-        && suite.snapshots.mode == crate::scenario::SnapshotMode::Off
+        && session.snapshots.mode == crate::scenario::SnapshotMode::Off
         && x.status.is_none()
         && x.verdict.is_none()
         && x.headers.is_empty()
@@ -265,7 +289,6 @@ async fn run_step(
     step: &Step,
     vars: &mut Vars,
     missing_captures: &mut HashMap<String, String>,
-    stop: &StopSignal,
 ) -> StepResult {
     let suite = ctx.suite;
     let Some(template) = template_of(step, ctx.client) else {
@@ -309,7 +332,7 @@ async fn run_step(
         };
         // A stop is honoured between requests, never during one: a POST cut off
         // mid-flight could create a resource the ledger never hears of.
-        if *stop.borrow() {
+        if ctx.session.stopped() {
             return skipped(
                 suite,
                 step,
@@ -317,14 +340,14 @@ async fn run_step(
                 "the run was interrupted".into(),
             );
         }
-        let exchange = match ctx.target.scim.send(&request).await {
+        let exchange = match ctx.session.target.scim.send(&request).await {
             Err(e) => {
                 return unanswered(suite, step, ctx.client_name, Outcome::Error, e.to_string());
             }
             Ok(x) => x,
         };
         track(ctx, &request, &exchange, &step.name).await;
-        let curl = exchange.curl(&ctx.target.token_env);
+        let curl = exchange.curl(&ctx.session.target.token_env);
         let checks = &mut result.checks;
         if let Some(f) = builtin::content_type(&exchange.response) {
             checks.push(recorded(suite, builtin::CONTENT_TYPE, f, None, &curl));
@@ -344,9 +367,9 @@ async fn run_step(
                     check: &x.check,
                     spec,
                 };
-                f = snapshot::verify(f, &suite.snapshots, &subject, &exchange, vars);
+                f = snapshot::verify(f, &ctx.session.snapshots, &subject, &exchange, vars);
             }
-            if snapshot_only_while_off(suite, x) {
+            if snapshot_only_while_off(ctx.session, x) {
                 checks.push(snapshot_skipped(suite, x));
             } else {
                 checks.push(recorded(suite, &x.check, f, Some(x.span.location()), &curl));
@@ -372,7 +395,7 @@ async fn run_saml_step(
         unreachable!("called for SAML steps only")
     };
     let suite = ctx.suite;
-    let Some(side) = &ctx.target.saml else {
+    let Some(side) = &ctx.session.target.saml else {
         return skipped(
             suite,
             step,
@@ -432,8 +455,12 @@ async fn run_saml_step(
         ClaimNames::Uri => uri(),
         ClaimNames::Both => [short(), uri()].concat(),
     };
-    let mut case_ctx =
-        crate::saml::CaseContext::new(spec, &side.idp.key, &side.idp.attacker, &side.idp.cloned);
+    let mut case_ctx = crate::saml::CaseContext::new(
+        spec,
+        &side.idp.key,
+        &side.idp.attack.attacker,
+        &side.idp.attack.cloned,
+    );
     case_ctx.skew = side.sp.skew;
     let built = match crate::saml::cases::build("saml.valid", &case_ctx) {
         Ok(b) => b,
@@ -482,11 +509,11 @@ async fn run_saml_step(
                     spec,
                 };
                 let posted = snapshot::saml_exchange(&posted.acs, &built.xml, &side.sp.acs_url);
-                snapshot::verify(finding, &suite.snapshots, &subject, &posted, vars)
+                snapshot::verify(finding, &ctx.session.snapshots, &subject, &posted, vars)
             }
             None => finding,
         };
-        let c = if snapshot_only_while_off(suite, x) {
+        let c = if snapshot_only_while_off(ctx.session, x) {
             snapshot_skipped(suite, x)
         } else {
             recorded(
@@ -494,7 +521,7 @@ async fn run_saml_step(
                 &x.check,
                 finding,
                 Some(x.span.location()),
-                &posted.acs.curl(&ctx.target.token_env),
+                &posted.acs.curl(&ctx.session.target.token_env),
             )
         };
         result.checks.push(c);
@@ -559,7 +586,7 @@ async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) {
             .ok()
             .and_then(|b| b.get("id").and_then(Value::as_str).map(String::from));
         if let Some(id) = created {
-            ctx.ledger.lock().await.created(Entry {
+            ctx.session.ledger.lock().await.created(Entry {
                 target: ctx.base.to_string(),
                 kind,
                 id,
@@ -570,13 +597,17 @@ async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) {
         && ((200..300).contains(&status) || status == 404)
         && let Some(id) = id
     {
-        ctx.ledger.lock().await.deleted(ctx.base, &kind, &id);
+        ctx.session
+            .ledger
+            .lock()
+            .await
+            .deleted(ctx.base, &kind, &id);
     }
 }
 
 /// Delete what the ledger holds for `base` (only entries of `created_by`, when given).
 pub async fn cleanup(
-    target: &Target,
+    scim: &HttpClient,
     ledger: &Mutex<Ledger>,
     base: &str,
     created_by: Option<&str>,
@@ -595,9 +626,9 @@ pub async fn cleanup(
             path: format!("/{}/{}", e.kind, wire::encode_path_value(&e.id)),
             headers: Vec::new(),
             body: None,
-            auth: Auth::Bearer,
+            auth: Credential::Bearer,
         };
-        let (outcome, detail) = match target.scim.send(&req).await {
+        let (outcome, detail) = match scim.send(&req).await {
             Ok(x) if (200..300).contains(&x.response.status) => ("deleted", None),
             Ok(x) if x.response.status == 404 => ("already-gone", None),
             Ok(x) => (
@@ -620,13 +651,11 @@ pub async fn cleanup(
 }
 
 /// Play every (scenario, client) pair in order, stopping between scenarios
-/// when `stop` is set; on a stop, delete whatever the cut-off scenario left.
+/// when the session is stopped; each scenario deletes what it created as it ends.
 pub async fn run_plan(
     suite: &Suite,
+    session: &Session,
     pairs: &[(&Scenario, String)],
-    target: &Target,
-    ledger: &Mutex<Ledger>,
-    stop: &StopSignal,
     observer: &mut dyn Observer,
     opts: PlanOptions,
 ) -> Vec<ScenarioResult> {
@@ -634,22 +663,12 @@ pub async fn run_plan(
     // Scenarios of a batch run together; each one's events are held back and
     // replayed whole, so the terminal never interleaves two scenarios.
     for batch in pairs.chunks(opts.jobs.max(1)) {
-        if *stop.borrow() {
+        if session.stopped() {
             break;
         }
         let plays = batch.iter().map(|(scenario, client)| async move {
             let mut recorder = Recorder::default();
-            let r = play_with_retries(
-                suite,
-                scenario,
-                client,
-                target,
-                ledger,
-                stop,
-                &mut recorder,
-                opts,
-            )
-            .await;
+            let r = play_with_retries(suite, session, scenario, client, &mut recorder, opts).await;
             (recorder, r)
         });
         let mut stop_now = false;
@@ -662,26 +681,22 @@ pub async fn run_plan(
             break;
         }
     }
-    // Each scenario deleted what it created as it ended, interrupted or not.
     results
 }
 
 /// One scenario, played again while it fails and retries are left.
-#[allow(clippy::too_many_arguments)]
 async fn play_with_retries(
     suite: &Suite,
+    session: &Session,
     scenario: &Scenario,
     client: &str,
-    target: &Target,
-    ledger: &Mutex<Ledger>,
-    stop: &StopSignal,
     observer: &mut dyn Observer,
     opts: PlanOptions,
 ) -> ScenarioResult {
-    let mut result = run_scenario(suite, scenario, client, target, ledger, stop, observer).await;
+    let mut result = run_scenario(suite, session, scenario, client, observer).await;
     let mut failed_before: Vec<(String, String)> = Vec::new();
     let mut attempt = 1;
-    while result.failed() && attempt <= opts.retries && !*stop.borrow() {
+    while result.failed() && attempt <= opts.retries && !session.stopped() {
         observer.retrying(&result, attempt + 1);
         failed_before.extend(
             result
@@ -690,7 +705,7 @@ async fn play_with_retries(
                 .map(|(s, c)| (s.name.clone(), c.id.clone())),
         );
         attempt += 1;
-        result = run_scenario(suite, scenario, client, target, ledger, stop, observer).await;
+        result = run_scenario(suite, session, scenario, client, observer).await;
     }
     result.attempts = attempt;
     // A check that failed before and passes now is flaky, not a plain pass.
@@ -752,31 +767,6 @@ impl Recorder {
             }
         }
     }
-}
-
-/// Which (scenario, client) pairs a run plays, in file order: with one of
-/// `tags` (when any are given), and neither named nor tagged in `skip`.
-pub fn plan<'a>(
-    suite: &'a Suite,
-    clients: &[String],
-    tags: &[String],
-    skip: &[String],
-) -> Vec<(&'a Scenario, String)> {
-    let mut out = Vec::new();
-    for s in &suite.scenarios {
-        if !tags.is_empty() && !s.tags.iter().any(|t| tags.contains(t)) {
-            continue;
-        }
-        if skip.contains(&s.name) || s.tags.iter().any(|t| skip.contains(t)) {
-            continue;
-        }
-        for c in &s.clients {
-            if clients.contains(c) {
-                out.push((s, c.clone()));
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

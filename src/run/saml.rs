@@ -8,36 +8,12 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use super::Observer;
+use crate::http::{Client, Exchange, TransportError};
 use crate::result::*;
 use crate::saml::cases::{self, Case, CaseContext, Expect};
-use crate::saml::{IdpKey, ResponseSpec, post};
+use crate::saml::{Idp, ResponseSpec, post};
 use crate::scenario::{CheckMeta, Severity};
-use crate::scim::{ClientOptions, Exchange, ScimClient, TransportError};
-
-/// The service provider under test.
-#[derive(Debug, Clone)]
-pub struct SpTarget {
-    pub acs_url: String,
-    /// The SP's entity ID, written into every AudienceRestriction.
-    pub audience: String,
-    /// A page that tells who is logged in, read with the cookies the ACS set.
-    pub whoami_url: Option<String>,
-    /// SP-initiated login: each case first GETs this URL, and its Response
-    /// answers the AuthnRequest found in the redirect (InResponseTo).
-    pub login_url: Option<String>,
-    /// Clock skew the SP allows; timing cases sit just inside and outside it.
-    pub skew: time::Duration,
-    /// The user every valid response logs in.
-    pub name_id: String,
-}
-
-/// idgate's test IdP and the keys its forgeries use.
-pub struct Idp {
-    pub key: IdpKey,
-    pub attacker: IdpKey,
-    pub cloned: IdpKey,
-    pub entity_id: String,
-}
+use crate::session::{SamlSide, SpTarget};
 
 /// Check metadata for every case, for the catalogue and `idgate list`.
 pub fn catalogue() -> Vec<CheckMeta> {
@@ -64,31 +40,6 @@ fn meta(c: &Case) -> CheckMeta {
     }
 }
 
-/// The SAML side of a target: the SP, idgate's IdP, and a client that
-/// treats redirects as answers (an ACS often redirects after login).
-pub struct SamlSide {
-    pub sp: SpTarget,
-    pub idp: Idp,
-    http: ScimClient,
-}
-
-impl SamlSide {
-    pub fn new(sp: SpTarget, idp: Idp) -> SamlSide {
-        let opts = ClientOptions {
-            redirects_are_errors: false,
-            ..ClientOptions::default()
-        };
-        let http = ScimClient::new("", crate::redact::Secret::new(""), None, opts)
-            .expect("a plain HTTP client builds");
-        SamlSide { sp, idp, http }
-    }
-
-    /// The client that posts to the SP.
-    pub fn http_client(&self) -> &ScimClient {
-        &self.http
-    }
-}
-
 /// What the SP did with the last post of a case.
 pub struct Verdict {
     pub status: u16,
@@ -98,7 +49,7 @@ pub struct Verdict {
 
 /// Start an SP-initiated login: the AuthnRequest ID to answer and the cookies
 /// the SP set with it.
-pub async fn start_login(http: &ScimClient, url: &str) -> Result<(String, Vec<String>), String> {
+pub async fn start_login(http: &Client, url: &str) -> Result<(String, Vec<String>), String> {
     let x = http
         .send(&post::get(url, &[]))
         .await
@@ -124,7 +75,7 @@ pub struct Posted {
 
 /// Post every value of a built case as a fresh browser would, then ask who got the session.
 pub async fn post_case(
-    http: &ScimClient,
+    http: &Client,
     sp: &SpTarget,
     built: &cases::BuiltCase,
     login_cookies: &[String],
@@ -191,15 +142,15 @@ impl Verdict {
     }
 }
 
-/// Play every case (or those whose id contains `filter`) against `sp`.
+/// Play `cases` against the SP of `side`.
 pub async fn run_battery(
     side: &SamlSide,
-    filter: Option<&str>,
+    cases: &[&Case],
     stop: &watch::Receiver<bool>,
     observer: &mut dyn Observer,
 ) -> ScenarioResult {
     let started = Instant::now();
-    let (http, idp, sp) = (&side.http, &side.idp, &side.sp);
+    let (http, idp, sp) = (side.http_client(), &side.idp, &side.sp);
     let scenario = crate::scenario::Scenario {
         name: "saml-battery".into(),
         description: "Forged, expired and malformed SAML Responses posted to the SP's ACS URL"
@@ -237,10 +188,7 @@ pub async fn run_battery(
         }
     };
     let mut steps = Vec::new();
-    for case in cases::all()
-        .iter()
-        .filter(|c| filter.is_none_or(|f| c.id.contains(f)))
-    {
+    for &case in cases {
         let step = if *stop.borrow() {
             skipped(case, "the run was interrupted".into())
         } else {
@@ -301,13 +249,7 @@ fn errored(case: &Case, reason: String) -> StepResult {
     step
 }
 
-async fn play(
-    http: &ScimClient,
-    idp: &Idp,
-    sp: &SpTarget,
-    case: &Case,
-    canary: &Canary,
-) -> StepResult {
+async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Canary) -> StepResult {
     // Without a login, every Response is unsolicited: this case would repeat saml.valid.
     if case.id == "saml.unsolicited" && sp.login_url.is_none() {
         return skipped(
@@ -327,7 +269,7 @@ async fn play(
             Err(e) => return errored(case, format!("the SP-initiated login failed: {e}")),
         }
     }
-    let mut ctx = CaseContext::new(spec, &idp.key, &idp.attacker, &idp.cloned);
+    let mut ctx = CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
     ctx.skew = sp.skew;
     ctx.canary_url = Some(canary.url.clone());
     let built = match cases::build(case.id, &ctx) {

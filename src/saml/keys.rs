@@ -191,6 +191,27 @@ impl IdpKey {
         Ok(signer.sign_to_vec()?)
     }
 
+    /// Whether this certificate copies `other`'s identity: the same subject,
+    /// serial number and validity (what [`IdpKey::clone_of`] makes).
+    pub fn copies(&self, other: &IdpKey) -> bool {
+        let (a, b) = (&self.cert, &other.cert);
+        let same_name = match (a.subject_name().to_der(), b.subject_name().to_der()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        };
+        let same_serial = match (a.serial_number().to_bn(), b.serial_number().to_bn()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        };
+        let same_dates = a.not_before() == b.not_before() && a.not_after() == b.not_after();
+        same_name && same_serial && same_dates
+    }
+
+    /// The private key as PKCS#8 PEM, for the one place that stores it.
+    pub(crate) fn private_key_pem(&self) -> Result<Vec<u8>> {
+        Ok(self.key.private_key_to_pem_pkcs8()?)
+    }
+
     fn subject(&self) -> String {
         self.cert
             .subject_name()
@@ -217,6 +238,11 @@ impl IdpKey {
 }
 
 fn write_private(path: &Path, pem: &[u8]) -> Result<()> {
+    write_file(path, pem, true)
+}
+
+/// Create `path` (it must not exist) holding `bytes`; mode 0600 when `private`.
+pub(crate) fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     let io = |source| SamlError::Io {
         path: path.to_path_buf(),
         source,
@@ -224,9 +250,11 @@ fn write_private(path: &Path, pem: &[u8]) -> Result<()> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    if private {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    }
     let mut file = options.open(path).map_err(io)?;
-    file.write_all(pem).map_err(io)
+    file.write_all(bytes).map_err(io)
 }
 
 fn asn1_time(t: OffsetDateTime) -> Result<Asn1Time> {

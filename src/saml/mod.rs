@@ -9,6 +9,7 @@
 pub mod canonical;
 pub mod cases;
 pub mod error;
+pub mod idp;
 pub mod keys;
 pub mod metadata;
 pub mod post;
@@ -18,6 +19,7 @@ pub mod splice;
 
 pub use cases::{BuiltCase, Case, CaseContext, Expect, Group};
 pub use error::{Result, SamlError};
+pub use idp::{AttackKeys, Idp};
 pub use keys::IdpKey;
 pub use metadata::SpAdminValues;
 pub use response::{Attribute, ResponseSpec};

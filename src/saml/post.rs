@@ -4,8 +4,7 @@
 
 use serde_json::Value;
 
-use crate::scenario::Auth;
-use crate::scim::Request;
+use crate::http::{Credential, Request};
 
 /// The form a browser posts to the ACS. Several values send the parameter
 /// more than once (a binding attack).
@@ -34,7 +33,7 @@ pub fn form_post(
         path: acs_url.to_string(),
         headers,
         body: Some(form.finish()),
-        auth: Auth::None,
+        auth: Credential::None,
     }
 }
 
@@ -49,7 +48,7 @@ pub fn get(url: &str, cookies: &[String]) -> Request {
         path: url.to_string(),
         headers,
         body: None,
-        auth: Auth::None,
+        auth: Credential::None,
     }
 }
 

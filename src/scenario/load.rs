@@ -257,7 +257,7 @@ fn span_of<T>(source: &Arc<Source>, s: &Spanned<T>) -> Span {
 }
 
 /// Turn a toml/serde error into a diagnostic, adding a suggestion for unknown fields.
-pub(crate) fn toml_error(source: &Source, err: toml::de::Error) -> Diagnostic {
+pub fn toml_error(source: &Source, err: toml::de::Error) -> Diagnostic {
     let message = err.message().trim().to_string();
     let span = err.span().unwrap_or(0..0);
     let mut d = Diagnostic::at(source, span, message.clone());

@@ -1,9 +1,10 @@
-//! The SCIM client: turns a client's action (or a raw scenario request) into
-//! wire bytes, and sends them.
+//! SCIM requests: from a client profile's action (or a raw scenario request)
+//! and the values of a run to the exact bytes that client sends.
 
-pub mod http;
 pub mod wire;
 
-pub use http::{
-    ClientOptions, Exchange, Received, Request, ScimClient, SentRequest, TransportError,
-};
+// Until every caller names the transport by its own module.
+pub use crate::http::{Exchange, Received};
+pub mod http {
+    pub use crate::http::curl_line;
+}

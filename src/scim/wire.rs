@@ -5,9 +5,9 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::http::Request;
+use crate::http::{Credential, Request};
 use crate::scenario::template::{Lookup, render_json};
-use crate::scenario::{Client, RequestTemplate};
+use crate::scenario::{Auth, Client, RequestTemplate};
 
 /// Characters left alone in a path segment: RFC 3986 unreserved.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -55,8 +55,17 @@ pub fn build(
         path,
         headers,
         body,
-        auth: template.auth,
+        auth: credential(template.auth),
     })
+}
+
+/// The scenario's word for how to authenticate, as the transport sends it.
+fn credential(auth: Auth) -> Credential {
+    match auth {
+        Auth::Bearer => Credential::Bearer,
+        Auth::None => Credential::None,
+        Auth::WrongToken => Credential::WrongToken,
+    }
 }
 
 #[cfg(test)]

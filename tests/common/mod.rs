@@ -1,13 +1,13 @@
 //! Shared by the integration tests: run the shipped suite in-process.
 #![allow(dead_code)]
 
+use idgate::http::{Client, ClientOptions};
 use idgate::redact::Secret;
 use idgate::reference::{self, Fault, ReferenceOptions};
 use idgate::result::{Outcome, ScenarioResult};
-use idgate::run::{self, Ledger, Silent, Target};
+use idgate::run::{self, Silent};
 use idgate::scenario::{self, Suite};
-use idgate::scim::{ClientOptions, ScimClient};
-use tokio::sync::{Mutex, watch};
+use idgate::session::{self, SamlSide, Session, SpTarget, Target};
 
 pub fn suite() -> Suite {
     scenario::load_suite(None)
@@ -16,33 +16,27 @@ pub fn suite() -> Suite {
 
 pub fn target(base: &str, token: &str, opts: ClientOptions) -> Target {
     Target {
-        scim: ScimClient::new(base, Secret::new(token), None, opts).expect("client"),
+        scim: Client::new(base, Secret::new(token), None, opts).expect("client"),
         token_env: "IDGATE_SCIM_TOKEN".into(),
         saml: None,
     }
 }
 
-/// Run every shipped scenario as every client against `target`.
-pub async fn run_all(suite: &Suite, target: &Target) -> Vec<ScenarioResult> {
+/// A session for a client of the test's own making (a stub, the reference target).
+pub fn session(base: &str, token: &str, opts: ClientOptions) -> Session {
+    Session::with_target(target(base, token, opts))
+}
+
+/// Run every shipped scenario as every client against the session's target.
+pub async fn run_all(suite: &Suite, session: &Session) -> Vec<ScenarioResult> {
     let clients: Vec<String> = suite
         .clients
         .keys()
         .filter(|c| *c != scenario::SAML_CLIENT)
         .cloned()
         .collect();
-    let pairs = run::plan(suite, &clients, &[], &[]);
-    let ledger = Mutex::new(Ledger::in_memory());
-    let (_tx, stop) = watch::channel(false);
-    run::run_plan(
-        suite,
-        &pairs,
-        target,
-        &ledger,
-        &stop,
-        &mut Silent,
-        Default::default(),
-    )
-    .await
+    let pairs = session::plan::pairs(suite, &clients, &[], &[]);
+    run::run_plan(suite, session, &pairs, &mut Silent, Default::default()).await
 }
 
 /// Run the shipped suite against the reference target with `faults` on.
@@ -56,8 +50,8 @@ pub async fn run_reference(faults: &[Fault]) -> Vec<ScenarioResult> {
     })
     .await
     .expect("reference target starts");
-    let t = target(&running.scim_base, token, ClientOptions::default());
-    let results = run_all(&suite, &t).await;
+    let s = session(&running.scim_base, token, ClientOptions::default());
+    let results = run_all(&suite, &s).await;
     running.stop().await;
     results
 }
@@ -106,11 +100,9 @@ pub async fn run_one(
     base: &str,
     opts: ClientOptions,
 ) -> ScenarioResult {
-    let t = target(base, "stub-token-1234", opts);
-    let ledger = Mutex::new(Ledger::in_memory());
-    let (_tx, stop) = watch::channel(false);
+    let s = session(base, "stub-token-1234", opts);
     let scenario = suite.scenarios.first().expect("one scenario");
-    run::run_scenario(suite, scenario, client, &t, &ledger, &stop, &mut Silent).await
+    run::run_scenario(suite, &s, scenario, client, &mut Silent).await
 }
 
 /// The outcome of check `id` (the first result with that id).
@@ -136,14 +128,29 @@ pub fn fixture_key(name: &str) -> idgate::saml::IdpKey {
 }
 
 /// idgate's IdP with the committed test keys, as the reference SP trusts by default.
-pub fn fixture_idp() -> idgate::run::saml::Idp {
-    let idp = fixture_key("idp");
-    idgate::run::saml::Idp {
-        attacker: fixture_key("attacker"),
-        cloned: idgate::saml::IdpKey::clone_of(&idp).unwrap(),
-        key: idp,
+pub fn fixture_idp() -> idgate::saml::Idp {
+    idgate::saml::Idp {
+        key: fixture_key("idp"),
         entity_id: reference::DEFAULT_IDP_ENTITY_ID.into(),
+        attack: idgate::saml::AttackKeys::fixtures().unwrap(),
     }
+}
+
+/// The SAML side of a session: `sp` and the fixture IdP, posting as a run does.
+pub fn saml_side(sp: SpTarget) -> SamlSide {
+    let http = Client::new(
+        "",
+        Secret::new(""),
+        None,
+        session::saml_client_options(std::time::Duration::from_secs(30)),
+    )
+    .expect("client");
+    SamlSide::new(sp, fixture_idp(), http)
+}
+
+/// Every case of the battery.
+pub fn all_cases() -> Vec<&'static idgate::saml::Case> {
+    idgate::saml::cases::all().iter().collect()
 }
 
 /// The SAML battery against the reference SP with `faults` on.
@@ -163,7 +170,7 @@ pub async fn run_reference_saml_as(faults: &[Fault], sp_initiated: bool) -> Scen
     })
     .await
     .expect("reference target starts");
-    let sp = idgate::run::saml::SpTarget {
+    let sp = SpTarget {
         acs_url: running.saml_acs_url.clone(),
         audience: running.saml_audience.clone(),
         login_url: sp_initiated.then(|| running.saml_login_url.clone()),
@@ -171,9 +178,9 @@ pub async fn run_reference_saml_as(faults: &[Fault], sp_initiated: bool) -> Scen
         skew: time::Duration::minutes(3),
         name_id: "alice@example.com".into(),
     };
-    let side = idgate::run::saml::SamlSide::new(sp, fixture_idp());
-    let (_tx, stop) = watch::channel(false);
-    let r = idgate::run::saml::run_battery(&side, None, &stop, &mut Silent).await;
+    let side = saml_side(sp);
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let r = idgate::run::saml::run_battery(&side, &all_cases(), &stop, &mut Silent).await;
     running.stop().await;
     r
 }

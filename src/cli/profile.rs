@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::diagnostic::{Diagnostic, Source, did_you_mean};
+use idgate::diagnostic::{Diagnostic, Source, did_you_mean};
+
+use crate::args::RunArgs;
 
 /// The options a profile may set; each mirrors the `run` flag of the same name.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -67,7 +69,7 @@ pub fn load(path: &Path, name: &str, explicit: bool) -> Result<Profile, Diagnost
     };
     let source = Source::new(path.display().to_string(), text.as_str());
     let file: File =
-        toml::from_str(&text).map_err(|e| crate::scenario::load::toml_error(&source, e))?;
+        toml::from_str(&text).map_err(|e| idgate::scenario::load::toml_error(&source, e))?;
     let base = file.profile.get("default").cloned().unwrap_or_default();
     if name == "default" {
         return Ok(base);
@@ -80,6 +82,74 @@ pub fn load(path: &Path, name: &str, explicit: bool) -> Result<Profile, Diagnost
         );
     };
     Ok(merge(base, chosen.clone()))
+}
+
+/// Fill every `run` option the user did not give as a flag or environment
+/// variable from the chosen profile of the configuration file.
+pub fn apply(a: &mut RunArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic> {
+    use clap::parser::ValueSource;
+    let explicit = |id: &str| {
+        matches!(
+            m.value_source(id),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        )
+    };
+    let p = load(&a.config, &a.profile, explicit("config"))?;
+    macro_rules! take {
+        ($id:literal, $field:expr, $value:expr) => {
+            if !explicit($id)
+                && let Some(v) = $value
+            {
+                $field = v;
+            }
+        };
+    }
+    take!("scim_url", a.scim_url, p.scim_url.map(Some));
+    take!("scim_token_env", a.token.scim_token_env, p.scim_token_env);
+    take!("clients", a.clients, p.client);
+    take!("tags", a.tags, p.tag);
+    take!("skip", a.skip, p.skip);
+    take!("scenarios", a.scenarios, p.scenarios.map(Some));
+    take!("reports", a.reports, p.reports);
+    take!("report_html", a.report_html, p.report_html.map(Some));
+    take!(
+        "report_markdown",
+        a.report_markdown,
+        p.report_markdown.map(Some)
+    );
+    take!("timeout", a.timeout, p.timeout);
+    take!("retries", a.retries, p.retries);
+    take!("fail_fast", a.fail_fast, p.fail_fast);
+    take!("quiet", a.quiet, p.quiet);
+    take!(
+        "saml_acs_url",
+        a.saml.saml_acs_url,
+        p.saml_acs_url.map(Some)
+    );
+    take!(
+        "saml_audience",
+        a.saml.saml_audience,
+        p.saml_audience.map(Some)
+    );
+    take!(
+        "saml_whoami_url",
+        a.saml.saml_whoami_url,
+        p.saml_whoami_url.map(Some)
+    );
+    take!(
+        "saml_login_url",
+        a.saml.saml_login_url,
+        p.saml_login_url.map(Some)
+    );
+    take!("saml_skew", a.saml.saml_skew, p.saml_skew);
+    take!("key_dir", a.saml.idp.key_dir, p.key_dir);
+    if a.saml.saml_acs_url.is_some() && a.saml.saml_audience.is_none() {
+        return Err(Diagnostic::new(
+            "a SAML ACS URL needs the SP's entity ID too (--saml-audience or saml-audience in the profile)",
+        ));
+    }
+    take!("jobs", a.jobs, p.jobs);
+    Ok(())
 }
 
 /// `over`'s settings win; unset ones fall back to `base`.

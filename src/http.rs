@@ -1,6 +1,11 @@
-//! The HTTP side of the SCIM client: sends one request, records exactly what
-//! went and what came back, and turns every way a target can misbehave at the
-//! transport level into a [`TransportError`] that says what to do about it.
+//! The HTTP transport under both SCIM requests and SAML posts: sends one
+//! request, records exactly what went and what came back, and turns every way
+//! a target can misbehave at the transport level into a [`TransportError`]
+//! that says what to do about it.
+//!
+//! A [`Transport`] is the connection pool and TLS set-up, made once per run
+//! and shared (the system's CA bundle is read once); a [`Client`] is a
+//! transport with a base URL, a bearer token and its own patience.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -9,36 +14,95 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde::Serialize;
 
 use crate::redact::{Secret, is_secret_header};
-use crate::scenario::Auth;
 
-/// How patient and how trusting the client is.
+/// How a request authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Credential {
+    /// `Authorization: Bearer <the client's token>`.
+    Bearer,
+    /// No Authorization header at all.
+    None,
+    /// A bearer token that cannot be the right one.
+    WrongToken,
+}
+
+/// How patient a client is, and what it does with what comes back.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     /// Whole request, from connect to the last body byte.
     pub timeout: Duration,
-    pub connect_timeout: Duration,
     /// Responses larger than this are cut off and reported.
     pub max_body: usize,
     /// How many times a 429 is retried.
     pub max_retries: u32,
     /// The longest `Retry-After` idgate waits before giving up.
     pub max_retry_after: Duration,
-    pub user_agent: String,
     /// A 3xx is an error (SCIM); off for a SAML ACS, where a redirect after login is normal.
     pub redirects_are_errors: bool,
+    /// Every request on a new connection (`Connection: close`), as a fresh browser
+    /// would: an SP that closes a connection after refusing a message must not
+    /// make the next, unrelated request fail.
+    pub fresh_connections: bool,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
             timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
             max_body: 4 * 1024 * 1024,
             max_retries: 3,
             max_retry_after: Duration::from_secs(30),
-            user_agent: concat!("idgate/", env!("CARGO_PKG_VERSION")).to_string(),
             redirects_are_errors: true,
+            fresh_connections: false,
         }
+    }
+}
+
+/// What a [`Transport`] is set up with.
+#[derive(Debug, Clone)]
+pub struct TransportOptions {
+    pub connect_timeout: Duration,
+    /// PEM certificate(s) of a private CA, trusted besides the system's roots.
+    pub ca_cert: Option<std::path::PathBuf>,
+    pub user_agent: String,
+}
+
+impl Default for TransportOptions {
+    fn default() -> Self {
+        TransportOptions {
+            connect_timeout: Duration::from_secs(10),
+            ca_cert: None,
+            user_agent: concat!("idgate/", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+}
+
+/// The connection pool and TLS set-up every client of a run shares; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Transport {
+    http: reqwest::Client,
+}
+
+impl Transport {
+    pub fn new(opts: &TransportOptions) -> Result<Transport, String> {
+        let mut builder = reqwest::Client::builder()
+            // Redirects are answers, never followed: a token must go to the configured URL only.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(opts.connect_timeout)
+            .user_agent(opts.user_agent.clone());
+        if let Some(path) = &opts.ca_cert {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                format!("--ca-cert {} is not a PEM certificate: {e}", path.display())
+            })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        Ok(Transport { http })
     }
 }
 
@@ -49,7 +113,7 @@ pub struct Request {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
-    pub auth: Auth,
+    pub auth: Credential,
 }
 
 /// What was sent, with credentials replaced by `***`.
@@ -222,9 +286,9 @@ pub enum TransportError {
     },
 }
 
-/// Sends requests to one SCIM base URL with one bearer token.
-pub struct ScimClient {
-    http: reqwest::Client,
+/// Sends requests to one base URL with one bearer token (an empty base: `path` is the whole URL).
+pub struct Client {
+    transport: Transport,
     base: String,
     token: Secret,
     opts: ClientOptions,
@@ -233,35 +297,39 @@ pub struct ScimClient {
 /// The token sent when a check needs one that cannot be right.
 pub const WRONG_TOKEN: &str = "idgate-deliberately-wrong-token";
 
-impl ScimClient {
+impl Client {
+    /// A client on a transport of its own (tests, `idgate cleanup`).
     pub fn new(
         base: &str,
         token: Secret,
         ca_cert: Option<&Path>,
         opts: ClientOptions,
-    ) -> Result<ScimClient, String> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(opts.timeout)
-            .connect_timeout(opts.connect_timeout)
-            .user_agent(opts.user_agent.clone());
-        if let Some(path) = ca_cert {
-            let pem = std::fs::read(path)
-                .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                format!("--ca-cert {} is not a PEM certificate: {e}", path.display())
-            })?;
-            builder = builder.tls_certs_merge(certs);
-        }
-        let http = builder
-            .build()
-            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
-        Ok(ScimClient {
-            http,
+    ) -> Result<Client, String> {
+        let transport = Transport::new(&TransportOptions {
+            ca_cert: ca_cert.map(Path::to_path_buf),
+            ..TransportOptions::default()
+        })?;
+        Ok(Client::on(transport, base, token, opts))
+    }
+
+    /// A client on a run's shared transport.
+    pub fn on(transport: Transport, base: &str, token: Secret, opts: ClientOptions) -> Client {
+        Client {
+            transport,
             base: base.trim_end_matches('/').to_string(),
             token,
             opts,
-        })
+        }
+    }
+
+    /// The bearer token, for the redactor.
+    pub fn token(&self) -> &Secret {
+        &self.token
+    }
+
+    /// How long this client waits for a response.
+    pub fn timeout(&self) -> Duration {
+        self.opts.timeout
     }
 
     pub fn base(&self) -> &str {
@@ -323,21 +391,21 @@ impl ScimClient {
         let mut headers = reqwest::header::HeaderMap::new();
         let mut shown = Vec::new();
         match req.auth {
-            Auth::Bearer => {
+            Credential::Bearer => {
                 let v = HeaderValue::from_str(&format!("Bearer {}", self.token.expose())).map_err(
                     |_| err("the token contains characters not allowed in a header".into()),
                 )?;
                 headers.insert(reqwest::header::AUTHORIZATION, v);
                 shown.push(("Authorization".to_string(), "Bearer ***".to_string()));
             }
-            Auth::WrongToken => {
+            Credential::WrongToken => {
                 headers.insert(
                     reqwest::header::AUTHORIZATION,
                     HeaderValue::from_static("Bearer idgate-deliberately-wrong-token"),
                 );
                 shown.push(("Authorization".to_string(), format!("Bearer {WRONG_TOKEN}")));
             }
-            Auth::None => {}
+            Credential::None => {}
         }
         for (name, value) in &req.headers {
             let n = HeaderName::from_bytes(name.as_bytes())
@@ -355,7 +423,18 @@ impl ScimClient {
             };
             shown.push((name.clone(), v));
         }
-        let mut builder = self.http.request(method, url).headers(headers);
+        if self.opts.fresh_connections {
+            headers.insert(
+                reqwest::header::CONNECTION,
+                HeaderValue::from_static("close"),
+            );
+        }
+        let mut builder = self
+            .transport
+            .http
+            .request(method, url)
+            .timeout(self.opts.timeout)
+            .headers(headers);
         if let Some(body) = &req.body {
             builder = builder.body(body.clone());
         }

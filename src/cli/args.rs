@@ -1,0 +1,307 @@
+//! The command line's words: every command and option, as clap reads them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "idgate",
+    version,
+    about = "Proves a SCIM 2.0 endpoint survives Microsoft Entra ID's provisioning, check by check"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Replay the suites against a target (idgate's reference target when no --scim-url is given).
+    Run(Box<RunArgs>),
+    /// List every scenario and check with its id, tags and the rule it enforces.
+    List(ListArgs),
+    /// Run the reference SCIM target alone, for trying idgate or another tool against it.
+    Serve(ServeArgs),
+    /// Delete resources an interrupted run left on a target (from the ledger).
+    Cleanup(CleanupArgs),
+    /// The test SAML IdP: its certificate and metadata for the SP admin, its cases.
+    #[command(subcommand)]
+    Saml(SamlCommand),
+    /// Review, accept or reject the pending snapshots (`.snap.new`) a run wrote.
+    #[command(subcommand)]
+    Snapshots(SnapshotsCommand),
+}
+
+/// Pending snapshots live beside the accepted ones, under `--scenarios DIR`
+/// (or `./scenarios` for the built-in suite).
+#[derive(Subcommand, Debug)]
+pub enum SnapshotsCommand {
+    /// List pending snapshots with their diffs, and snapshots no scenario references any more.
+    Review(SnapshotsArgs),
+    /// Accept pending snapshots: each `.snap.new` becomes the `.snap`.
+    Accept(SnapshotPick),
+    /// Reject pending snapshots: delete the `.snap.new` files.
+    Reject(SnapshotPick),
+}
+
+#[derive(Args, Debug)]
+pub struct SnapshotsArgs {
+    /// The scenario directory whose snapshots to look at (default: the built-in suite, with
+    /// its snapshots under ./scenarios).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct SnapshotPick {
+    /// Only this snapshot: its name (every client's), `<scenario>__<client>__<name>`, or its path.
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub dir: SnapshotsArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct IdpArgs {
+    /// Where the IdP's key and certificate live; created with openssl on first use.
+    #[arg(
+        long,
+        env = "IDGATE_SAML_KEY_DIR",
+        default_value = ".idgate/saml",
+        value_name = "DIR"
+    )]
+    pub key_dir: PathBuf,
+    /// The IdP's entity ID, the Issuer of its Responses.
+    #[arg(long, default_value = idgate::saml::DEFAULT_ENTITY_ID, value_name = "URL")]
+    pub entity_id: String,
+    /// The IdP sign-in URL an SP admin enters (SP-initiated logins are sent there).
+    #[arg(long, default_value = idgate::saml::DEFAULT_SIGN_IN_URL, value_name = "URL")]
+    pub sign_in_url: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SamlCommand {
+    /// Print the IdP's signing certificate.
+    Cert {
+        #[arg(long, value_enum, default_value_t = CertFormat::Pem)]
+        format: CertFormat,
+        #[command(flatten)]
+        idp: IdpArgs,
+    },
+    /// Print the IdP metadata XML, and the values an SP admin pastes in.
+    Metadata {
+        #[command(flatten)]
+        idp: IdpArgs,
+    },
+    /// List every case of the battery with its group and what a correct SP does.
+    Cases,
+    /// Print one case's Response, as XML or (--base64) as posted.
+    Emit {
+        /// A case id, e.g. saml.valid or saml.xsw3.
+        case: String,
+        #[arg(
+            long,
+            default_value = "https://sp.example.test/acs",
+            value_name = "URL"
+        )]
+        acs_url: String,
+        #[arg(
+            long,
+            default_value = "https://sp.example.test",
+            value_name = "ENTITY_ID"
+        )]
+        audience: String,
+        #[arg(long, default_value = "alice@example.com", value_name = "NAME_ID")]
+        name_id: String,
+        /// Print the SAMLResponse form value(s), one per post, instead of the XML.
+        #[arg(long)]
+        base64: bool,
+        #[command(flatten)]
+        idp: IdpArgs,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum CertFormat {
+    Pem,
+    Der,
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// Environment variable holding the bearer token (never passed as a flag).
+    #[arg(long, default_value = "IDGATE_SCIM_TOKEN", value_name = "NAME")]
+    pub scim_token_env: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// SCIM base URL of the target, e.g. https://staging.example.test/scim/v2.
+    #[arg(long, env = "IDGATE_SCIM_URL", value_name = "URL")]
+    pub scim_url: Option<String>,
+    #[command(flatten)]
+    pub token: TokenArgs,
+    /// Whose requests to replay: `entra` (both dialects), `entra-legacy`, `entra-2020`. Repeatable.
+    #[arg(long = "client", value_name = "NAME", default_value = "entra")]
+    pub clients: Vec<String>,
+    /// Only scenarios with this tag. Repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Leave out scenarios with this name or tag. Repeatable.
+    #[arg(long = "skip", value_name = "NAME_OR_TAG")]
+    pub skip: Vec<String>,
+    /// Play a failed scenario again up to N times; a pass on a retry is reported as flaky.
+    #[arg(long, default_value_t = 0, env = "IDGATE_RETRIES", value_name = "N")]
+    pub retries: u32,
+    /// Play this many scenarios at once (each creates and deletes only its own resources).
+    #[arg(
+        long,
+        short = 'j',
+        default_value_t = 1,
+        env = "IDGATE_JOBS",
+        value_name = "N"
+    )]
+    pub jobs: usize,
+    /// Stop after the first scenario that fails (cleanup still runs).
+    #[arg(long, env = "IDGATE_FAIL_FAST")]
+    pub fail_fast: bool,
+    /// The configuration file with `[profile.NAME]` tables.
+    #[arg(
+        long,
+        default_value = "idgate.toml",
+        env = "IDGATE_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+    /// The profile of the configuration file to use (over `[profile.default]`).
+    #[arg(
+        long,
+        default_value = "default",
+        env = "IDGATE_PROFILE",
+        value_name = "NAME"
+    )]
+    pub profile: String,
+    /// Switch on a fault in the embedded reference target (see `idgate serve --list-faults`).
+    #[arg(long = "fault", value_name = "NAME", conflicts_with = "scim_url")]
+    pub faults: Vec<String>,
+    /// Load scenarios from this directory instead of the ones built in.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// Where junit.xml, report.json and the ledger are written.
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub reports: PathBuf,
+    /// Also write the HTML compliance report into this directory (it is always written to --reports).
+    #[arg(long, value_name = "DIR")]
+    pub report_html: Option<PathBuf>,
+    /// Write a short Markdown summary here (fit for $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub report_markdown: Option<PathBuf>,
+    /// Seconds to wait for each response.
+    #[arg(
+        long,
+        default_value_t = 30,
+        env = "IDGATE_TIMEOUT",
+        value_name = "SECS"
+    )]
+    pub timeout: u64,
+    /// PEM certificate(s) of a private CA the target's TLS certificate chains to.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Print only checks that did not pass.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Write missing or changed snapshots as accepted `.snap` files instead of pending
+    /// `.snap.new` ones, and pass. For a person at a terminal: refused when CI is set.
+    #[arg(long)]
+    pub update_snapshots: bool,
+    #[command(flatten)]
+    pub saml: SamlRunArgs,
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+/// The SAML service provider to test; without `--saml-acs-url`, the embedded one.
+#[derive(Args, Debug)]
+pub struct SamlRunArgs {
+    /// The SP's Assertion Consumer Service URL (HTTP-POST binding).
+    #[arg(
+        long,
+        env = "IDGATE_SAML_ACS_URL",
+        value_name = "URL",
+        requires = "saml_audience"
+    )]
+    pub saml_acs_url: Option<String>,
+    /// The SP's entity ID, written into every Audience.
+    #[arg(long, env = "IDGATE_SAML_AUDIENCE", value_name = "ENTITY_ID")]
+    pub saml_audience: Option<String>,
+    /// A URL of the SP that tells who is logged in (read with the session cookie).
+    #[arg(long, value_name = "URL")]
+    pub saml_whoami_url: Option<String>,
+    /// SP-initiated logins: a URL of the SP that redirects to the IdP with an AuthnRequest,
+    /// which each case's Response then answers (InResponseTo).
+    #[arg(long, value_name = "URL")]
+    pub saml_login_url: Option<String>,
+    /// The clock skew the SP allows, in seconds; timing cases sit just inside and outside it.
+    #[arg(long, default_value_t = 180, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub saml_skew: u64,
+    /// The user valid responses log in.
+    #[arg(long, default_value = "alice@example.com", value_name = "NAME_ID")]
+    pub saml_name_id: String,
+    /// Only cases whose id contains this text, e.g. `xsw`.
+    #[arg(long, value_name = "TEXT")]
+    pub saml_case: Option<String>,
+    #[command(flatten)]
+    pub idp: IdpArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Switch on a named fault. Repeatable.
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+    /// Print one fault name per line and exit.
+    #[arg(long)]
+    pub list_faults: bool,
+    #[command(flatten)]
+    pub token: TokenArgs,
+    /// The IdP whose Responses the reference SP trusts.
+    #[command(flatten)]
+    pub idp: IdpArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CleanupArgs {
+    #[arg(long, env = "IDGATE_SCIM_URL", value_name = "URL")]
+    pub scim_url: String,
+    #[command(flatten)]
+    pub token: TokenArgs,
+    #[arg(long, default_value = "reports/ledger.jsonl", value_name = "FILE")]
+    pub ledger: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    pub fn choice(self) -> anstream::ColorChoice {
+        match self {
+            Color::Auto => anstream::ColorChoice::Auto,
+            Color::Always => anstream::ColorChoice::Always,
+            Color::Never => anstream::ColorChoice::Never,
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! `idgate run`: replay the suites against a target (idgate's reference
+//! target when no URL is given) and write every report from the result tree.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use idgate::redact::Redactor;
+use idgate::report;
+use idgate::result::RunResult;
+use idgate::run::{self, PlanOptions};
+use idgate::scenario::Suite;
+use idgate::session::{
+    IdpKeys, IdpOptions, Login, Options, Plan, ScimEndpoint, Selection, Session, SetupError,
+    Snapshots, SpEndpoint, load_suite, parse_faults,
+};
+
+use crate::Outcome;
+use crate::args::RunArgs;
+use crate::out;
+use crate::snapshots;
+
+/// Whether this runs in CI: the `CI` environment variable is set (and not `false` or `0`).
+fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// The session options a `run` command line asks for.
+fn options(a: &RunArgs) -> Result<Options, SetupError> {
+    let sp = a.saml.saml_acs_url.as_ref().map(|acs| SpEndpoint {
+        acs_url: acs.clone(),
+        audience: a.saml.saml_audience.clone().unwrap_or_default(),
+        whoami_url: a.saml.saml_whoami_url.clone(),
+        login_url: a.saml.saml_login_url.clone(),
+    });
+    let scim = a.scim_url.as_ref().map(|url| ScimEndpoint {
+        url: url.clone(),
+        token_env: a.token.scim_token_env.clone(),
+    });
+    let (scim, sp) = Options::targets(scim, sp);
+    Ok(Options {
+        scim,
+        sp,
+        login: Login {
+            skew: Duration::from_secs(a.saml.saml_skew),
+            name_id: a.saml.saml_name_id.clone(),
+        },
+        faults: parse_faults(&a.faults)?,
+        timeout: Duration::from_secs(a.timeout.max(1)),
+        ca_cert: a.ca_cert.clone(),
+        idp: IdpOptions {
+            keys: IdpKeys::Dir(a.saml.idp.key_dir.clone()),
+            entity_id: a.saml.idp.entity_id.clone(),
+            sign_in_url: a.saml.idp.sign_in_url.clone(),
+        },
+        ledger: Some(a.reports.join("ledger.jsonl")),
+        snapshots: Snapshots {
+            compare: true,
+            update: a.update_snapshots,
+            own_scenarios: a.scenarios.is_some(),
+        },
+        signals: true,
+    })
+}
+
+pub async fn run(a: RunArgs) -> Outcome {
+    if a.update_snapshots && in_ci() {
+        return Err(SetupError::usage(
+            "error: --update-snapshots is refused because CI is set: nothing is accepted automatically in CI\n  = help: a failed snapshot leaves a .snap.new file; review it at a terminal with `idgate snapshots review`, or run --update-snapshots there",
+        ));
+    }
+    let suite = load_suite(a.scenarios.as_deref())?;
+    let opts = options(&a)?;
+    opts.validate()?;
+    let selection = Selection {
+        clients: a.clients.clone(),
+        tags: a.tags.clone(),
+        skip: a.skip.clone(),
+        saml_case: a.saml.saml_case.clone(),
+    };
+    let plan = Plan::new(&suite, &selection, opts.tests_scim(), opts.tests_saml())?;
+    let session = Session::open(&opts, plan.needs()).await?;
+    for note in &session.notes {
+        eprintln!("{note}");
+    }
+    let mut terminal = report::terminal::Terminal::new(session.redactor.clone(), a.color.choice());
+    terminal.verbose = !a.quiet;
+    terminal.progress(plan.pairs.len() as u64 + u64::from(!plan.cases.is_empty()));
+    let result = run::run(
+        &suite,
+        &session,
+        &plan,
+        &mut terminal,
+        PlanOptions {
+            retries: a.retries,
+            fail_fast: a.fail_fast,
+            jobs: a.jobs,
+        },
+    )
+    .await;
+    let written = write_reports(&result, &suite, &a, &session.redactor);
+    terminal.summary(&result, &written);
+    snapshots::notes(&suite, &snapshots::snapshot_root(a.scenarios.as_deref()));
+    session.close().await;
+    Ok(result.exit_code())
+}
+
+/// Every report file of a run, all from the same result tree; returns what was written.
+fn write_reports(run: &RunResult, suite: &Suite, a: &RunArgs, redactor: &Redactor) -> Vec<String> {
+    let mut written = Vec::new();
+    let mut write = |path: PathBuf, text: &str| {
+        if let Some(dir) = path.parent()
+            && let Err(e) = std::fs::create_dir_all(dir)
+        {
+            eprintln!("warning: cannot create {}: {e}", dir.display());
+            return;
+        }
+        match std::fs::write(&path, text) {
+            Ok(()) => written.push(path.display().to_string()),
+            Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
+        }
+    };
+    let html = report::html::render(run, &suite.checks, redactor);
+    write(
+        a.reports.join("junit.xml"),
+        &report::junit::render(run, redactor),
+    );
+    write(
+        a.reports.join("report.json"),
+        &report::json::render(run, redactor),
+    );
+    write(a.reports.join("report.html"), &html);
+    if let Some(dir) = &a.report_html {
+        write(dir.join("report.html"), &html);
+    }
+    let markdown = report::markdown::render(run, &suite.checks, redactor);
+    if let Some(file) = &a.report_markdown {
+        write(file.clone(), &markdown);
+    }
+    // In GitHub Actions, failures become annotations on the scenario lines and
+    // the summary goes to the job page.
+    if std::env::var_os("GITHUB_ACTIONS").is_some() {
+        for line in report::markdown::github_annotations(run, redactor) {
+            out!("{line}");
+        }
+        if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            use std::io::Write as _;
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(summary)
+            {
+                let _ = writeln!(f, "{markdown}");
+            }
+        }
+    }
+    written
+}

@@ -1,0 +1,94 @@
+//! `idgate saml`: the test IdP's certificate and metadata for the SP admin, and its cases.
+
+use std::io::Write;
+
+use idgate::diagnostic::did_you_mean;
+use idgate::exit;
+use idgate::saml::{cases, metadata};
+use idgate::session::{IdpKeys, IdpOptions, SetupError, load_idp, load_idp_key};
+
+use crate::Outcome;
+use crate::args::{CertFormat, IdpArgs, SamlCommand};
+use crate::out;
+
+fn keys(a: &IdpArgs) -> IdpKeys {
+    IdpKeys::Dir(a.key_dir.clone())
+}
+
+pub fn saml(c: SamlCommand) -> Outcome {
+    match c {
+        SamlCommand::Cert { format, idp } => {
+            let key = load_idp_key(&keys(&idp))?;
+            let mut out = std::io::stdout();
+            let _ = match format {
+                CertFormat::Pem => out.write_all(key.cert_pem().as_bytes()),
+                CertFormat::Der => out.write_all(&key.cert_der()),
+            };
+        }
+        SamlCommand::Metadata { idp } => {
+            let key = load_idp_key(&keys(&idp))?;
+            let id = idgate::saml::response::new_id();
+            out!(
+                "{}",
+                metadata::idp_metadata(&idp.entity_id, &idp.sign_in_url, &key, &id)
+            );
+            let values = metadata::SpAdminValues::new(&idp.entity_id, &idp.sign_in_url, &key);
+            eprintln!(
+                "\nFor the SP admin:\n{values}\nCertificate file: {}",
+                idp.key_dir.join(idgate::saml::keys::CERT_FILE).display()
+            );
+        }
+        SamlCommand::Cases => {
+            for case in cases::all() {
+                out!(
+                    "{:<44} {:?}  {:<20} {}",
+                    case.id,
+                    case.group,
+                    format!("{:?}", case.expect),
+                    case.title
+                );
+                out!("{:<44}    changes: {}", "", case.changes);
+            }
+        }
+        SamlCommand::Emit {
+            case,
+            acs_url,
+            audience,
+            name_id,
+            base64,
+            idp,
+        } => {
+            if cases::find(&case).is_none() {
+                let ids: Vec<&str> = cases::all().iter().map(|c| c.id).collect();
+                return Err(SetupError::usage(format!(
+                    "error: unknown case `{case}`\n  = help: {} (`idgate saml cases` lists them)",
+                    did_you_mean(&case, &ids)
+                )));
+            }
+            let idp = load_idp(&IdpOptions {
+                keys: keys(&idp),
+                entity_id: idp.entity_id.clone(),
+                sign_in_url: idp.sign_in_url.clone(),
+            })?;
+            let spec = idgate::saml::ResponseSpec::new(
+                &idp.entity_id,
+                &acs_url,
+                &audience,
+                &name_id,
+                time::OffsetDateTime::now_utc(),
+            );
+            let ctx =
+                cases::CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
+            let built =
+                cases::build(&case, &ctx).map_err(|e| SetupError::usage(format!("error: {e}")))?;
+            if base64 {
+                for p in &built.posts {
+                    out!("{p}");
+                }
+            } else {
+                out!("{}", built.xml);
+            }
+        }
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,681 @@
+//! The session stage: from a run's options and its plan to everything live a
+//! run needs — the targets and their HTTP clients, the token, idgate's IdP,
+//! the embedded reference target, the cleanup ledger, the stop signal, the
+//! redactor and the snapshot mode. The command line and `idgate::harness`
+//! both open their runs here, so their rules cannot drift apart.
+
+pub mod plan;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Mutex, watch};
+
+pub use plan::{Plan, Selection};
+
+use crate::exit;
+use crate::http::{Client, ClientOptions, Transport, TransportOptions};
+use crate::ledger::Ledger;
+use crate::redact::{Redactor, Secret};
+use crate::reference::{self, Fault, ReferenceOptions, RunningReference};
+use crate::result::TargetInfo;
+use crate::saml::{AttackKeys, Idp, IdpKey};
+use crate::scenario::{SnapshotMode, SnapshotOptions};
+
+/// The environment variable the bearer token is read from unless another is named.
+pub const DEFAULT_TOKEN_ENV: &str = "IDGATE_SCIM_TOKEN";
+
+/// Why a run could not start, with idgate's exit code for it.
+#[derive(Debug, Clone)]
+pub struct SetupError {
+    code: u8,
+    message: String,
+}
+
+impl SetupError {
+    pub fn new(code: u8, message: impl Into<String>) -> SetupError {
+        SetupError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A command-line or configuration mistake (exit 1).
+    pub fn usage(message: impl Into<String>) -> SetupError {
+        SetupError::new(exit::USAGE, message)
+    }
+
+    /// idgate's exit code for it: 1 configuration, 2 scenario files, 3 runtime.
+    pub fn exit_code(&self) -> u8 {
+        self.code
+    }
+}
+
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SetupError {}
+
+/// Which SCIM target a run tests.
+#[derive(Debug, Clone)]
+pub enum ScimTarget {
+    /// idgate's reference SCIM server, started for the run.
+    Embedded,
+    Endpoint(ScimEndpoint),
+    /// None (a SAML-only run).
+    None,
+}
+
+/// Which SAML service provider a run tests.
+#[derive(Debug, Clone)]
+pub enum SpChoice {
+    /// idgate's reference SP, started for the run.
+    Embedded,
+    Endpoint(SpEndpoint),
+    /// None (a SCIM-only run).
+    None,
+}
+
+/// A SCIM endpoint of the user's.
+#[derive(Debug, Clone)]
+pub struct ScimEndpoint {
+    pub url: String,
+    /// The environment variable the bearer token is read from (never a flag).
+    pub token_env: String,
+}
+
+/// A SAML service provider of the user's.
+#[derive(Debug, Clone)]
+pub struct SpEndpoint {
+    /// The Assertion Consumer Service URL (HTTP-POST binding).
+    pub acs_url: String,
+    /// The SP's entity ID, written into every Audience.
+    pub audience: String,
+    /// A page that tells who is logged in, read with the session cookies.
+    pub whoami_url: Option<String>,
+    /// SP-initiated logins: a URL that redirects to the IdP with an AuthnRequest.
+    pub login_url: Option<String>,
+}
+
+/// Who valid Responses log in, and the clock skew the SP allows; for the
+/// user's SP and the embedded one alike.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub skew: Duration,
+    pub name_id: String,
+}
+
+impl Default for Login {
+    fn default() -> Self {
+        Login {
+            skew: Duration::from_secs(180),
+            name_id: "alice@example.com".into(),
+        }
+    }
+}
+
+/// Where idgate's IdP keys come from.
+#[derive(Debug, Clone)]
+pub enum IdpKeys {
+    /// A key directory (`--key-dir`): the IdP key and the forgers' keys, made on first use.
+    Dir(PathBuf),
+    /// The committed test pairs of `fixtures/saml`: no file is read or written.
+    Fixtures,
+}
+
+/// idgate's test IdP.
+#[derive(Debug, Clone)]
+pub struct IdpOptions {
+    pub keys: IdpKeys,
+    /// The Issuer of its Responses.
+    pub entity_id: String,
+    /// Where SP-initiated logins are sent (the embedded SP redirects there).
+    pub sign_in_url: String,
+}
+
+impl Default for IdpOptions {
+    fn default() -> Self {
+        IdpOptions {
+            keys: IdpKeys::Dir(PathBuf::from(".idgate/saml")),
+            entity_id: crate::saml::DEFAULT_ENTITY_ID.into(),
+            sign_in_url: crate::saml::DEFAULT_SIGN_IN_URL.into(),
+        }
+    }
+}
+
+/// What a run does with snapshot expectations.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Snapshots {
+    /// Compare them at all (the harness does not, so a `cargo test` never writes files).
+    pub compare: bool,
+    /// Write missing or changed ones as accepted (`--update-snapshots`).
+    pub update: bool,
+    /// The scenarios come from the user's own folder (`--scenarios DIR`), not the built-in suite.
+    pub own_scenarios: bool,
+}
+
+/// Everything a run is opened from.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub scim: ScimTarget,
+    pub sp: SpChoice,
+    pub login: Login,
+    /// Faults switched on in the embedded target.
+    pub faults: Vec<Fault>,
+    /// How long each response may take, for SCIM requests and SAML posts alike.
+    pub timeout: Duration,
+    /// A private CA the targets' TLS certificates chain to.
+    pub ca_cert: Option<PathBuf>,
+    pub idp: IdpOptions,
+    /// Where a run against the user's SCIM endpoint journals what it creates.
+    pub ledger: Option<PathBuf>,
+    pub snapshots: Snapshots,
+    /// Catch Ctrl-C: stop between requests, delete what was created, then end.
+    pub signals: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            scim: ScimTarget::Embedded,
+            sp: SpChoice::Embedded,
+            login: Login::default(),
+            faults: Vec::new(),
+            timeout: Duration::from_secs(30),
+            ca_cert: None,
+            idp: IdpOptions::default(),
+            ledger: None,
+            snapshots: Snapshots::default(),
+            signals: false,
+        }
+    }
+}
+
+impl Options {
+    /// The targets of the command line: a URL names the user's target, and
+    /// with no URL at all everything runs against the embedded reference target.
+    pub fn targets(scim: Option<ScimEndpoint>, sp: Option<SpEndpoint>) -> (ScimTarget, SpChoice) {
+        match (scim, sp) {
+            (None, None) => (ScimTarget::Embedded, SpChoice::Embedded),
+            (scim, sp) => (
+                scim.map_or(ScimTarget::None, ScimTarget::Endpoint),
+                sp.map_or(SpChoice::None, SpChoice::Endpoint),
+            ),
+        }
+    }
+
+    /// Whether idgate's reference target runs for this session.
+    pub fn embedded(&self) -> bool {
+        matches!(self.scim, ScimTarget::Embedded) || matches!(self.sp, SpChoice::Embedded)
+    }
+
+    /// Whether every tested target is idgate's own (the shipped snapshots record those).
+    fn only_embedded(&self) -> bool {
+        !matches!(self.scim, ScimTarget::Endpoint(_)) && !matches!(self.sp, SpChoice::Endpoint(_))
+    }
+
+    /// Whether a SCIM target is tested (the user's, or the embedded one).
+    pub fn tests_scim(&self) -> bool {
+        !matches!(self.scim, ScimTarget::None)
+    }
+
+    /// Whether a SAML SP is tested (the user's, or the embedded one).
+    pub fn tests_saml(&self) -> bool {
+        !matches!(self.sp, SpChoice::None)
+    }
+
+    /// What can be refused before anything starts: URLs that are not http(s)
+    /// or carry credentials, faults without the embedded target.
+    pub fn validate(&self) -> Result<(), SetupError> {
+        if let ScimTarget::Endpoint(s) = &self.scim {
+            check_url("--scim-url", &s.url)?;
+        }
+        if let SpChoice::Endpoint(sp) = &self.sp {
+            check_url("--saml-acs-url", &sp.acs_url)?;
+            if sp.audience.trim().is_empty() {
+                return Err(SetupError::usage(
+                    "error: a SAML ACS URL needs the SP's entity ID too (--saml-audience)",
+                ));
+            }
+            for (flag, url) in [
+                ("--saml-whoami-url", &sp.whoami_url),
+                ("--saml-login-url", &sp.login_url),
+            ] {
+                if let Some(url) = url {
+                    check_url(flag, url)?;
+                }
+            }
+        }
+        if !self.faults.is_empty() && !self.embedded() {
+            return Err(SetupError::usage(
+                "error: --fault switches on a fault of idgate's embedded target, which does not run when a target URL is given",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An http(s) URL without credentials in it: a user:password in a URL would
+/// be printed in every report and curl line.
+pub fn check_url(flag: &str, url: &str) -> Result<(), SetupError> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => Err(SetupError::usage(format!(
+            "error: {flag} `{url}` is not an http(s) URL"
+        ))),
+        Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+            Err(SetupError::usage(format!(
+                "error: {flag} carries credentials; give the token in ${{{DEFAULT_TOKEN_ENV}}} (or --scim-token-env), never in the URL"
+            )))
+        }
+        Ok(_) => Ok(()),
+        Err(e) => Err(SetupError::usage(format!(
+            "error: {flag} `{url}` is not a URL: {e}"
+        ))),
+    }
+}
+
+/// The suite from `dir`, or the built-in one; every error of every file, as one setup error (exit 2).
+pub fn load_suite(dir: Option<&std::path::Path>) -> Result<crate::scenario::Suite, SetupError> {
+    let mut suite = crate::scenario::load_suite(dir).map_err(|errors| {
+        let mut text: String = errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
+        text.push_str(&format!(
+            "\n{} error(s) in the scenario files; nothing was sent\n",
+            errors.len()
+        ));
+        SetupError::new(exit::SCENARIO, text)
+    })?;
+    suite.checks.extend(
+        crate::run::saml::catalogue()
+            .into_iter()
+            .map(|m| (m.id.clone(), m)),
+    );
+    Ok(suite)
+}
+
+/// Fault names of the embedded target, each checked (with a suggestion for a typo).
+pub fn parse_faults<S: AsRef<str>>(names: &[S]) -> Result<Vec<Fault>, SetupError> {
+    names
+        .iter()
+        .map(|n| {
+            n.as_ref()
+                .trim()
+                .parse::<Fault>()
+                .map_err(|e| SetupError::usage(format!("error: {e}")))
+        })
+        .collect()
+}
+
+/// The bearer token from the environment variable `env`.
+pub fn read_token(env: &str) -> Result<Secret, SetupError> {
+    match std::env::var(env) {
+        Ok(t) if !t.trim().is_empty() => Ok(Secret::new(t.trim())),
+        _ => Err(SetupError::usage(format!(
+            "error: the bearer token is read from the environment variable {env}, which is not set\n  = help: export {env}=... (or name another variable with --scim-token-env)"
+        ))),
+    }
+}
+
+/// The IdP key of `keys`, made on first use in a key directory.
+pub fn load_idp_key(keys: &IdpKeys) -> Result<IdpKey, SetupError> {
+    match keys {
+        IdpKeys::Dir(dir) => IdpKey::load_or_generate(dir).map_err(|e| {
+            SetupError::usage(format!(
+                "error: cannot load or create the IdP key in {}: {e}",
+                dir.display()
+            ))
+        }),
+        IdpKeys::Fixtures => IdpKey::from_pem(
+            include_bytes!("../../fixtures/saml/idp-key.pem"),
+            include_bytes!("../../fixtures/saml/idp-cert.pem"),
+        )
+        .map_err(|e| SetupError::usage(format!("error: the fixture IdP key: {e}"))),
+    }
+}
+
+/// The IdP with its forgers' keys, kept beside the IdP key.
+pub fn load_idp(opts: &IdpOptions) -> Result<Idp, SetupError> {
+    let key = load_idp_key(&opts.keys)?;
+    let attack = match &opts.keys {
+        IdpKeys::Dir(dir) => AttackKeys::load_or_generate(dir, &key),
+        IdpKeys::Fixtures => AttackKeys::fixtures(),
+    }
+    .map_err(|e| SetupError::usage(format!("error: cannot make the attack keys: {e}")))?;
+    Ok(Idp {
+        key,
+        entity_id: opts.entity_id.clone(),
+        attack,
+    })
+}
+
+/// Where requests go and how the token is named in reproduction lines.
+pub struct Target {
+    pub scim: Client,
+    /// Environment variable curl lines read the token from.
+    pub token_env: String,
+    /// The SAML SP and idgate's IdP, when an SP is tested.
+    pub saml: Option<SamlSide>,
+}
+
+/// The service provider under test.
+#[derive(Debug, Clone)]
+pub struct SpTarget {
+    pub acs_url: String,
+    /// The SP's entity ID, written into every AudienceRestriction.
+    pub audience: String,
+    /// A page that tells who is logged in, read with the cookies the ACS set.
+    pub whoami_url: Option<String>,
+    /// SP-initiated login: each case first GETs this URL, and its Response
+    /// answers the AuthnRequest found in the redirect (InResponseTo).
+    pub login_url: Option<String>,
+    /// Clock skew the SP allows; timing cases sit just inside and outside it.
+    pub skew: time::Duration,
+    /// The user every valid response logs in.
+    pub name_id: String,
+}
+
+/// The SAML side of a target: the SP, idgate's IdP, and a client that treats
+/// redirects as answers (an ACS often redirects after login) and posts each
+/// message on a new connection, as a fresh browser would.
+pub struct SamlSide {
+    pub sp: SpTarget,
+    pub idp: Idp,
+    http: Client,
+}
+
+impl SamlSide {
+    pub fn new(sp: SpTarget, idp: Idp, http: Client) -> SamlSide {
+        SamlSide { sp, idp, http }
+    }
+
+    /// The client that posts to the SP.
+    pub fn http_client(&self) -> &Client {
+        &self.http
+    }
+}
+
+/// The options of the client that talks to an SP.
+pub fn saml_client_options(timeout: Duration) -> ClientOptions {
+    ClientOptions {
+        timeout,
+        redirects_are_errors: false,
+        fresh_connections: true,
+        ..ClientOptions::default()
+    }
+}
+
+/// What a session must start, from the plan it serves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Needs {
+    /// A SAML case or scenario is played: load idgate's IdP keys.
+    pub saml: bool,
+    /// Some scenario holds a snapshot expectation.
+    pub snapshots: bool,
+}
+
+/// Set to `true` to stop a run between requests (Ctrl-C); cleanup still runs.
+pub type StopSignal = watch::Receiver<bool>;
+
+/// Everything live during a run.
+pub struct Session {
+    pub target: Target,
+    pub ledger: Mutex<Ledger>,
+    pub stop: StopSignal,
+    /// Kept so `stop` stays open: a dropped sender would read as an interrupt.
+    stop_tx: Arc<watch::Sender<bool>>,
+    pub redactor: Redactor,
+    pub snapshots: SnapshotOptions,
+    pub info: TargetInfo,
+    /// Things the user should know before the run, e.g. why snapshots are off.
+    pub notes: Vec<String>,
+    reference: Option<RunningReference>,
+}
+
+impl Session {
+    /// Start what `needs` asks of `opts`: the embedded target when no URL is
+    /// given, the IdP only when a SAML case or scenario is played.
+    pub async fn open(opts: &Options, needs: Needs) -> Result<Session, SetupError> {
+        opts.validate()?;
+        let idp = if needs.saml {
+            Some(load_idp(&opts.idp)?)
+        } else {
+            None
+        };
+        let transport = Transport::new(&TransportOptions {
+            ca_cert: opts.ca_cert.clone(),
+            ..TransportOptions::default()
+        })
+        .map_err(|e| SetupError::usage(format!("error: {e}")))?;
+
+        let reference = if opts.embedded() {
+            Some(start_reference(opts, idp.as_ref()).await?)
+        } else {
+            None
+        };
+        let (base, token, token_env) = match (&opts.scim, &reference) {
+            (ScimTarget::Endpoint(s), _) => (
+                s.url.trim_end_matches('/').to_string(),
+                read_token(&s.token_env)?,
+                s.token_env.clone(),
+            ),
+            (ScimTarget::Embedded, Some((running, token))) => (
+                running.scim_base.clone(),
+                token.clone(),
+                DEFAULT_TOKEN_ENV.to_string(),
+            ),
+            _ => (String::new(), Secret::new(""), DEFAULT_TOKEN_ENV.into()),
+        };
+        let sp = match (&opts.sp, &reference) {
+            (SpChoice::Endpoint(sp), _) => Some(SpTarget {
+                acs_url: sp.acs_url.clone(),
+                audience: sp.audience.clone(),
+                whoami_url: sp.whoami_url.clone(),
+                login_url: sp.login_url.clone(),
+                skew: skew_of(opts.login.skew),
+                name_id: opts.login.name_id.clone(),
+            }),
+            (SpChoice::Embedded, Some((r, _))) => Some(SpTarget {
+                acs_url: r.saml_acs_url.clone(),
+                audience: r.saml_audience.clone(),
+                whoami_url: Some(r.saml_whoami_url.clone()),
+                login_url: None,
+                skew: skew_of(opts.login.skew),
+                name_id: opts.login.name_id.clone(),
+            }),
+            _ => None,
+        };
+        let info = TargetInfo {
+            kind: if reference.is_some() {
+                "embedded"
+            } else {
+                "external"
+            }
+            .into(),
+            scim_base: base.clone(),
+            saml_acs_url: sp.as_ref().map(|s| s.acs_url.clone()),
+            faults: opts.faults.iter().map(|f| f.name().to_string()).collect(),
+        };
+        let redactor = Redactor::new([token.clone()]);
+        let (snapshots, notes) = snapshot_options(opts, &redactor, needs);
+        let ledger = match (&opts.ledger, &opts.scim) {
+            (Some(path), ScimTarget::Endpoint(_)) => {
+                Ledger::open(path).map_err(|e| SetupError::usage(format!("error: {e}")))?
+            }
+            _ => Ledger::in_memory(),
+        };
+        let (stop_tx, stop) = watch::channel(false);
+        let stop_tx = Arc::new(stop_tx);
+        if opts.signals {
+            watch_signals(Arc::clone(&stop_tx));
+        }
+        let scim = Client::on(
+            transport.clone(),
+            &base,
+            token,
+            ClientOptions {
+                timeout: opts.timeout,
+                ..ClientOptions::default()
+            },
+        );
+        let saml = sp.zip(idp).map(|(sp, idp)| {
+            let http = Client::on(
+                transport,
+                "",
+                Secret::new(""),
+                saml_client_options(opts.timeout),
+            );
+            SamlSide::new(sp, idp, http)
+        });
+        Ok(Session {
+            target: Target {
+                scim,
+                token_env,
+                saml,
+            },
+            ledger: Mutex::new(ledger),
+            stop,
+            stop_tx,
+            redactor,
+            snapshots,
+            info,
+            notes,
+            reference: reference.map(|(r, _)| r),
+        })
+    }
+
+    /// A session around targets made elsewhere (a test's stub server, an
+    /// embedder's own clients): ledger in memory, no signals, snapshots off.
+    pub fn with_target(target: Target) -> Session {
+        let (stop_tx, stop) = watch::channel(false);
+        let info = TargetInfo {
+            kind: "external".into(),
+            scim_base: target.scim.base().to_string(),
+            saml_acs_url: target.saml.as_ref().map(|s| s.sp.acs_url.clone()),
+            faults: Vec::new(),
+        };
+        Session {
+            redactor: Redactor::new([target.scim.token().clone()]),
+            target,
+            ledger: Mutex::new(Ledger::in_memory()),
+            stop,
+            stop_tx: Arc::new(stop_tx),
+            snapshots: SnapshotOptions::default(),
+            info,
+            notes: Vec::new(),
+            reference: None,
+        }
+    }
+
+    /// Whether the targets are idgate's own, started for this run.
+    pub fn embedded(&self) -> bool {
+        self.reference.is_some()
+    }
+
+    /// Whether the run was asked to stop (Ctrl-C).
+    pub fn stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Ask the run to stop between requests, as Ctrl-C does.
+    pub fn request_stop(&self) {
+        let _ = self.stop_tx.send(true);
+    }
+
+    /// Stop the embedded target, if one runs.
+    pub async fn close(self) {
+        if let Some(r) = self.reference {
+            r.stop().await;
+        }
+    }
+}
+
+fn skew_of(d: Duration) -> time::Duration {
+    time::Duration::seconds(d.as_secs().min(i64::MAX as u64) as i64)
+}
+
+/// The embedded reference target, trusting `idp` (or, when no SAML is
+/// played, its own default IdP) and accepting a fresh random token.
+async fn start_reference(
+    opts: &Options,
+    idp: Option<&Idp>,
+) -> Result<(RunningReference, Secret), SetupError> {
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let mut saml = reference::SpOptions {
+        idp_sign_in_url: Some(opts.idp.sign_in_url.clone()),
+        skew: opts.login.skew,
+        ..reference::SpOptions::default()
+    };
+    if let Some(idp) = idp {
+        saml.idp_entity_id = idp.entity_id.clone();
+        saml.idp_cert_pem = idp.key.cert_pem();
+    }
+    let running = reference::start(ReferenceOptions {
+        token: token.clone(),
+        faults: opts.faults.clone(),
+        saml,
+        ..ReferenceOptions::default()
+    })
+    .await
+    .map_err(|e| {
+        SetupError::new(
+            exit::RUNTIME,
+            format!("error: cannot start the reference target: {e}"),
+        )
+    })?;
+    Ok((running, Secret::new(token)))
+}
+
+/// The shipped snapshots record idgate's own reference target; another target
+/// is only compared with snapshots its user recorded in their copy of the scenarios.
+fn snapshot_options(
+    opts: &Options,
+    redactor: &Redactor,
+    needs: Needs,
+) -> (SnapshotOptions, Vec<String>) {
+    let foreign = !opts.only_embedded() && !opts.snapshots.own_scenarios;
+    let mut notes = Vec::new();
+    if opts.snapshots.compare && foreign && needs.snapshots {
+        notes.push(
+            "note: the shipped snapshots record idgate's reference target, so they are not compared with yours; to snapshot your target, copy scenarios/ and run with --scenarios DIR --update-snapshots".into(),
+        );
+    }
+    let mode = if !opts.snapshots.compare || foreign {
+        SnapshotMode::Off
+    } else if opts.snapshots.update {
+        SnapshotMode::Update
+    } else {
+        SnapshotMode::Review
+    };
+    (
+        SnapshotOptions {
+            mode,
+            embedded: !opts.snapshots.own_scenarios,
+            redactor: redactor.clone(),
+        },
+        notes,
+    )
+}
+
+/// Ctrl-C stops the run between requests, so each scenario deletes what it
+/// created; a second Ctrl-C quits at once.
+fn watch_signals(stop: Arc<watch::Sender<bool>>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\ninterrupted: finishing cleanup of what this run created (Ctrl-C again to quit now)"
+            );
+            let _ = stop.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(exit::INTERRUPTED as i32);
+            }
+        }
+    });
+}

@@ -1,0 +1,152 @@
+//! What a run plays, chosen before anything starts: the (scenario, client)
+//! pairs and the SAML cases that the clients, tags and skips select. Knowing
+//! this first lets the session start only what the plan needs (no SAML case,
+//! no IdP key).
+
+use super::SetupError;
+use crate::diagnostic::did_you_mean;
+use crate::saml::cases::{self, Case};
+use crate::scenario::{SAML_CLIENT, Scenario, Suite};
+
+/// The name and tag of the SAML battery, for `--tag` and `--skip`.
+pub const BATTERY: &str = "saml-battery";
+/// The tag every SAML scenario and the battery carry.
+pub const SAML_TAG: &str = "saml";
+
+/// Which part of the suite to play.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Client names, or a family (`entra` for every `entra-*` client).
+    pub clients: Vec<String>,
+    /// Only scenarios with one of these tags (all when empty).
+    pub tags: Vec<String>,
+    /// Scenarios with this name or tag are left out.
+    pub skip: Vec<String>,
+    /// Only SAML cases whose id contains this text.
+    pub saml_case: Option<String>,
+}
+
+/// The pairs and cases of one run, in the order they are played.
+#[derive(Debug, Clone)]
+pub struct Plan<'s> {
+    pub pairs: Vec<(&'s Scenario, String)>,
+    /// SAML battery cases; empty when no SP is tested or the battery is not selected.
+    pub cases: Vec<&'static Case>,
+}
+
+impl<'s> Plan<'s> {
+    /// Choose from `suite`: SCIM clients play only when a SCIM target is
+    /// tested (`scim`), the IdP's scenarios and the battery only when an SP is (`saml`).
+    pub fn new(
+        suite: &'s Suite,
+        selection: &Selection,
+        scim: bool,
+        saml: bool,
+    ) -> Result<Plan<'s>, SetupError> {
+        let mut clients = if scim {
+            expand_clients(suite, &selection.clients)?
+        } else {
+            Vec::new()
+        };
+        if saml && !clients.iter().any(|c| c == SAML_CLIENT) {
+            clients.push(SAML_CLIENT.to_string());
+        }
+        let pairs = pairs(suite, &clients, &selection.tags, &selection.skip);
+        let battery = saml
+            && (selection.tags.is_empty() || selection.tags.iter().any(|t| t == SAML_TAG))
+            && !selection.skip.iter().any(|s| s == SAML_TAG || s == BATTERY);
+        let cases = if battery {
+            cases::all()
+                .iter()
+                .filter(|c| {
+                    selection
+                        .saml_case
+                        .as_deref()
+                        .is_none_or(|f| c.id.contains(f))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let plan = Plan { pairs, cases };
+        if plan.pairs.is_empty() && plan.cases.is_empty() {
+            return Err(SetupError::usage(
+                "error: no scenario matches the chosen clients and tags",
+            ));
+        }
+        Ok(plan)
+    }
+
+    /// Whether anything of the plan talks to a SAML SP (and so needs the IdP key).
+    pub fn plays_saml(&self) -> bool {
+        !self.cases.is_empty() || self.pairs.iter().any(|(_, c)| c == SAML_CLIENT)
+    }
+
+    /// What the session must start for this plan.
+    pub fn needs(&self) -> super::Needs {
+        super::Needs {
+            saml: self.plays_saml(),
+            snapshots: self.pairs.iter().any(|(s, _)| {
+                s.steps
+                    .iter()
+                    .any(|st| st.expects.iter().any(|x| x.snapshot.is_some()))
+            }),
+        }
+    }
+
+    /// Whether anything of the plan talks to a SCIM target.
+    pub fn plays_scim(&self) -> bool {
+        self.pairs.iter().any(|(_, c)| c != SAML_CLIENT)
+    }
+}
+
+/// `entra` → both Entra dialects; every name must be a client of the suite.
+pub fn expand_clients(suite: &Suite, names: &[String]) -> Result<Vec<String>, SetupError> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let family: Vec<&String> = suite
+            .clients
+            .keys()
+            .filter(|c| *c == name || c.starts_with(&format!("{name}-")))
+            .collect();
+        if family.is_empty() {
+            let mut known: Vec<&str> = suite.clients.keys().map(String::as_str).collect();
+            known.push("entra");
+            return Err(SetupError::usage(format!(
+                "error: unknown client `{name}`\n  = help: {}",
+                did_you_mean(name, &known)
+            )));
+        }
+        for c in family {
+            if !out.contains(c) {
+                out.push(c.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Which (scenario, client) pairs a run plays, in file order: with one of
+/// `tags` (when any are given), and neither named nor tagged in `skip`.
+pub fn pairs<'a>(
+    suite: &'a Suite,
+    clients: &[String],
+    tags: &[String],
+    skip: &[String],
+) -> Vec<(&'a Scenario, String)> {
+    let mut out = Vec::new();
+    for s in &suite.scenarios {
+        if !tags.is_empty() && !s.tags.iter().any(|t| tags.contains(t)) {
+            continue;
+        }
+        if skip.contains(&s.name) || s.tags.iter().any(|t| skip.contains(t)) {
+            continue;
+        }
+        for c in &s.clients {
+            if clients.contains(c) {
+                out.push((s, c.clone()));
+            }
+        }
+    }
+    out
+}
