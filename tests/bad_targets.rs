@@ -186,6 +186,34 @@ async fn a_hang_times_out_and_the_scenario_stops_with_an_error() {
 }
 
 #[tokio::test]
+async fn a_slow_answer_is_reported_while_it_is_awaited() {
+    use idgate::run::{Event, PlanOptions, Reporter};
+    #[derive(Default)]
+    struct Slow(Vec<String>);
+    impl Reporter for Slow {
+        fn event(&mut self, e: &Event<'_>) {
+            if let Event::Slow { step, request, .. } = e {
+                self.0.push(format!("{step}: {request}"));
+            }
+        }
+    }
+    let server = serve(ResponseTemplate::new(200).set_delay(Duration::from_millis(900))).await;
+    let suite = common::suite_with(MATCH);
+    let session = common::session(&server.uri(), "stub-token-1234", ClientOptions::default());
+    let pairs = idgate::session::plan::pairs(&suite, &["entra-legacy".into()], &[], &[]);
+    let mut slow = Slow::default();
+    let opts = PlanOptions {
+        slow_after: Duration::from_millis(200),
+        ..PlanOptions::default()
+    };
+    let r = idgate::run::run_plan(&suite, &session, &pairs, &mut slow, opts).await;
+    assert_eq!(slow.0.len(), 1, "{:?}", slow.0);
+    assert!(slow.0[0].starts_with("match: GET http://"), "{:?}", slow.0);
+    // The wait went on: the answer, slow as it was, was still checked.
+    assert_eq!(r[0].steps[0].status, StepStatus::Ran);
+}
+
+#[tokio::test]
 async fn a_redirect_to_another_host_is_not_followed() {
     let server = serve(
         ResponseTemplate::new(302).insert_header("Location", "https://evil.example.test/steal"),

@@ -47,6 +47,7 @@ async fn a_pass_after_a_retry_is_flaky_not_a_pass() {
             retries: 2,
             fail_fast: false,
             jobs: 1,
+            ..PlanOptions::default()
         },
     )
     .await;
@@ -108,6 +109,7 @@ async fn fail_fast_stops_after_the_first_failed_scenario() {
                 retries: 0,
                 fail_fast: true,
                 jobs: 1,
+                ..PlanOptions::default()
             },
         )
         .await;
@@ -193,6 +195,7 @@ async fn scenarios_played_together_keep_their_order_and_pass() {
         retries: 0,
         fail_fast: false,
         jobs: 4,
+        ..PlanOptions::default()
     };
     let results = run::run_plan(&suite, &session, &pairs, &mut Silent, opts).await;
     running.stop().await;

@@ -1,14 +1,11 @@
 //! `idgate run`: replay the suites against a target (idgate's reference
 //! target when no URL is given) and write every report from the result tree.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use idgate::redact::Redactor;
 use idgate::report;
-use idgate::result::RunResult;
-use idgate::run::{self, PlanOptions};
-use idgate::scenario::Suite;
+use idgate::run::event::Fanout;
+use idgate::run::{self, Event, PlanOptions, Reporter};
 use idgate::session::{
     IdpKeys, IdpOptions, Login, Options, Plan, ScimEndpoint, Selection, Session, SetupError,
     Snapshots, SpEndpoint, load_suite, parse_faults,
@@ -16,7 +13,6 @@ use idgate::session::{
 
 use crate::Outcome;
 use crate::args::RunArgs;
-use crate::out;
 use crate::snapshots;
 
 /// Whether this runs in CI: the `CI` environment variable is set (and not `false` or `0`).
@@ -82,76 +78,46 @@ pub async fn run(a: RunArgs) -> Outcome {
     for note in &session.notes {
         eprintln!("{note}");
     }
+    let mut progress = report::progress::Progress::on_terminal();
     let mut terminal = report::terminal::Terminal::new(session.redactor.clone(), a.color.choice());
     terminal.verbose = !a.quiet;
-    terminal.progress(plan.pairs.len() as u64 + u64::from(!plan.cases.is_empty()));
-    let result = run::run(
-        &suite,
-        &session,
-        &plan,
-        &mut terminal,
-        PlanOptions {
-            retries: a.retries,
-            fail_fast: a.fail_fast,
-            jobs: a.jobs,
+    if let Some(p) = &progress {
+        terminal.above(p.bar());
+    }
+    let mut files = report::files::Files::new(
+        report::files::Destinations {
+            dir: a.reports.clone(),
+            html_dir: a.report_html.clone(),
+            markdown: a.report_markdown.clone(),
         },
-    )
-    .await;
-    let written = write_reports(&result, &suite, &a, &session.redactor);
-    terminal.summary(&result, &written);
+        suite.checks.clone(),
+        session.redactor.clone(),
+    );
+    let result = {
+        let mut views: Vec<&mut dyn Reporter> = Vec::new();
+        if let Some(p) = progress.as_mut() {
+            views.push(p);
+        }
+        views.push(&mut files);
+        views.push(&mut terminal);
+        run::run(
+            &suite,
+            &session,
+            &plan,
+            &mut Fanout(views),
+            PlanOptions {
+                retries: a.retries,
+                fail_fast: a.fail_fast,
+                jobs: a.jobs,
+                ..PlanOptions::default()
+            },
+        )
+        .await
+    };
+    terminal.event(&Event::ReportsWritten {
+        files: files.written(),
+    });
     snapshots::notes(&suite, &snapshots::snapshot_root(a.scenarios.as_deref()));
     session.close().await;
     Ok(result.exit_code())
-}
-
-/// Every report file of a run, all from the same result tree; returns what was written.
-fn write_reports(run: &RunResult, suite: &Suite, a: &RunArgs, redactor: &Redactor) -> Vec<String> {
-    let mut written = Vec::new();
-    let mut write = |path: PathBuf, text: &str| {
-        if let Some(dir) = path.parent()
-            && let Err(e) = std::fs::create_dir_all(dir)
-        {
-            eprintln!("warning: cannot create {}: {e}", dir.display());
-            return;
-        }
-        match std::fs::write(&path, text) {
-            Ok(()) => written.push(path.display().to_string()),
-            Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
-        }
-    };
-    let html = report::html::render(run, &suite.checks, redactor);
-    write(
-        a.reports.join("junit.xml"),
-        &report::junit::render(run, redactor),
-    );
-    write(
-        a.reports.join("report.json"),
-        &report::json::render(run, redactor),
-    );
-    write(a.reports.join("report.html"), &html);
-    if let Some(dir) = &a.report_html {
-        write(dir.join("report.html"), &html);
-    }
-    let markdown = report::markdown::render(run, &suite.checks, redactor);
-    if let Some(file) = &a.report_markdown {
-        write(file.clone(), &markdown);
-    }
-    // In GitHub Actions, failures become annotations on the scenario lines and
-    // the summary goes to the job page.
-    if std::env::var_os("GITHUB_ACTIONS").is_some() {
-        for line in report::markdown::github_annotations(run, redactor) {
-            out!("{line}");
-        }
-        if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            use std::io::Write as _;
-            if let Ok(mut f) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(summary)
-            {
-                let _ = writeln!(f, "{markdown}");
-            }
-        }
-    }
-    written
 }

@@ -1,10 +1,14 @@
-//! Views of the result tree: live terminal lines, JUnit XML and JSON. All
-//! go through the redactor, and a failure reads the same in each of them.
+//! Views of a run: every reporter consumes the runner's typed events (the
+//! terminal's live lines, the progress bar, the report files written from the
+//! finished result tree). All go through the redactor, and a failure reads the
+//! same in each of them.
 
+pub mod files;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod progress;
 pub mod terminal;
 
 use crate::result::{CheckResult, StepResult};

@@ -9,8 +9,7 @@ use super::failure_text;
 use crate::exit;
 use crate::redact::Redactor;
 use crate::result::{Outcome, RunResult, ScenarioResult, StepResult, StepStatus};
-use crate::run::Observer;
-use crate::scenario::Scenario;
+use crate::run::{Event, Reporter};
 
 const GREEN: Style = AnsiColor::Green.on_default();
 const RED: Style = AnsiColor::Red.on_default().bold();
@@ -25,7 +24,7 @@ pub struct Terminal {
     redactor: Redactor,
     /// Print passing checks too, not only the others.
     pub verbose: bool,
-    /// Scenario runs done out of planned, on stderr; only when stdout is a terminal.
+    /// The progress bar lines are printed above, when one is shown.
     progress: Option<indicatif::ProgressBar>,
 }
 
@@ -39,21 +38,8 @@ impl Terminal {
         }
     }
 
-    /// Show a progress bar over `total` scenario runs, when a person is watching.
-    pub fn progress(&mut self, total: u64) {
-        use std::io::IsTerminal;
-        if !std::io::stdout().is_terminal() || total < 2 {
-            return;
-        }
-        let bar = indicatif::ProgressBar::new(total);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{bar:30}] {pos}/{len} scenario runs, {elapsed} · {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    /// Print lines above `bar` instead of through it.
+    pub fn above(&mut self, bar: indicatif::ProgressBar) {
         self.progress = Some(bar);
     }
 
@@ -72,10 +58,7 @@ impl Terminal {
     }
 
     /// The closing summary and what the exit code will mean.
-    pub fn summary(&mut self, run: &RunResult, written: &[String]) {
-        if let Some(bar) = self.progress.take() {
-            bar.finish_and_clear();
-        }
+    fn summary(&mut self, run: &RunResult) {
         let c = run.counts();
         self.line("");
         let failed = run.failed_checks();
@@ -110,24 +93,50 @@ impl Terminal {
             c.skip,
             run.scenarios.len(),
         ));
-        for w in written {
-            self.line(&format!("{DIM}wrote {w}{DIM:#}"));
+    }
+}
+
+impl Reporter for Terminal {
+    fn event(&mut self, event: &Event<'_>) {
+        match *event {
+            Event::ScenarioStarted {
+                client,
+                name,
+                description,
+                file,
+            } => {
+                self.line("");
+                self.line(&format!(
+                    "{BOLD}▶ {client} · {name}{BOLD:#} {DIM}{description} ({file}){DIM:#}"
+                ));
+            }
+            Event::CaseFinished { step } => self.step_finished(step),
+            Event::Slow {
+                step,
+                request,
+                waited,
+                ..
+            } => self.line(&format!(
+                "  {YELLOW}… slow{YELLOW:#} step `{step}` has waited {}s for {request}; still waiting (--timeout bounds it)",
+                waited.as_secs()
+            )),
+            Event::Retrying { result, attempt } => self.line(&format!(
+                "  {YELLOW}↻ {}/{} failed; attempt {attempt}{YELLOW:#}",
+                result.client, result.name
+            )),
+            Event::ScenarioFinished { result } => self.scenario_finished(result),
+            Event::RunFinished { run } => self.summary(run),
+            Event::ReportsWritten { files } => {
+                for w in files {
+                    self.line(&format!("{DIM}wrote {w}{DIM:#}"));
+                }
+            }
+            Event::RunStarted { .. } => {}
         }
     }
 }
 
-impl Observer for Terminal {
-    fn scenario_started(&mut self, client: &str, scenario: &Scenario) {
-        if let Some(bar) = &self.progress {
-            bar.set_message(format!("{client} · {}", scenario.name));
-        }
-        self.line("");
-        self.line(&format!(
-            "{BOLD}▶ {client} · {}{BOLD:#} {DIM}{} ({}){DIM:#}",
-            scenario.name, scenario.description, scenario.file
-        ));
-    }
-
+impl Terminal {
     fn step_finished(&mut self, step: &StepResult) {
         if step.status == StepStatus::Error {
             self.line(&format!(
@@ -175,17 +184,7 @@ impl Observer for Terminal {
         }
     }
 
-    fn retrying(&mut self, result: &ScenarioResult, attempt: u32) {
-        self.line(&format!(
-            "  {YELLOW}↻ {}/{} failed; attempt {attempt}{YELLOW:#}",
-            result.client, result.name
-        ));
-    }
-
     fn scenario_finished(&mut self, result: &ScenarioResult) {
-        if let Some(bar) = &self.progress {
-            bar.inc(1);
-        }
         let failed: Vec<_> = result
             .cleanup
             .iter()

@@ -3,11 +3,12 @@
 //! forward, and deleting what it created when the scenario ends. `run` plays
 //! a whole plan, the SAML battery included, into one result tree.
 
+pub mod event;
 pub mod saml;
 pub mod vars;
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -19,19 +20,12 @@ use crate::result::*;
 use crate::scenario::{Client, Expect, RequestTemplate, Scenario, Step, StepRequest, Suite};
 use crate::scim::wire;
 use crate::session::{Plan, Session};
+use event::Recorder;
+pub use event::{Event, Reporter, Silent};
 use vars::Vars;
 
-/// Told about progress as it happens; reporters that print live implement it.
-pub trait Observer: Send {
-    fn scenario_started(&mut self, _client: &str, _scenario: &Scenario) {}
-    fn step_finished(&mut self, _step: &StepResult) {}
-    fn scenario_finished(&mut self, _result: &ScenarioResult) {}
-    /// A failed scenario is about to be played again (`--retries`).
-    fn retrying(&mut self, _result: &ScenarioResult, _attempt: u32) {}
-}
-
 /// How a plan is played.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct PlanOptions {
     /// Play a failed scenario again up to this many times; a later pass is flaky.
     pub retries: u32,
@@ -39,11 +33,20 @@ pub struct PlanOptions {
     pub fail_fast: bool,
     /// How many scenarios play at once (0 and 1: one at a time).
     pub jobs: usize,
+    /// A request still unanswered after this long is reported as slow (and waited for).
+    pub slow_after: Duration,
 }
 
-/// An observer that ignores everything.
-pub struct Silent;
-impl Observer for Silent {}
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            retries: 0,
+            fail_fast: false,
+            jobs: 1,
+            slow_after: Duration::from_secs(5),
+        }
+    }
+}
 
 /// Play the whole plan: its scenario pairs, then the SAML battery (unless a
 /// `--fail-fast` failure or a stop came first), into one result tree.
@@ -51,10 +54,15 @@ pub async fn run(
     suite: &Suite,
     session: &Session,
     plan: &Plan<'_>,
-    observer: &mut dyn Observer,
+    observer: &mut dyn Reporter,
     opts: PlanOptions,
 ) -> RunResult {
     let started_at = now();
+    observer.event(&Event::RunStarted {
+        target: &session.info,
+        scenarios: plan.pairs.len(),
+        cases: plan.cases.len(),
+    });
     let mut scenarios = run_plan(suite, session, &plan.pairs, observer, opts).await;
     let failed_fast = opts.fail_fast && scenarios.iter().any(ScenarioResult::failed);
     if let Some(side) = &session.target.saml
@@ -64,14 +72,16 @@ pub async fn run(
     {
         scenarios.push(saml::run_battery(side, &plan.cases, &session.stop, observer).await);
     }
-    RunResult {
+    let run = RunResult {
         idgate_version: env!("CARGO_PKG_VERSION").to_string(),
         started_at,
         finished_at: now(),
         target: session.info.clone(),
         scenarios,
         interrupted: session.stopped(),
-    }
+    };
+    observer.event(&Event::RunFinished { run: &run });
+    run
 }
 
 fn now() -> String {
@@ -86,10 +96,34 @@ pub async fn run_scenario(
     session: &Session,
     scenario: &Scenario,
     client_name: &str,
-    observer: &mut dyn Observer,
+    observer: &mut dyn Reporter,
+) -> ScenarioResult {
+    run_scenario_with(
+        suite,
+        session,
+        scenario,
+        client_name,
+        observer,
+        PlanOptions::default(),
+    )
+    .await
+}
+
+async fn run_scenario_with(
+    suite: &Suite,
+    session: &Session,
+    scenario: &Scenario,
+    client_name: &str,
+    observer: &mut dyn Reporter,
+    opts: PlanOptions,
 ) -> ScenarioResult {
     let started = Instant::now();
-    observer.scenario_started(client_name, scenario);
+    observer.event(&Event::ScenarioStarted {
+        client: client_name,
+        name: &scenario.name,
+        description: &scenario.description,
+        file: &scenario.file,
+    });
     let client = &suite.clients[client_name];
     let target = &session.target;
     let stop = &session.stop;
@@ -127,8 +161,9 @@ pub async fn run_scenario(
                 client_name,
                 base: &base,
                 created_by: &created_by,
+                slow_after: opts.slow_after,
             };
-            let r = run_step(&ctx, step, &mut vars, &mut missing_captures).await;
+            let r = run_step(&ctx, step, &mut vars, &mut missing_captures, observer).await;
             if r.status == StepStatus::Error {
                 abort = Some(format!(
                     "an earlier step (`{}`) could not get an answer from the target",
@@ -137,7 +172,7 @@ pub async fn run_scenario(
             }
             r
         };
-        observer.step_finished(&result);
+        observer.event(&Event::CaseFinished { step: &result });
         steps.push(result);
     }
 
@@ -153,7 +188,7 @@ pub async fn run_scenario(
         millis: started.elapsed().as_millis() as u64,
         attempts: 1,
     };
-    observer.scenario_finished(&result);
+    observer.event(&Event::ScenarioFinished { result: &result });
     result
 }
 
@@ -165,6 +200,7 @@ struct StepContext<'a> {
     client_name: &'a str,
     base: &'a str,
     created_by: &'a str,
+    slow_after: Duration,
 }
 
 fn expects_for<'a>(step: &'a Step, client: &'a str) -> impl Iterator<Item = &'a Expect> {
@@ -289,6 +325,7 @@ async fn run_step(
     step: &Step,
     vars: &mut Vars,
     missing_captures: &mut HashMap<String, String>,
+    observer: &mut dyn Reporter,
 ) -> StepResult {
     let suite = ctx.suite;
     let Some(template) = template_of(step, ctx.client) else {
@@ -340,7 +377,7 @@ async fn run_step(
                 "the run was interrupted".into(),
             );
         }
-        let exchange = match ctx.session.target.scim.send(&request).await {
+        let exchange = match send_watched(ctx, step, &request, observer).await {
             Err(e) => {
                 return unanswered(suite, step, ctx.client_name, Outcome::Error, e.to_string());
             }
@@ -379,6 +416,32 @@ async fn run_step(
         result.exchanges.push(exchange);
     }
     result
+}
+
+/// Send `request`, telling the reporter once it has waited longer than the
+/// slow threshold (the wait goes on until the answer or the timeout).
+async fn send_watched(
+    ctx: &StepContext<'_>,
+    step: &Step,
+    request: &Request,
+    observer: &mut dyn Reporter,
+) -> Result<Exchange, crate::http::TransportError> {
+    let client = &ctx.session.target.scim;
+    let send = client.send(request);
+    tokio::pin!(send);
+    tokio::select! {
+        r = &mut send => return r,
+        _ = tokio::time::sleep(ctx.slow_after) => {}
+    }
+    let shown = format!("{} {}{}", request.method, client.base(), request.path);
+    observer.event(&Event::Slow {
+        client: ctx.client_name,
+        scenario: &ctx.scenario.name,
+        step: &step.name,
+        request: &shown,
+        waited: ctx.slow_after,
+    });
+    send.await
 }
 
 /// A SAML step: a valid Response for the step's user, posted to the SP;
@@ -656,7 +719,7 @@ pub async fn run_plan(
     suite: &Suite,
     session: &Session,
     pairs: &[(&Scenario, String)],
-    observer: &mut dyn Observer,
+    observer: &mut dyn Reporter,
     opts: PlanOptions,
 ) -> Vec<ScenarioResult> {
     let mut results = Vec::new();
@@ -690,14 +753,17 @@ async fn play_with_retries(
     session: &Session,
     scenario: &Scenario,
     client: &str,
-    observer: &mut dyn Observer,
+    observer: &mut dyn Reporter,
     opts: PlanOptions,
 ) -> ScenarioResult {
-    let mut result = run_scenario(suite, session, scenario, client, observer).await;
+    let mut result = run_scenario_with(suite, session, scenario, client, observer, opts).await;
     let mut failed_before: Vec<(String, String)> = Vec::new();
     let mut attempt = 1;
     while result.failed() && attempt <= opts.retries && !session.stopped() {
-        observer.retrying(&result, attempt + 1);
+        observer.event(&Event::Retrying {
+            result: &result,
+            attempt: attempt + 1,
+        });
         failed_before.extend(
             result
                 .checks()
@@ -705,7 +771,7 @@ async fn play_with_retries(
                 .map(|(s, c)| (s.name.clone(), c.id.clone())),
         );
         attempt += 1;
-        result = run_scenario(suite, session, scenario, client, observer).await;
+        result = run_scenario_with(suite, session, scenario, client, observer, opts).await;
     }
     result.attempts = attempt;
     // A check that failed before and passes now is flaky, not a plain pass.
@@ -722,51 +788,6 @@ async fn play_with_retries(
         }
     }
     result
-}
-
-/// Holds a scenario's events until it is done.
-#[derive(Default)]
-struct Recorder {
-    events: Vec<Event>,
-}
-
-enum Event {
-    Started(String, Box<Scenario>),
-    Step(Box<StepResult>),
-    Retrying(Box<ScenarioResult>, u32),
-    Finished(Box<ScenarioResult>),
-}
-
-impl Observer for Recorder {
-    fn scenario_started(&mut self, client: &str, scenario: &Scenario) {
-        self.events.push(Event::Started(
-            client.to_string(),
-            Box::new(scenario.clone()),
-        ));
-    }
-    fn step_finished(&mut self, step: &StepResult) {
-        self.events.push(Event::Step(Box::new(step.clone())));
-    }
-    fn retrying(&mut self, result: &ScenarioResult, attempt: u32) {
-        self.events
-            .push(Event::Retrying(Box::new(result.clone()), attempt));
-    }
-    fn scenario_finished(&mut self, result: &ScenarioResult) {
-        self.events.push(Event::Finished(Box::new(result.clone())));
-    }
-}
-
-impl Recorder {
-    fn replay(self, to: &mut dyn Observer) {
-        for e in self.events {
-            match e {
-                Event::Started(c, s) => to.scenario_started(&c, &s),
-                Event::Step(s) => to.step_finished(&s),
-                Event::Retrying(r, a) => to.retrying(&r, a),
-                Event::Finished(r) => to.scenario_finished(&r),
-            }
-        }
-    }
 }
 
 #[cfg(test)]

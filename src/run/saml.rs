@@ -7,7 +7,7 @@ use std::time::Instant;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use super::Observer;
+use super::{Event, Reporter};
 use crate::http::{Client, Exchange, TransportError};
 use crate::result::*;
 use crate::saml::cases::{self, Case, CaseContext, Expect};
@@ -147,7 +147,7 @@ pub async fn run_battery(
     side: &SamlSide,
     cases: &[&Case],
     stop: &watch::Receiver<bool>,
-    observer: &mut dyn Observer,
+    observer: &mut dyn Reporter,
 ) -> ScenarioResult {
     let started = Instant::now();
     let (http, idp, sp) = (side.http_client(), &side.idp, &side.sp);
@@ -161,7 +161,12 @@ pub async fn run_battery(
         vars: vec![],
         steps: vec![],
     };
-    observer.scenario_started("saml-idp", &scenario);
+    observer.event(&Event::ScenarioStarted {
+        client: "saml-idp",
+        name: &scenario.name,
+        description: &scenario.description,
+        file: &scenario.file,
+    });
     let canary = match Canary::start().await {
         Ok(c) => c,
         Err(e) => {
@@ -173,7 +178,7 @@ pub async fn run_battery(
                 exchanges: vec![],
                 checks: vec![],
             };
-            observer.step_finished(&step);
+            observer.event(&Event::CaseFinished { step: &step });
             return ScenarioResult {
                 name: scenario.name,
                 client: "saml-idp".into(),
@@ -194,7 +199,7 @@ pub async fn run_battery(
         } else {
             play(http, idp, sp, case, &canary).await
         };
-        observer.step_finished(&step);
+        observer.event(&Event::CaseFinished { step: &step });
         steps.push(step);
     }
     let result = ScenarioResult {
@@ -208,7 +213,7 @@ pub async fn run_battery(
         millis: started.elapsed().as_millis() as u64,
         attempts: 1,
     };
-    observer.scenario_finished(&result);
+    observer.event(&Event::ScenarioFinished { result: &result });
     result
 }
 
