@@ -1,10 +1,13 @@
 //! Views of the result tree: live terminal lines, JUnit XML and JSON. All
 //! go through the redactor, and a failure reads the same in each of them.
+//! `summary` holds what the HTML page and the Markdown summary agree on
+//! (areas, verdict, counts).
 
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod summary;
 pub mod terminal;
 
 use crate::result::{CheckResult, StepResult};
