@@ -53,6 +53,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::Finding;
+use crate::diff::{self, Line};
 use crate::scenario::template::Lookup;
 use crate::scenario::{Scenario, SnapshotMode, SnapshotOptions, SnapshotSpec, Step};
 use crate::scim::Exchange;
@@ -233,76 +234,22 @@ pub fn embedded_copy(path: &Path) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
+/// Lines of old times lines of new past which two snapshots are not aligned
+/// but shown all removed then all added.
+const ALIGN_LIMIT: usize = 1_000_000;
+
 /// A -/+ diff of two texts by line, three lines of context around each change.
 pub fn line_diff(old: &str, new: &str) -> String {
-    #[derive(PartialEq)]
-    enum Op<'t> {
-        Same(&'t str),
-        Del(&'t str),
-        Add(&'t str),
-    }
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    let mut ops = Vec::with_capacity(a.len() + b.len());
-    if a.len().saturating_mul(b.len()) > 1_000_000 {
-        // Too big to align quickly: all out, all in.
-        ops.extend(a.iter().map(|l| Op::Del(l)));
-        ops.extend(b.iter().map(|l| Op::Add(l)));
-    } else {
-        // common[i][j]: the longest common subsequence of a[i..] and b[j..].
-        let mut common = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-        for i in (0..a.len()).rev() {
-            for j in (0..b.len()).rev() {
-                common[i][j] = if a[i] == b[j] {
-                    common[i + 1][j + 1] + 1
-                } else {
-                    common[i + 1][j].max(common[i][j + 1])
-                };
-            }
-        }
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() || j < b.len() {
-            if i < a.len() && j < b.len() && a[i] == b[j] {
-                ops.push(Op::Same(a[i]));
-                i += 1;
-                j += 1;
-            } else if j == b.len() || (i < a.len() && common[i + 1][j] >= common[i][j + 1]) {
-                ops.push(Op::Del(a[i]));
-                i += 1;
-            } else {
-                ops.push(Op::Add(b[j]));
-                j += 1;
-            }
-        }
-    }
-    const CONTEXT: usize = 3;
-    let changed: Vec<usize> = (0..ops.len())
-        .filter(|&i| !matches!(ops[i], Op::Same(_)))
-        .collect();
-    let mut out = Vec::new();
-    let mut skipped = 0;
-    for (i, op) in ops.iter().enumerate() {
-        let near = changed.iter().any(|&c| c.abs_diff(i) <= CONTEXT);
-        if let Op::Same(_) = op
-            && !near
-        {
-            skipped += 1;
-            continue;
-        }
-        if skipped > 0 {
-            out.push(format!(" … {skipped} unchanged line(s)"));
-            skipped = 0;
-        }
-        out.push(match op {
-            Op::Same(l) => format!(" {l}"),
-            Op::Del(l) => format!("-{l}"),
-            Op::Add(l) => format!("+{l}"),
-        });
-    }
-    if skipped > 0 {
-        out.push(format!(" … {skipped} unchanged line(s)"));
-    }
-    out.join("\n")
+    diff::collapse(&diff::lines(old, new, ALIGN_LIMIT))
+        .iter()
+        .map(|line| match line {
+            Line::Same(l) => format!(" {l}"),
+            Line::Removed(l) => format!("-{l}"),
+            Line::Added(l) => format!("+{l}"),
+            Line::Gap(n) => format!(" … {n} unchanged line(s)"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]

@@ -6,10 +6,15 @@ use std::fmt::Write;
 
 use super::human::{bytes, reason};
 use super::{Found, Page, escape};
+use crate::diff::{self, Line};
 use crate::redact::is_secret_header;
 use crate::result::{CheckResult, StepResult};
 use crate::scim::Exchange;
 use crate::scim::http::curl_line;
+
+/// Lines of expected times lines of actual past which they are not aligned
+/// but shown all removed then all added, so a huge value cannot stall the report.
+const ALIGN_LIMIT: usize = 400 * 400;
 
 impl Page<'_> {
     /// One failure; `also` names other clients that failed the same way
@@ -78,11 +83,11 @@ impl Page<'_> {
         {
             out.push_str("<div class=\"diff\"><p class=\"small\"><span class=\"del-key\">− expected</span> <span class=\"add-key\">+ actual</span></p><pre>");
             // Each line is a block of its own, so no newline between them.
-            for line in collapse(&line_diff(&old, &new)) {
+            for line in diff::collapse(&diff::lines(&old, &new, ALIGN_LIMIT)) {
                 match line {
                     Line::Same(s) => put!(out, "<span class=\"same\">  {}</span>", escape(s)),
-                    Line::Del(s) => put!(out, "<span class=\"del\">- {}</span>", escape(s)),
-                    Line::Add(s) => put!(out, "<span class=\"add\">+ {}</span>", escape(s)),
+                    Line::Removed(s) => put!(out, "<span class=\"del\">- {}</span>", escape(s)),
+                    Line::Added(s) => put!(out, "<span class=\"add\">+ {}</span>", escape(s)),
                     Line::Gap(k) => {
                         put!(out, "<span class=\"gap\">  … {k} unchanged lines</span>")
                     }
@@ -229,87 +234,6 @@ fn json_part(text: &str) -> Option<String> {
     serde_json::to_string_pretty(&v).ok()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Line<'t> {
-    Same(&'t str),
-    Del(&'t str),
-    Add(&'t str),
-    /// A run of unchanged lines left out.
-    Gap(usize),
-}
-
-/// A line diff by longest common subsequence; inputs past a few hundred
-/// lines are shown as all removed then all added rather than taking time.
-fn line_diff<'t>(old: &'t str, new: &'t str) -> Vec<Line<'t>> {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    if a.len() * b.len() > 400 * 400 {
-        return a
-            .iter()
-            .map(|l| Line::Del(l))
-            .chain(b.iter().map(|l| Line::Add(l)))
-            .collect();
-    }
-    // lcs[i][j]: length of the common subsequence of a[i..] and b[j..].
-    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    while i < a.len() && j < b.len() {
-        if a[i] == b[j] {
-            out.push(Line::Same(a[i]));
-            i += 1;
-            j += 1;
-        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
-            out.push(Line::Del(a[i]));
-            i += 1;
-        } else {
-            out.push(Line::Add(b[j]));
-            j += 1;
-        }
-    }
-    out.extend(a[i..].iter().map(|l| Line::Del(l)));
-    out.extend(b[j..].iter().map(|l| Line::Add(l)));
-    out
-}
-
-/// Keeps three unchanged lines around each change and folds the rest.
-fn collapse<'t>(lines: &[Line<'t>]) -> Vec<Line<'t>> {
-    const CONTEXT: usize = 3;
-    let changed: Vec<usize> = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| !matches!(l, Line::Same(_)))
-        .map(|(i, _)| i)
-        .collect();
-    let near = |i: usize| changed.iter().any(|&c| c.abs_diff(i) <= CONTEXT);
-    let mut out = Vec::new();
-    let mut gap = 0;
-    for (i, l) in lines.iter().enumerate() {
-        if matches!(l, Line::Same(_)) && !near(i) {
-            gap += 1;
-            continue;
-        }
-        if gap > 0 {
-            out.push(Line::Gap(gap));
-            gap = 0;
-        }
-        out.push(*l);
-    }
-    if gap > 0 {
-        out.push(Line::Gap(gap));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,33 +245,12 @@ mod tests {
             r#"/name is {"givenName":"Ann","familyName":"Li"}"#,
         )
         .expect("both carry JSON");
-        let d = line_diff(&e, &a);
-        assert!(d.contains(&Line::Del(r#"  "familyName": "Lee""#)), "{d:?}");
+        let d = diff::lines(&e, &a, ALIGN_LIMIT);
+        assert!(
+            d.contains(&Line::Removed(r#"  "familyName": "Lee""#)),
+            "{d:?}"
+        );
         assert!(d.contains(&Line::Same(r#"  "givenName": "Ann","#)), "{d:?}");
         assert!(diffable("status 200", "status 404").is_none());
-    }
-
-    #[test]
-    fn line_diff_marks_changed_lines() {
-        let d = line_diff("a\nb\nc", "a\nB\nc\nd");
-        assert_eq!(
-            d,
-            vec![
-                Line::Same("a"),
-                Line::Del("b"),
-                Line::Add("B"),
-                Line::Same("c"),
-                Line::Add("d")
-            ]
-        );
-    }
-
-    #[test]
-    fn long_unchanged_runs_fold() {
-        let old: String = (0..20).map(|i| format!("{i}\n")).collect();
-        let new = old.replace("10\n", "ten\n");
-        let c = collapse(&line_diff(&old, &new));
-        assert_eq!(c.first(), Some(&Line::Gap(7)));
-        assert_eq!(c.last(), Some(&Line::Gap(6)));
     }
 }
