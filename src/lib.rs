@@ -5,10 +5,12 @@
 //! (`run`, through the `scim` client), checks turn exchanges into a result
 //! tree (`check`, `result`), and every report is a view of that one tree
 //! (`report`, through `redact`). `reference` is the embedded target;
-//! `harness` runs the suite as `cargo test` trials.
+//! `harness` runs the suite as `cargo test` trials. `diff` is the line diff
+//! that snapshot mismatches and the HTML report both show.
 
 pub mod check;
 pub mod diagnostic;
+pub mod diff;
 pub mod exit;
 pub mod harness;
 pub mod http;

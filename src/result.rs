@@ -193,7 +193,7 @@ impl RunResult {
         ids
     }
 
-    /// The exit code a CI gate reads (see `cli::exit`).
+    /// The exit code a CI gate reads (see `exit`).
     pub fn exit_code(&self) -> u8 {
         use crate::exit;
         if self.interrupted {

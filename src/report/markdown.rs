@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::html::{Area, clients, verdict};
+use super::summary::{self, clients, verdict};
 use crate::redact::Redactor;
-use crate::result::{CheckResult, Counts, Outcome, RunResult, ScenarioResult, StepResult};
+use crate::result::{CheckResult, Outcome, RunResult, ScenarioResult, StepResult};
 use crate::scenario::CheckMeta;
 
 /// The summary stays short enough to read in the job page.
@@ -55,16 +55,7 @@ pub fn render(
     lines.push(String::new());
     lines.push("| Area | Pass | Fail | Error | Skip |".into());
     lines.push("|---|---:|---:|---:|---:|".into());
-    let mut by_area: BTreeMap<Area, Counts> = BTreeMap::new();
-    for s in &run.scenarios {
-        for (_, check) in s.checks() {
-            by_area
-                .entry(Area::of(&check.id))
-                .or_default()
-                .add(check.outcome);
-        }
-    }
-    for (area, c) in &by_area {
+    for (area, c) in &summary::by_area(run) {
         lines.push(format!(
             "| {} | {} | {} | {} | {} |",
             area.label(),

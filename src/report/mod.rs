@@ -1,7 +1,8 @@
 //! Views of a run: every reporter consumes the runner's typed events (the
 //! terminal's live lines, the progress bar, the report files written from the
 //! finished result tree). All go through the redactor, and a failure reads the
-//! same in each of them.
+//! same in each of them. `summary` holds what the HTML page and the Markdown
+//! summary agree on (areas, verdict, counts).
 
 pub mod files;
 pub mod html;
@@ -9,6 +10,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod progress;
+pub mod summary;
 pub mod terminal;
 
 use crate::result::{CheckResult, StepResult};
