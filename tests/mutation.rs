@@ -56,6 +56,7 @@ pub const BROKEN_BY_STUBS: &[&str] = &[
     "scim.schema.resource-type",
     "scim.schema.schema",
     "scim.disable.accepted",
+    "scim.patch.update-accepted",
     "scim.patch.replace-applied",
     "saml.seed.email-domain",
     "saml.seed.jit-provisioning",

@@ -100,6 +100,51 @@ async fn schema_checks_fail_on_bodies_that_break_them() {
 }
 
 #[tokio::test]
+async fn update_accepted_fails_when_the_patch_is_refused() {
+    let server = stub(
+        "PATCH",
+        "/Users/u1",
+        scim_json(400, json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","detail":"no"})),
+    )
+    .await;
+    let scenario = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/entra/04-users.toml"
+    ))
+    .unwrap();
+    // The shipped update step alone, on a user that exists.
+    let start = scenario
+        .find("[[steps]]\nname = \"update displayName")
+        .unwrap();
+    let end = scenario
+        .find("[[steps]]\nname = \"read the updated user\"")
+        .unwrap();
+    let vars_end = scenario.find("[[steps]]").unwrap();
+    let text = format!(
+        "{}user_id = \"u1\"\n\n{}",
+        &scenario[..vars_end],
+        &scenario[start..end]
+    );
+    let suite = common::suite_with(&text);
+    let r = common::run_one(
+        &suite,
+        "entra-2020",
+        &server.uri(),
+        ClientOptions::default(),
+    )
+    .await;
+    let (outcome, detail) = common::outcome_of(&r, "scim.patch.update-accepted");
+    assert_eq!(outcome, Outcome::Fail, "{detail}");
+    // The op-casing check is the legacy dialect's alone: it is not even made here.
+    assert!(
+        r.checks()
+            .all(|(_, c)| c.id != "scim.patch.op-case-insensitive"),
+        "{:?}",
+        r.checks().map(|(_, c)| &c.id).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
 async fn disable_accepted_fails_when_the_patch_is_refused() {
     let server = stub(
         "PATCH",
