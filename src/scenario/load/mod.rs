@@ -1,0 +1,123 @@
+//! Reads scenario, client and check-catalogue files into a [`Suite`], with
+//! every error pointing at file:line:col and suggesting what was probably meant.
+//!
+//! One module per kind of node: `catalogue`, `client`, `step` (a scenario and
+//! its steps), `request`, `expect`, `predicate`, `snapshot`; `raw` is what serde
+//! reads and `toml` maps it back to places in the file.
+
+mod catalogue;
+mod client;
+mod expect;
+mod predicate;
+mod raw;
+mod request;
+mod snapshot;
+mod step;
+mod toml;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::model::*;
+use crate::diagnostic::{Diagnostic, Source};
+
+pub(crate) use self::toml::toml_error;
+pub use snapshot::is_snapshot_name;
+
+/// Variables every scenario has without declaring them.
+pub const BUILTIN_VARS: &[&str] = &["uuid", "hex8", "word", "base", "index"];
+
+/// Read every `.toml` file under `dir`, naming them as `dir/...` for messages.
+pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| {
+            vec![Diagnostic::new(format!(
+                "cannot read scenario directory {}: {e}",
+                d.display()
+            ))]
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    vec![Diagnostic::new(format!(
+                        "cannot read {}: {e}",
+                        path.display()
+                    ))]
+                })?;
+                files.push((path.display().to_string(), text));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Build a suite from `(name, text)` pairs. Files named `checks.toml` hold the
+/// check catalogue, files under a `clients/` folder hold client profiles, the
+/// rest are scenarios. All errors are collected, not just the first.
+pub fn load(files: &[(String, String)]) -> Result<Suite, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut checks = BTreeMap::new();
+    let mut clients = BTreeMap::new();
+    let mut scenario_files = Vec::new();
+
+    for (name, text) in files {
+        let source = Source::new(name.clone(), text.as_str());
+        let normalized = name.replace('\\', "/");
+        if normalized.ends_with("/checks.toml") || normalized == "checks.toml" {
+            catalogue::load_catalogue(&source, &mut checks, &mut errors);
+        } else if normalized.contains("clients/") {
+            if let Some(c) = client::load_client(&source, &mut errors) {
+                clients.insert(c.name.clone(), c);
+            }
+        } else {
+            scenario_files.push(source);
+        }
+    }
+    clients.insert(
+        SAML_CLIENT.to_string(),
+        Client {
+            name: SAML_CLIENT.to_string(),
+            description:
+                "idgate's test SAML IdP, posting Responses to the SP's ACS URL (HTTP-POST binding)"
+                    .into(),
+            headers: Vec::new(),
+            content_type: "application/x-www-form-urlencoded".into(),
+            actions: BTreeMap::new(),
+        },
+    );
+    if checks.is_empty() && errors.is_empty() {
+        errors.push(Diagnostic::new(
+            "no check catalogue found: the scenario directory needs a checks.toml",
+        ));
+    }
+
+    let mut scenarios = Vec::new();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for source in scenario_files {
+        if let Some(s) = step::load_scenario(&source, &clients, &checks, &mut errors) {
+            if let Some(first) = names.insert(s.name.clone(), s.file.clone()) {
+                errors.push(Diagnostic::new(format!(
+                    "two scenarios are named `{}`: {first} and {}",
+                    s.name, s.file
+                )));
+            }
+            scenarios.push(s);
+        }
+    }
+    if errors.is_empty() {
+        Ok(Suite {
+            scenarios,
+            clients,
+            checks,
+            snapshots: SnapshotOptions::default(),
+        })
+    } else {
+        Err(errors)
+    }
+}
