@@ -4,12 +4,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::super::model::Client;
+use super::Known;
 use super::raw;
 use super::request::request;
 use super::toml::{span_of, toml_error};
 use crate::diagnostic::{Diagnostic, Source};
 
-pub(super) fn load_client(source: &Arc<Source>, errors: &mut Vec<Diagnostic>) -> Option<Client> {
+pub(super) fn load_client(
+    source: &Arc<Source>,
+    known: &Known,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Client> {
     let raw: raw::Client = match toml::from_str(&source.text) {
         Ok(r) => r,
         Err(e) => {
@@ -20,7 +25,7 @@ pub(super) fn load_client(source: &Arc<Source>, errors: &mut Vec<Diagnostic>) ->
     let mut actions = BTreeMap::new();
     for (name, req) in raw.actions {
         let span = span_of(source, &req);
-        if let Some(r) = request(source, span, req.into_inner(), errors) {
+        if let Some(r) = request(source, span, req.into_inner(), known, errors) {
             actions.insert(name, r);
         }
     }

@@ -23,9 +23,20 @@ use crate::diagnostic::{Diagnostic, Source};
 
 pub(crate) use self::toml::toml_error;
 pub use snapshot::is_snapshot_name;
+// The entry point that knows idgate's schemas lives beside this module, since
+// the loader knows nothing of checks; re-exported so `load::load` still works.
+pub use super::load;
 
 /// Variables every scenario has without declaring them.
 pub const BUILTIN_VARS: &[&str] = &["uuid", "hex8", "word", "base", "index"];
+
+/// Names the files may use that the loader does not own, so that it can
+/// refuse a typo without knowing what the names mean.
+#[derive(Debug, Clone, Copy)]
+pub struct Known<'a> {
+    /// Schemas a request may say it `returns`, e.g. `User`, `ListResponse<Group>`.
+    pub schemas: &'a [&'a str],
+}
 
 /// Read every `.toml` file under `dir`, naming them as `dir/...` for messages.
 pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
@@ -60,7 +71,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
 /// Build a suite from `(name, text)` pairs. Files named `checks.toml` hold the
 /// check catalogue, files under a `clients/` folder hold client profiles, the
 /// rest are scenarios. All errors are collected, not just the first.
-pub fn load(files: &[(String, String)]) -> Result<Suite, Vec<Diagnostic>> {
+pub fn load_with(files: &[(String, String)], known: &Known) -> Result<Suite, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut checks = BTreeMap::new();
     let mut clients = BTreeMap::new();
@@ -72,7 +83,7 @@ pub fn load(files: &[(String, String)]) -> Result<Suite, Vec<Diagnostic>> {
         if normalized.ends_with("/checks.toml") || normalized == "checks.toml" {
             catalogue::load_catalogue(&source, &mut checks, &mut errors);
         } else if normalized.contains("clients/") {
-            if let Some(c) = client::load_client(&source, &mut errors) {
+            if let Some(c) = client::load_client(&source, known, &mut errors) {
                 clients.insert(c.name.clone(), c);
             }
         } else {
@@ -100,7 +111,7 @@ pub fn load(files: &[(String, String)]) -> Result<Suite, Vec<Diagnostic>> {
     let mut scenarios = Vec::new();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     for source in scenario_files {
-        if let Some(s) = step::load_scenario(&source, &clients, &checks, &mut errors) {
+        if let Some(s) = step::load_scenario(&source, &clients, &checks, known, &mut errors) {
             if let Some(first) = names.insert(s.name.clone(), s.file.clone()) {
                 errors.push(Diagnostic::new(format!(
                     "two scenarios are named `{}`: {first} and {}",
@@ -119,5 +130,38 @@ pub fn load(files: &[(String, String)]) -> Result<Suite, Vec<Diagnostic>> {
         })
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHECKS: &str =
+        "[[check]]\nid = \"c\"\ntitle = \"C\"\nseverity = \"minor\"\nrule = \"r\"\n";
+
+    fn scenario(returns: &str) -> Vec<(String, String)> {
+        let text = format!(
+            "name = \"s\"\n[[steps]]\nname = \"read\"\n\
+             request = {{ method = \"GET\", path = \"/Things\", returns = \"{returns}\" }}\n\
+             [[steps.expect]]\ncheck = \"c\"\nstatus = 200\n"
+        );
+        vec![
+            ("checks.toml".into(), CHECKS.into()),
+            ("s.toml".into(), text),
+        ]
+    }
+
+    #[test]
+    fn schema_names_come_from_the_caller() {
+        let known = Known {
+            schemas: &["Thing"],
+        };
+        assert!(load_with(&scenario("Thing"), &known).is_ok());
+        let errors = load_with(&scenario("Thnig"), &known).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].message, "unknown schema `Thnig`");
+        assert_eq!(errors[0].help.as_deref(), Some("did you mean `Thing`?"));
+        assert!(load_with(&scenario("User"), &known).is_err());
     }
 }

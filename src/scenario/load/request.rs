@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::super::model::{Auth, RequestTemplate, Span};
 use super::super::template;
+use super::Known;
 use super::raw;
 use super::toml::{content_start, offset_of_line_col, parse_template};
 use crate::diagnostic::{Diagnostic, Source, did_you_mean};
@@ -16,6 +17,7 @@ pub(super) fn request(
     source: &Arc<Source>,
     span: Span,
     raw: raw::Request,
+    known: &Known,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<RequestTemplate> {
     let before = errors.len();
@@ -86,17 +88,14 @@ pub(super) fn request(
         }
     };
     let returns = raw.returns.as_ref().map(|r| {
-        if !crate::check::schema::is_known(r.get_ref()) {
+        if !known.schemas.contains(&r.get_ref().as_str()) {
             errors.push(
                 Diagnostic::at(
                     source,
                     r.span(),
                     format!("unknown schema `{}`", r.get_ref()),
                 )
-                .with_help(did_you_mean(
-                    r.get_ref(),
-                    crate::check::schema::known_names(),
-                )),
+                .with_help(did_you_mean(r.get_ref(), known.schemas)),
             );
         }
         r.get_ref().clone()

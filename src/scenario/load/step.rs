@@ -8,18 +8,19 @@ use toml::Spanned;
 
 use super::super::model::*;
 use super::super::template::Template;
-use super::BUILTIN_VARS;
 use super::expect::expect;
 use super::raw;
 use super::request::{request, request_names};
 use super::snapshot::is_snapshot_name;
 use super::toml::{parse_template, span_of, toml_error};
+use super::{BUILTIN_VARS, Known};
 use crate::diagnostic::{Diagnostic, Source, did_you_mean};
 
 pub(super) fn load_scenario(
     source: &Arc<Source>,
     clients: &BTreeMap<String, Client>,
     checks: &BTreeMap<String, CheckMeta>,
+    known: &Known,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Scenario> {
     let raw: raw::Scenario = match toml::from_str(&source.text) {
@@ -194,7 +195,7 @@ pub(super) fn load_scenario(
                     auth: req.get_ref().auth.clone(),
                     returns: req.get_ref().returns.clone(),
                 };
-                let r = request(source, rspan, raw_req, errors);
+                let r = request(source, rspan, raw_req, known, errors);
                 if let Some(r) = &r {
                     for n in request_names(r) {
                         if !step_defined.contains(&n) {
