@@ -1,6 +1,6 @@
 //! Expectations of a step: which check, for which clients, and what it tests.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -9,6 +9,7 @@ use toml::Spanned;
 use super::super::model::{CheckMeta, Expect};
 use super::predicate::{predicate, predicate_names};
 use super::raw;
+use super::scope::Scope;
 use super::snapshot::snapshot_spec;
 use super::toml::span_of;
 use crate::diagnostic::{Diagnostic, Source, did_you_mean};
@@ -18,7 +19,7 @@ pub(super) fn expect(
     e: &Spanned<raw::Expect>,
     checks: &BTreeMap<String, CheckMeta>,
     check_names: &[&str],
-    defined: &BTreeSet<String>,
+    scope: &Scope,
     scenario_clients: &[String],
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Expect> {
@@ -96,19 +97,8 @@ pub(super) fn expect(
                 Ok(p) => {
                     let mut names = Vec::new();
                     predicate_names(&p, &mut names);
-                    for n in names {
-                        if !defined.contains(&n) {
-                            let known: Vec<&str> = defined.iter().map(String::as_str).collect();
-                            errors.push(
-                                Diagnostic::at(
-                                    source,
-                                    value.span(),
-                                    format!("`{{{{{n}}}}}` is not defined at this point"),
-                                )
-                                .with_help(did_you_mean(&n, &known)),
-                            );
-                        }
-                    }
+                    let names = names.iter().map(String::as_str);
+                    scope.check(source, value.span(), None, names, errors);
                     out.push((key.clone(), p));
                 }
                 Err((msg, help)) => {

@@ -3,7 +3,8 @@
 //!
 //! One module per kind of node: `catalogue`, `client`, `step` (a scenario and
 //! its steps), `request`, `expect`, `predicate`, `snapshot`; `raw` is what serde
-//! reads and `toml` maps it back to places in the file.
+//! reads and `toml` maps it back to places in the file; `scope` knows which
+//! `{{names}}` are defined at each point and reports the ones that are not.
 
 mod catalogue;
 mod client;
@@ -11,6 +12,7 @@ mod expect;
 mod predicate;
 mod raw;
 mod request;
+mod scope;
 mod snapshot;
 mod step;
 mod toml;
@@ -163,5 +165,74 @@ mod tests {
         assert_eq!(errors[0].message, "unknown schema `Thnig`");
         assert_eq!(errors[0].help.as_deref(), Some("did you mean `Thing`?"));
         assert!(load_with(&scenario("User"), &known).is_err());
+    }
+
+    fn errors_of(files: &[(&str, &str)]) -> Vec<Diagnostic> {
+        let mut all: Vec<(String, String)> = vec![("checks.toml".into(), CHECKS.into())];
+        all.extend(files.iter().map(|(n, t)| (n.to_string(), t.to_string())));
+        let known = Known { schemas: &[] };
+        load_with(&all, &known).unwrap_err()
+    }
+
+    #[test]
+    fn every_reader_of_an_undefined_name_gets_the_same_error() {
+        let client = "name = \"c\"\ncontent_type = \"application/json\"\n\
+                      [actions.get]\nmethod = \"GET\"\npath = \"/Things/{{thing_id}}\"\n";
+        let scenario = "name = \"s\"\n\
+                        [[steps]]\nname = \"create\"\n\
+                        request = { method = \"POST\", path = \"/Things/{{thing}}\" }\n\
+                        capture = { thing_id = \"/id\" }\n\
+                        [[steps.expect]]\ncheck = \"c\"\njson = { \"/id\" = \"{{thing_id}}\" }\n\
+                        [[steps]]\nname = \"read\"\nsend = \"get\"\nwith = { thing_id = \"{{thing_id}}\" }\n\
+                        [[steps.expect]]\ncheck = \"c\"\nstatus = 200\n\
+                        [[steps]]\nname = \"again\"\nsend = \"get\"\nclients = [\"c\"]\n\
+                        [[steps.expect]]\ncheck = \"c\"\nstatus = 200\n";
+        let errors = errors_of(&[("clients/c.toml", client), ("s.toml", scenario)]);
+        let got: Vec<(String, String)> = errors
+            .iter()
+            .map(|e| (e.position().unwrap_or_default(), e.message.clone()))
+            .collect();
+        // The path string is blamed, not the whole request table; a capture is
+        // not read in its own step; the last step reads the capture, so it passes.
+        assert_eq!(
+            got,
+            [
+                (
+                    "s.toml:4:37".to_string(),
+                    "`{{thing}}` is not defined at this point".to_string()
+                ),
+                (
+                    "s.toml:8:18".to_string(),
+                    "`{{thing_id}}` is not defined at this point".to_string()
+                ),
+            ]
+        );
+        assert!(
+            errors[1]
+                .help
+                .as_deref()
+                .unwrap()
+                .starts_with("`thing_id` is captured by this step"),
+            "{}",
+            errors[1]
+        );
+        let scenario = "name = \"s\"\n[vars]\nthing = \"x\"\n\
+                        [[steps]]\nname = \"read\"\nsend = \"get\"\n\
+                        [[steps.expect]]\ncheck = \"c\"\nstatus = 200\n";
+        let errors = errors_of(&[("clients/c.toml", client), ("s.toml", scenario)]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            errors[0].message,
+            "action `get` of client `c` uses `{{thing_id}}`, which is not defined at this point"
+        );
+        assert_eq!(errors[0].position().as_deref(), Some("s.toml:6:8"));
+        assert_eq!(
+            errors[0].help.as_deref(),
+            Some(
+                "did you mean `thing`? Defined at this point: uuid, hex8, word, base, index \
+                 (built in), thing ([vars]). \
+                 Names come from [vars], the step's `with` or a capture of an earlier step"
+            )
+        );
     }
 }

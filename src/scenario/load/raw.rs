@@ -38,7 +38,7 @@ pub struct Step {
     pub expect: Vec<Spanned<Expect>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     pub method: Spanned<String>,

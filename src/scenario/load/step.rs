@@ -1,19 +1,20 @@
 //! A scenario file and its steps: clients, vars, what each step sends, its
 //! expectations and captures.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use toml::Spanned;
 
 use super::super::model::*;
-use super::super::template::Template;
+use super::super::template;
+use super::Known;
 use super::expect::expect;
 use super::raw;
 use super::request::{request, request_names};
+use super::scope::Scope;
 use super::snapshot::is_snapshot_name;
 use super::toml::{parse_template, span_of, toml_error};
-use super::{BUILTIN_VARS, Known};
 use crate::diagnostic::{Diagnostic, Source, did_you_mean};
 
 pub(super) fn load_scenario(
@@ -70,40 +71,21 @@ pub(super) fn load_scenario(
         };
     }
 
-    // Names defined so far, in the order a run defines them.
-    let mut defined: BTreeSet<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
-    let check_names_in = |t: &Template,
-                          at: &Spanned<String>,
-                          defined: &BTreeSet<String>,
-                          errors: &mut Vec<Diagnostic>| {
-        for n in t.names() {
-            if !defined.contains(n) {
-                let known: Vec<&str> = defined.iter().map(String::as_str).collect();
-                errors.push(
-                    Diagnostic::at(
-                        source,
-                        at.span(),
-                        format!("`{{{{{n}}}}}` is not defined at this point"),
-                    )
-                    .with_help(did_you_mean(n, &known)),
-                );
-            }
-        }
-    };
-
+    let mut scope = Scope::new();
     let mut vars = Vec::new();
     for (name, value) in &raw.vars {
         if let Some(t) = parse_template(source, value, errors) {
-            check_names_in(&t, value, &defined, errors);
+            scope.check(source, value.span(), None, t.names(), errors);
             vars.push((name.clone(), t));
         }
-        defined.insert(name.clone());
+        scope.define(name);
     }
 
     let mut steps = Vec::new();
     // (snapshot name, the clients it is recorded for, where), to refuse two files in one.
     let mut snapshot_names: Vec<(String, Vec<String>, String)> = Vec::new();
     for raw_step in &raw.steps {
+        scope.enter_step();
         let span = span_of(source, raw_step);
         let s = raw_step.get_ref();
         let mut step_clients = Vec::new();
@@ -117,14 +99,20 @@ pub(super) fn load_scenario(
             .filter(|c| step_clients.is_empty() || step_clients.contains(c))
             .collect();
 
+        // A `with` value sees the names from before its step, not the step's other `with`s.
         let mut with = Vec::new();
-        let mut step_defined = defined.clone();
         for (name, value) in &s.with {
             if let Some(t) = parse_template(source, value, errors) {
-                check_names_in(&t, value, &defined, errors);
+                scope.check(source, value.span(), None, t.names(), errors);
                 with.push((name.clone(), t));
             }
-            step_defined.insert(name.clone());
+        }
+        for name in s.with.keys() {
+            scope.with(name);
+        }
+        // Registered now so that reading one in this step is explained; defined from the next.
+        for name in s.capture.keys() {
+            scope.capture(name, s.name.get_ref());
         }
 
         // A SAML step posts one Response and reads a verdict: the request-only
@@ -149,7 +137,7 @@ pub(super) fn load_scenario(
         let request = match (&s.send, &s.request) {
             (None, None) if s.saml.is_some() => {
                 let saml = s.saml.as_ref().expect("checked");
-                saml_login(source, saml, &step_defined, errors).map(StepRequest::Saml)
+                saml_login(source, saml, &scope, errors).map(StepRequest::Saml)
             }
             (Some(action), None) => {
                 for client in &runs_for {
@@ -170,14 +158,11 @@ pub(super) fn load_scenario(
                             );
                         }
                         Some(a) => {
-                            for n in request_names(a) {
-                                if !step_defined.contains(&n) {
-                                    errors.push(
-                                        Diagnostic::at(source, action.span(), format!("action `{}` of client `{client}` uses `{{{{{n}}}}}`, which is not defined here", action.get_ref()))
-                                            .with_help(format!("define it in [vars], in this step's `with`, or capture it in an earlier step (defined: {})", step_defined.iter().cloned().collect::<Vec<_>>().join(", "))),
-                                    );
-                                }
-                            }
+                            let reader =
+                                format!("action `{}` of client `{client}`", action.get_ref());
+                            let names = request_names(a);
+                            let names = names.iter().map(String::as_str);
+                            scope.check(source, action.span(), Some(&reader), names, errors);
                         }
                     }
                 }
@@ -187,26 +172,21 @@ pub(super) fn load_scenario(
             }
             (None, Some(req)) => {
                 let rspan = span_of(source, req);
-                let raw_req = raw::Request {
-                    method: req.get_ref().method.clone(),
-                    path: req.get_ref().path.clone(),
-                    headers: req.get_ref().headers.clone(),
-                    body: req.get_ref().body.clone(),
-                    auth: req.get_ref().auth.clone(),
-                    returns: req.get_ref().returns.clone(),
-                };
-                let r = request(source, rspan, raw_req, known, errors);
+                let raw_req = req.get_ref();
+                let r = request(source, rspan, raw_req.clone(), known, errors);
+                // Each field is blamed for its own names. A template came back, so every
+                // header parsed and `r.headers` pairs with the written ones in order.
                 if let Some(r) = &r {
-                    for n in request_names(r) {
-                        if !step_defined.contains(&n) {
-                            errors.push(Diagnostic::at(
-                                source,
-                                req.span(),
-                                format!(
-                                    "this request uses `{{{{{n}}}}}`, which is not defined here"
-                                ),
-                            ));
-                        }
+                    let path = &raw_req.path;
+                    scope.check(source, path.span(), None, r.path.names(), errors);
+                    for ((_, t), (_, written)) in r.headers.iter().zip(&raw_req.headers) {
+                        scope.check(source, written.span(), None, t.names(), errors);
+                    }
+                    if let (Some(body), Some(written)) = (&r.body, &raw_req.body) {
+                        let mut names = Vec::new();
+                        let _ = template::json_names(body, &mut names);
+                        let names = names.iter().map(String::as_str);
+                        scope.check(source, written.span(), None, names, errors);
                     }
                 }
                 r.map(StepRequest::Raw)
@@ -256,7 +236,7 @@ pub(super) fn load_scenario(
                 e,
                 checks,
                 &check_names,
-                &step_defined,
+                &scope,
                 &scenario_clients,
                 errors,
             ) {
@@ -305,7 +285,6 @@ pub(super) fn load_scenario(
                 );
             }
             capture.push((name.clone(), pointer.get_ref().clone()));
-            defined.insert(name.clone());
         }
 
         if let Some(request) = request {
@@ -351,21 +330,13 @@ pub(super) fn load_scenario(
 fn saml_login(
     source: &Arc<Source>,
     raw: &Spanned<raw::Saml>,
-    defined: &BTreeSet<String>,
+    scope: &Scope,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<SamlLogin> {
     let r = raw.get_ref();
     let t = |s: &Spanned<String>, errors: &mut Vec<Diagnostic>| {
         let t = parse_template(source, s, errors)?;
-        for n in t.names() {
-            if !defined.contains(n) {
-                errors.push(Diagnostic::at(
-                    source,
-                    s.span(),
-                    format!("`{{{{{n}}}}}` is not defined at this point"),
-                ));
-            }
-        }
+        scope.check(source, s.span(), None, t.names(), errors);
         Some(t)
     };
     let claims = match r.claims.as_ref().map(|c| c.get_ref().as_str()) {
