@@ -5,7 +5,7 @@ pub mod load;
 pub mod model;
 pub mod template;
 
-pub use load::{load, read_dir};
+pub use load::{Known, load_with, read_dir};
 pub use model::*;
 
 mod embedded {
@@ -18,6 +18,17 @@ pub fn embedded_files() -> Vec<(String, String)> {
         .iter()
         .map(|(n, t)| (n.to_string(), t.to_string()))
         .collect()
+}
+
+/// Build a suite from `(name, text)` pairs (see [`load_with`]), a request's
+/// `returns = "..."` checked against the schemas idgate validates bodies with.
+pub fn load(files: &[(String, String)]) -> Result<Suite, Vec<crate::diagnostic::Diagnostic>> {
+    load_with(
+        files,
+        &Known {
+            schemas: crate::check::schema::known_names(),
+        },
+    )
 }
 
 /// Load the suite from `dir`, or the embedded one when `dir` is `None`.
