@@ -500,7 +500,8 @@ fn verdict(
         ));
     }
     let counts = result.counts();
-    if counts.total() > 0 && counts.skip == counts.total() {
+    // Neither a pass nor a failure: what was skipped or only reported is ignored, with why.
+    if counts.total() > 0 && counts.skip + counts.reported == counts.total() {
         let reason = result
             .checks()
             .find_map(|(_, c)| c.message.clone())
@@ -519,7 +520,7 @@ pub fn failure_report(result: &ScenarioResult) -> Option<String> {
         let label = match check.outcome {
             Outcome::Fail => "fail",
             Outcome::Error => "error",
-            Outcome::Pass | Outcome::Skip | Outcome::Flaky => continue,
+            Outcome::Pass | Outcome::Skip | Outcome::Flaky | Outcome::Reported => continue,
         };
         let text = crate::report::failure_text(step, check);
         blocks.push(format!(

@@ -18,6 +18,9 @@ pub enum Outcome {
     Skip,
     /// Failed on an earlier attempt of its scenario, passed on a retry (`--retries`).
     Flaky,
+    /// A policy, not a rule (a weak algorithm, an unsolicited Response): what
+    /// the target did is recorded, neither passed nor failed.
+    Reported,
 }
 
 impl Outcome {
@@ -28,6 +31,7 @@ impl Outcome {
             Outcome::Error => "error",
             Outcome::Skip => "skip",
             Outcome::Flaky => "flaky",
+            Outcome::Reported => "reported",
         }
     }
 }
@@ -130,6 +134,7 @@ pub struct Counts {
     pub error: usize,
     pub skip: usize,
     pub flaky: usize,
+    pub reported: usize,
 }
 
 impl Counts {
@@ -140,10 +145,11 @@ impl Counts {
             Outcome::Error => self.error += 1,
             Outcome::Skip => self.skip += 1,
             Outcome::Flaky => self.flaky += 1,
+            Outcome::Reported => self.reported += 1,
         }
     }
     pub fn total(&self) -> usize {
-        self.pass + self.fail + self.error + self.skip + self.flaky
+        self.pass + self.fail + self.error + self.skip + self.flaky + self.reported
     }
 }
 

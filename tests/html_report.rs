@@ -356,3 +356,35 @@ async fn the_report_renders_in_headless_chromium() {
     let head = std::fs::read(&png).unwrap();
     assert_eq!(&head[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reported_policy_case_is_shown_in_every_view_and_never_as_a_pass() {
+    let battery = common::run_reference_saml(&[]).await;
+    let mut run = run_with(&[]).await;
+    run.scenarios.push(battery);
+    let c = run.counts();
+    assert!(c.reported > 0, "the battery has policy cases: {c:?}");
+    let redactor = Redactor::default();
+    let json = idgate::report::json::render(&run, &redactor);
+    assert!(json.contains("\"outcome\": \"reported\""));
+    let junit = idgate::report::junit::render(&run, &redactor);
+    assert!(
+        junit.contains("reported, not judged: policy:"),
+        "{junit:.300}"
+    );
+    let md = markdown::render(&run, &common::suite().checks, &redactor);
+    assert!(
+        md.contains(&format!("{} reported**", c.reported)),
+        "{md:.400}"
+    );
+    let page = render(&run, &redactor);
+    assert!(page.contains(">Reported</th>"));
+    assert!(page.contains(&format!("n-reported\">{}</td>", c.reported)));
+    // Not a pass: the totals keep them apart.
+    let passes = common::outcomes(&run.scenarios, Outcome::Pass).len();
+    assert_eq!(c.pass, passes);
+    assert_eq!(
+        common::outcomes(&run.scenarios, Outcome::Reported).len(),
+        c.reported
+    );
+}

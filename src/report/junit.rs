@@ -31,6 +31,15 @@ pub fn render(run: &RunResult, redactor: &Redactor) -> String {
                     }
                     s
                 }
+                // Neither a pass nor a failure: JUnit's nearest word is "skipped".
+                Outcome::Reported => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(redactor.apply(&format!(
+                        "reported, not judged: {}",
+                        check.message.as_deref().unwrap_or("policy")
+                    )));
+                    s
+                }
                 Outcome::Fail | Outcome::Error => {
                     let kind = if check.outcome == Outcome::Fail {
                         NonSuccessKind::Failure

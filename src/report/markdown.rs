@@ -32,11 +32,12 @@ pub fn render(
     lines.push(format!("## {icon} idgate: {}", md(headline)));
     lines.push(String::new());
     lines.push(format!(
-        "**{} passed, {} failed, {} errors, {} skipped** over {} scenario runs as {}.  ",
+        "**{} passed, {} failed, {} errors, {} skipped, {} reported** over {} scenario runs as {}.  ",
         c.pass,
         c.fail,
         c.error,
         c.skip,
+        c.reported,
         run.scenarios.len(),
         md(&clients(run).join(", ")),
     ));
@@ -53,16 +54,17 @@ pub fn render(
         run.exit_code()
     ));
     lines.push(String::new());
-    lines.push("| Area | Pass | Fail | Error | Skip |".into());
-    lines.push("|---|---:|---:|---:|---:|".into());
+    lines.push("| Area | Pass | Fail | Error | Skip | Reported |".into());
+    lines.push("|---|---:|---:|---:|---:|---:|".into());
     for (area, c) in &summary::by_area(run) {
         lines.push(format!(
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             area.label(),
             c.pass,
             c.fail,
             c.error,
-            c.skip
+            c.skip,
+            c.reported
         ));
     }
     // One bullet per failed check id, with the places it failed.

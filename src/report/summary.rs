@@ -60,6 +60,7 @@ pub fn aggregate(outcomes: impl IntoIterator<Item = Outcome>) -> Option<Outcome>
             Outcome::Error => 2,
             Outcome::Flaky => 1,
             Outcome::Pass => 1,
+            Outcome::Reported => 1,
             Outcome::Skip => 0,
         };
         if seen.is_none_or(|s| rank(o) > rank(s)) {

@@ -85,12 +85,13 @@ impl Terminal {
         .collect::<Vec<_>>()
         .join(" and ");
         self.line(&format!(
-            "{verdict}: {} passed, {} flaky, {} failed, {} errors, {} skipped ({} scenario runs against {target})",
+            "{verdict}: {} passed, {} flaky, {} failed, {} errors, {} skipped, {} reported ({} scenario runs against {target})",
             c.pass,
             c.flaky,
             c.fail,
             c.error,
             c.skip,
+            c.reported,
             run.scenarios.len(),
         ));
     }
@@ -160,6 +161,13 @@ impl Terminal {
                 )),
                 Outcome::Skip => self.line(&format!(
                     "  {YELLOW}-{YELLOW:#} {:<44} {DIM}{} (skipped: {}){DIM:#}",
+                    check.id,
+                    step.name,
+                    check.message.as_deref().unwrap_or("")
+                )),
+                // Shown even with -q: a policy the target chose is worth a look.
+                Outcome::Reported => self.line(&format!(
+                    "  {BOLD}•{BOLD:#} {:<44} {DIM}{} (reported, not judged: {}){DIM:#}",
                     check.id,
                     step.name,
                     check.message.as_deref().unwrap_or("")

@@ -338,7 +338,9 @@ async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Can
     }
     let mut c = check(case, outcome);
     c.location = Some(format!("saml case {} ({})", case.id, case.changes));
-    if outcome != Outcome::Pass {
+    if outcome == Outcome::Reported {
+        c.message = Some(format!("policy: {}", verdict.describe()));
+    } else if outcome != Outcome::Pass {
         c.expected = Some(expected);
         c.actual = Some(if fetched.is_empty() {
             format!(
@@ -367,8 +369,6 @@ async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Can
         // The evidence stays with failures only, so reports stay small when all is well.
         step.exchanges.push(x);
         step.exchanges.extend(whoami_exchange);
-    } else if case.expect == Expect::Report {
-        c.message = Some(format!("policy: {}", verdict.describe()));
     }
     step.checks.push(c);
     step
@@ -413,7 +413,7 @@ fn judge(expect: Expect, v: &Verdict, original: &str) -> (Outcome, String) {
                 format!("rejected, or a session for {original} only"),
             )
         }
-        Expect::Report => (Outcome::Pass, "reported, not judged".into()),
+        Expect::Report => (Outcome::Reported, "reported, not judged".into()),
     }
 }
 

@@ -83,6 +83,7 @@ fn mark(o: Option<Outcome>) -> &'static str {
         Some(Outcome::Error) => "!",
         Some(Outcome::Skip) => "–",
         Some(Outcome::Flaky) => "~",
+        Some(Outcome::Reported) => "•",
         None => "·",
     }
 }
@@ -100,6 +101,7 @@ fn tally(results: &[Outcome]) -> String {
         (c.fail, "failed"),
         (c.error, "errored"),
         (c.skip, "skipped"),
+        (c.reported, "reported"),
     ] {
         if n > 0 {
             parts.push(format!("{n} {word}"));

@@ -204,7 +204,7 @@ impl Page<'_> {
 
 /// The heads of the pass, fail, error, skip and total columns.
 pub(super) fn count_heads(out: &mut String) {
-    out.push_str("<th scope=\"col\" class=\"num\">Pass</th><th scope=\"col\" class=\"num\">Fail</th><th scope=\"col\" class=\"num\">Error</th><th scope=\"col\" class=\"num\">Skip</th><th scope=\"col\" class=\"num\">Total</th>");
+    out.push_str("<th scope=\"col\" class=\"num\">Pass</th><th scope=\"col\" class=\"num\">Fail</th><th scope=\"col\" class=\"num\">Error</th><th scope=\"col\" class=\"num\">Skip</th><th scope=\"col\" class=\"num\">Reported</th><th scope=\"col\" class=\"num\">Total</th>");
 }
 
 /// The cells under [`count_heads`]; a zero is greyed out.
@@ -220,5 +220,6 @@ pub(super) fn count_cells(out: &mut String, c: &Counts) {
     out.push_str(&cell(c.fail, "fail"));
     out.push_str(&cell(c.error, "error"));
     out.push_str(&cell(c.skip, "skip"));
+    out.push_str(&cell(c.reported, "reported"));
     put!(out, "<td class=\"num\">{}</td>", c.total());
 }
