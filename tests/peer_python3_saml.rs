@@ -39,10 +39,11 @@ impl Drop for Peer {
     }
 }
 
-/// The SP's base URL (`http://127.0.0.1:PORT`): from `.ci/run`, or started here.
-fn peer(idp: &IdpKey) -> Peer {
+/// The SP's base URL (`http://127.0.0.1:PORT`): from `.ci/run`, or started
+/// here; `None` (the test skipped) where it cannot start.
+fn peer(idp: &IdpKey) -> Option<Peer> {
     if let Ok(base) = std::env::var("IDGATE_PEER_PYSAML_URL") {
-        return Peer { base, dir: None };
+        return Some(Peer { base, dir: None });
     }
     let dir = root().join("target/peers/python3-saml-sp");
     std::fs::create_dir_all(&dir).unwrap();
@@ -69,16 +70,21 @@ fn peer(idp: &IdpKey) -> Peer {
         ])
         .output()
         .expect("bash runs");
-    assert!(
-        out.status.success(),
-        "could not start the python3-saml SP (needs python3 with venv, curl, and PyPI): {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Peer {
+    if !out.status.success() {
+        common::skip(
+            &format!(
+                "the python3-saml SP peer, which did not start: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            "apt-get install python3-venv curl, and reach PyPI (or run .ci/run)",
+        );
+        return None;
+    }
+    Some(Peer {
         base: format!("http://127.0.0.1:{port}"),
         dir: Some(dir),
-    }
+    })
 }
 
 /// Cases where python3-saml 1.16.0 (strict mode) does not do what the catalogue asks.
@@ -107,7 +113,7 @@ async fn the_battery_against_python3_saml_reports_the_pinned_findings() {
         entity_id: idgate::saml::DEFAULT_ENTITY_ID.into(),
         ..common::fixture_idp()
     };
-    let peer = peer(&idp.key);
+    let Some(peer) = peer(&idp.key) else { return };
     let sp = SpTarget {
         acs_url: format!("{}/acs", peer.base),
         audience: format!("{}/metadata", peer.base),

@@ -38,16 +38,18 @@ fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/peers/scim2-server.sh")
 }
 
-fn peer() -> Peer {
+/// The peer from `.ci/run`, or one started here; `None` (the test skipped)
+/// where it cannot start.
+fn peer() -> Option<Peer> {
     if let (Ok(base), Ok(token)) = (
         std::env::var("IDGATE_PEER_SCIM2_URL"),
         std::env::var("IDGATE_PEER_SCIM2_TOKEN"),
     ) {
-        return Peer {
+        return Some(Peer {
             base,
             token,
             dir: None,
-        };
+        });
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/peers/scim2-server");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -61,23 +63,28 @@ fn peer() -> Peer {
         .args(["start", dir.to_str().unwrap(), &port.to_string(), &token])
         .output()
         .expect("bash runs");
-    assert!(
-        out.status.success(),
-        "could not start scim2-server (needs python3 with venv, curl, and PyPI): {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    if !out.status.success() {
+        common::skip(
+            &format!(
+                "the scim2-server peer, which did not start: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            "apt-get install python3-venv curl, and reach PyPI (or run .ci/run)",
+        );
+        return None;
+    }
     let base = String::from_utf8_lossy(&out.stdout)
         .trim()
         .lines()
         .last()
         .unwrap_or_default()
         .to_string();
-    Peer {
+    Some(Peer {
         base,
         token,
         dir: Some(dir),
-    }
+    })
 }
 
 /// What idgate must report against scim2-server 0.8.3, per client.
@@ -106,7 +113,7 @@ const FINDINGS: &[(&str, &str)] = &[
 
 #[tokio::test(flavor = "multi_thread")]
 async fn entra_clients_against_scim2_server_report_the_pinned_findings() {
-    let peer = peer();
+    let Some(peer) = peer() else { return };
     let suite = common::suite();
     let session = common::session(&peer.base, &peer.token, ClientOptions::default());
     let results = common::run_all(&suite, &session).await;

@@ -248,3 +248,33 @@ pub fn copy_scenarios(to: &std::path::Path) {
         std::fs::copy(&f, dest).unwrap();
     }
 }
+
+/// Whether this runs in CI (`CI` set, and not `false` or `0`): there every
+/// tool and peer a test needs is required, so nothing is skipped silently.
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Whether `program args` runs and succeeds.
+pub fn runs(program: &str, args: &[&str]) -> bool {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Say that the running test cannot run here for want of `needs`, and how to
+/// install it: on stderr past the test harness's capture, so the skip is seen
+/// by name. In CI the missing tool is a failure instead.
+pub fn skip(needs: &str, install: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    if in_ci() {
+        panic!("{test} needs {needs}, which CI must provide: {install}");
+    }
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped {test}: needs {needs} (install: {install})"
+    );
+}
