@@ -155,7 +155,7 @@ pub async fn run_battery(
         name: "saml-battery".into(),
         description: "Forged, expired and malformed SAML Responses posted to the SP's ACS URL"
             .into(),
-        file: "src/saml/cases.rs".into(),
+        file: "src/saml/cases/mod.rs".into(),
         clients: vec!["saml-idp".into()],
         tags: vec!["saml".into()],
         vars: vec![],
