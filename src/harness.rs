@@ -32,7 +32,6 @@ use crate::exit;
 use crate::redact::Redactor;
 use crate::result::{Outcome, ScenarioResult, StepStatus};
 use crate::run::{self, Silent};
-use crate::saml::cases::Case;
 use crate::scenario::{SAML_CLIENT, Suite};
 use crate::session::{
     self, IdpKeys, IdpOptions, Login, Needs, Options, Plan, ScimEndpoint, ScimTarget, Selection,
@@ -249,7 +248,7 @@ impl Harness {
 
         enum Kind {
             Scenario(usize, String),
-            Case(&'static Case),
+            Case(usize),
         }
         let mut planned: Vec<(String, String, Kind)> = Vec::new();
         for (scenario, client) in &plan.pairs {
@@ -265,10 +264,16 @@ impl Harness {
             ));
         }
         for &case in &plan.cases {
+            let index = suite
+                .cases
+                .cases
+                .iter()
+                .position(|c| std::ptr::eq(c, case))
+                .expect("plan returns the suite's own cases");
             planned.push((
                 format!("{SAML_CASE_PREFIX}::{}", case.id),
                 SAML_CLIENT.to_string(),
-                Kind::Case(case),
+                Kind::Case(index),
             ));
         }
         // The session opens once for all trials, so it starts what any of them may play.
@@ -447,7 +452,8 @@ impl Shared {
         live.verdict(&result)
     }
 
-    fn run_case(&self, case: &'static Case) -> Result<Completion, Failed> {
+    fn run_case(&self, index: usize) -> Result<Completion, Failed> {
+        let case = &self.suite.cases.cases[index];
         let live = self.live()?;
         let side = live
             .session

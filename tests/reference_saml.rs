@@ -269,8 +269,8 @@ async fn battery(
         let spec = sp.spec(solicited).await;
         let mut ctx = CaseContext::new(spec, &keys.idp, &keys.attacker, &keys.cloned);
         ctx.canary_url = Some(canary.url.clone());
-        let built = cases::build(case.id, &ctx).unwrap();
-        let verdict = sp.post_case(case.id, &built).await;
+        let built = cases::build(&case.id, &ctx).unwrap();
+        let verdict = sp.post_case(&case.id, &built).await;
         match correct(case.expect, &built, &verdict) {
             Some(true) => {}
             Some(false) => wrong.push(format!("{} ({:?}): {verdict:?}", case.id, case.expect)),
@@ -312,9 +312,9 @@ async fn each_saml_fault_gets_its_case_wrong() {
         let spec = sp.spec(false).await;
         let mut ctx = CaseContext::new(spec, &keys.idp, &keys.attacker, &keys.cloned);
         ctx.canary_url = Some(canary.url.clone());
-        let built = cases::build(case.id, &ctx).unwrap();
+        let built = cases::build(&case.id, &ctx).unwrap();
         let hits = canary.hits();
-        let verdict = sp.post_case(case.id, &built).await;
+        let verdict = sp.post_case(&case.id, &built).await;
         if correct(case.expect, &built, &verdict) != Some(false) {
             not_broken.push(format!("{fault} on {}: {verdict:?}", case.id));
         }
@@ -344,7 +344,7 @@ async fn every_saml_fault_at_once_still_never_fails_with_5xx() {
         let spec = sp.spec(false).await;
         let mut ctx = CaseContext::new(spec, &keys.idp, &keys.attacker, &keys.cloned);
         ctx.canary_url = Some(canary.url.clone());
-        let built = cases::build(case.id, &ctx).unwrap();
+        let built = cases::build(&case.id, &ctx).unwrap();
         for value in &built.posts {
             // post_form fails the test on any 5xx.
             sp.post_form(form(value)).await;

@@ -95,9 +95,9 @@ impl Battery {
         let built = cases::all()
             .iter()
             .map(|c| {
-                let b = cases::build(c.id, &ctx).unwrap();
+                let b = cases::build(&c.id, &ctx).unwrap();
                 std::fs::write(dir.path().join(format!("{}.xml", c.id)), &b.xml).unwrap();
-                (c.id, b)
+                (c.id.as_str(), b)
             })
             .collect();
         Some(Battery {
@@ -155,7 +155,7 @@ fn valid_and_must_accept_responses_verify() {
     let accepted: Vec<&str> = cases::all()
         .iter()
         .filter(|c| c.expect == Expect::Accept)
-        .map(|c| c.id)
+        .map(|c| c.id.as_str())
         .collect();
     for id in [
         "saml.valid",

@@ -52,7 +52,7 @@ async fn an_sp_that_accepts_anyone_fails_every_case_it_should_refuse() {
     let (_tx, stop) = tokio::sync::watch::channel(false);
     let r = run_battery(&side(&server), &common::all_cases(), &stop, &mut Silent).await;
     for case in cases::all() {
-        let (outcome, detail) = common::outcome_of(&r, case.id);
+        let (outcome, detail) = common::outcome_of(&r, &case.id);
         let want = match case.expect {
             _ if case.id == "saml.unsolicited" => Outcome::Skip,
             Expect::Reject | Expect::AcceptOriginalOnly | Expect::Accept => Outcome::Fail,
@@ -71,9 +71,9 @@ async fn an_sp_that_refuses_everyone_fails_every_case_it_must_accept() {
     let r = run_battery(&side(&server), &common::all_cases(), &stop, &mut Silent).await;
     let mut accept_cases = 0;
     for case in cases::all() {
-        let (outcome, _) = common::outcome_of(&r, case.id);
+        let (outcome, _) = common::outcome_of(&r, &case.id);
         let built = cases::build(
-            case.id,
+            &case.id,
             &cases::CaseContext::new(
                 common::fixture_spec(),
                 &idp.key,

@@ -9,6 +9,29 @@ use crate::http::Received;
 
 pub const CONTENT_TYPE: &str = "scim.response.content-type";
 
+/// The check each response schema is validated under, by the name a request
+/// `returns` (or `Error`, for every 4xx and 5xx answer).
+pub const SCHEMA_CHECKS: &[(&str, &str)] = &[
+    ("User", "scim.schema.user"),
+    ("Group", "scim.schema.group"),
+    ("Error", "scim.schema.error"),
+    (
+        "ServiceProviderConfig",
+        "scim.schema.service-provider-config",
+    ),
+    ("ResourceType", "scim.schema.resource-type"),
+    ("Schema", "scim.schema.schema"),
+    ("ListResponse<User>", "scim.schema.list-response"),
+    ("ListResponse<Group>", "scim.schema.list-response"),
+    ("ListResponse<ResourceType>", "scim.schema.list-response"),
+    ("ListResponse<Schema>", "scim.schema.list-response"),
+];
+
+/// The names a request may say it `returns`: those with a schema check.
+pub fn response_schemas() -> Vec<&'static str> {
+    SCHEMA_CHECKS.iter().map(|(name, _)| *name).collect()
+}
+
 /// RFC 7644 §3.1/§8.1: responses with a body are `application/scim+json`.
 /// `None` when there is no body to type.
 pub fn content_type(resp: &Received) -> Option<Finding> {
@@ -30,17 +53,12 @@ pub fn content_type(resp: &Received) -> Option<Finding> {
     })
 }
 
-/// The check id of a schema name: `ListResponse<User>` → `scim.schema.list-response`.
-pub fn schema_check_id(name: &str) -> String {
-    let base = name.split('<').next().unwrap_or(name);
-    let mut kebab = String::new();
-    for (i, ch) in base.chars().enumerate() {
-        if ch.is_ascii_uppercase() && i > 0 {
-            kebab.push('-');
-        }
-        kebab.push(ch.to_ascii_lowercase());
-    }
-    format!("scim.schema.{kebab}")
+/// The check a schema name is validated under; `None` for a name no response has.
+pub fn schema_check_id(name: &str) -> Option<&'static str> {
+    SCHEMA_CHECKS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, id)| *id)
 }
 
 /// Validate the body against `returns` (success) or `Error` (4xx/5xx).
@@ -51,7 +69,7 @@ pub fn schema_check(resp: &Received, returns: Option<&str>) -> Option<(String, F
     } else {
         returns?
     };
-    let id = schema_check_id(name);
+    let id = schema_check_id(name)?.to_string();
     let expected = format!("a body following the {name} schema");
     if resp.body.trim().is_empty() {
         if resp.status >= 400 {
@@ -134,12 +152,17 @@ mod tests {
     fn schema_ids() {
         assert_eq!(
             schema_check_id("ListResponse<User>"),
-            "scim.schema.list-response"
+            Some("scim.schema.list-response")
         );
         assert_eq!(
             schema_check_id("ServiceProviderConfig"),
-            "scim.schema.service-provider-config"
+            Some("scim.schema.service-provider-config")
         );
+        assert_eq!(schema_check_id("PatchOp"), None);
+        // Every name with a check is one the validator knows.
+        for (name, _) in SCHEMA_CHECKS {
+            assert!(super::schema::is_known(name), "{name}");
+        }
     }
 
     #[test]

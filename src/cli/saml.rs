@@ -41,7 +41,7 @@ pub fn saml(c: SamlCommand) -> Outcome {
         SamlCommand::Cases => {
             for case in cases::all() {
                 out!(
-                    "{:<44} {:?}  {:<20} {}",
+                    "{:<44} {}  {:<20} {}",
                     case.id,
                     case.group,
                     format!("{:?}", case.expect),
@@ -59,7 +59,7 @@ pub fn saml(c: SamlCommand) -> Outcome {
             idp,
         } => {
             if cases::find(&case).is_none() {
-                let ids: Vec<&str> = cases::all().iter().map(|c| c.id).collect();
+                let ids: Vec<&str> = cases::all().iter().map(|c| c.id.as_str()).collect();
                 return Err(SetupError::usage(format!(
                     "error: unknown case `{case}`\n  = help: {} (`idgate saml cases` lists them)",
                     did_you_mean(&case, &ids)

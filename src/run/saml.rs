@@ -12,33 +12,7 @@ use crate::http::{Client, Exchange, TransportError};
 use crate::result::*;
 use crate::saml::cases::{self, Case, CaseContext, Expect};
 use crate::saml::{Idp, ResponseSpec, post};
-use crate::scenario::{CheckMeta, Severity};
 use crate::session::{SamlSide, SpTarget};
-
-/// Check metadata for every case, for the catalogue and `idgate list`.
-pub fn catalogue() -> Vec<CheckMeta> {
-    cases::all().iter().map(meta).collect()
-}
-
-fn meta(c: &Case) -> CheckMeta {
-    let severity = match c.expect {
-        Expect::Reject | Expect::AcceptOriginalOnly => Severity::Critical,
-        Expect::Accept => Severity::Major,
-        Expect::Report => Severity::Minor,
-    };
-    CheckMeta {
-        id: c.id.to_string(),
-        title: c.title.to_string(),
-        severity,
-        rule: format!(
-            "SAML negative-test catalogue, group {:?} ({}): {}",
-            c.group,
-            c.group.title(),
-            c.cite
-        ),
-        builtin: false,
-    }
-}
 
 /// What the SP did with the last post of a case.
 pub struct Verdict {
@@ -155,7 +129,10 @@ pub async fn run_battery(
         name: "saml-battery".into(),
         description: "Forged, expired and malformed SAML Responses posted to the SP's ACS URL"
             .into(),
-        file: "src/saml/cases/mod.rs".into(),
+        file: cases.first().map_or_else(
+            || "scenarios/saml/cases.toml".to_string(),
+            |c| c.span.source.name.clone(),
+        ),
         clients: vec!["saml-idp".into()],
         tags: vec!["saml".into()],
         vars: vec![],
@@ -218,12 +195,11 @@ pub async fn run_battery(
 }
 
 fn check(case: &Case, outcome: Outcome) -> CheckResult {
-    let m = meta(case);
     CheckResult {
-        id: m.id,
-        title: m.title,
-        severity: m.severity,
-        rule: m.rule,
+        id: case.id.clone(),
+        title: case.title.clone(),
+        severity: case.severity,
+        rule: case.rule.clone(),
         outcome,
         expected: None,
         actual: None,
@@ -237,8 +213,8 @@ fn skipped(case: &Case, reason: String) -> StepResult {
     let mut c = check(case, Outcome::Skip);
     c.message = Some(reason.clone());
     StepResult {
-        name: case.id.to_string(),
-        location: format!("saml case {}", case.id),
+        name: case.id.clone(),
+        location: case.span.location(),
         status: StepStatus::Skipped,
         reason: Some(reason),
         exchanges: vec![],
@@ -277,13 +253,13 @@ async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Can
     let mut ctx = CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
     ctx.skew = sp.skew;
     ctx.canary_url = Some(canary.url.clone());
-    let built = match cases::build(case.id, &ctx) {
+    let built = match cases::build(&case.id, &ctx) {
         Ok(b) => b,
         Err(e) => return errored(case, format!("idgate could not build this case: {e}")),
     };
     let mut step = StepResult {
-        name: case.id.to_string(),
-        location: format!("saml case {}", case.id),
+        name: case.id.clone(),
+        location: case.span.location(),
         status: StepStatus::Ran,
         reason: None,
         exchanges: vec![],
@@ -331,13 +307,13 @@ async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Can
     }
     // A fetch of the canary while reading this message: an external entity, an
     // XInclude or a stylesheet was followed, whatever the verdict.
-    let fetched = canary.hits_for(case.id);
+    let fetched = canary.hits_for(&case.id);
     if !fetched.is_empty() {
         outcome = Outcome::Fail;
         expected = "no fetch: a message must never make the SP load a URL".into();
     }
     let mut c = check(case, outcome);
-    c.location = Some(format!("saml case {} ({})", case.id, case.changes));
+    c.location = Some(case.span.location());
     if outcome == Outcome::Reported {
         c.message = Some(format!("policy: {}", verdict.describe()));
     } else if outcome != Outcome::Pass {

@@ -26,7 +26,7 @@ pub fn load(files: &[(String, String)]) -> Result<Suite, Vec<crate::diagnostic::
     load_with(
         files,
         &Known {
-            schemas: crate::check::schema::known_names(),
+            schemas: &crate::check::builtin::response_schemas(),
         },
     )
 }

@@ -17,6 +17,8 @@ pub struct Suite {
     pub scenarios: Vec<Scenario>,
     pub clients: BTreeMap<String, Client>,
     pub checks: BTreeMap<String, CheckMeta>,
+    /// The SAML battery's catalogue (`saml/cases.toml`); its cases are in `checks` too.
+    pub cases: CaseCatalogue,
     /// Whether and how snapshot expectations are compared; the loader leaves them off.
     pub snapshots: SnapshotOptions,
 }
@@ -236,6 +238,83 @@ impl Severity {
             Severity::Critical => "critical",
             Severity::Major => "major",
             Severity::Minor => "minor",
+        }
+    }
+}
+
+/// The SAML battery as data: its groups and cases, joined by id to the Rust
+/// builders of `idgate::saml::cases`.
+#[derive(Debug, Clone, Default)]
+pub struct CaseCatalogue {
+    pub groups: Vec<CaseGroup>,
+    pub cases: Vec<SamlCase>,
+}
+
+impl CaseCatalogue {
+    /// The case with this id.
+    pub fn find(&self, id: &str) -> Option<&SamlCase> {
+        self.cases.iter().find(|c| c.id == id)
+    }
+
+    /// The heading of a group.
+    pub fn group_title(&self, id: &str) -> Option<&str> {
+        self.groups
+            .iter()
+            .find(|g| g.id == id)
+            .map(|g| g.title.as_str())
+    }
+}
+
+/// A group of the battery (`A` to `H`).
+#[derive(Debug, Clone)]
+pub struct CaseGroup {
+    pub id: String,
+    pub title: String,
+}
+
+/// One case of the SAML battery, as its catalogue describes it.
+#[derive(Debug, Clone)]
+pub struct SamlCase {
+    /// Stable id, also the check id (`saml.xsw3`).
+    pub id: String,
+    /// The id of its [`CaseGroup`].
+    pub group: String,
+    /// What a correct SP does.
+    pub expect: CaseExpect,
+    pub severity: Severity,
+    /// A short name.
+    pub title: String,
+    /// What differs from the valid Response.
+    pub changes: String,
+    /// The documents it comes from (spec sections, CVEs, advisories, the shipped catalogue).
+    pub rule: String,
+    /// Where the case is written.
+    pub span: Span,
+}
+
+/// What a correct SP does with a case. With several posts, it is about the
+/// last one; the earlier posts are valid and must be accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseExpect {
+    /// A session for the original user.
+    Accept,
+    /// An error and no session.
+    Reject,
+    /// Reject, or a session for the original user only, never for the forged one.
+    AcceptOriginalOnly,
+    /// Policy, not correctness (weak algorithms, unsolicited responses): what
+    /// the SP did is reported, not judged.
+    Report,
+}
+
+impl CaseExpect {
+    /// The word the catalogue uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseExpect::Accept => "accept",
+            CaseExpect::Reject => "reject",
+            CaseExpect::AcceptOriginalOnly => "accept-original-only",
+            CaseExpect::Report => "report",
         }
     }
 }

@@ -279,26 +279,46 @@ pub fn check_url(flag: &str, url: &str) -> Result<(), SetupError> {
     }
 }
 
-/// The suite from `dir`, or the built-in one; every error of every file, as one setup error (exit 2).
+/// The suite from `dir`, or the built-in one, its SAML cases joined to their
+/// builders; every error of every file, as one setup error (exit 2). A folder
+/// of the user's own without a `cases.toml` plays the shipped battery.
 pub fn load_suite(dir: Option<&std::path::Path>) -> Result<crate::scenario::Suite, SetupError> {
-    let mut suite = crate::scenario::load_suite(dir).map_err(|errors| {
-        let mut text: String = errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n");
-        text.push_str(&format!(
-            "\n{} error(s) in the scenario files; nothing was sent\n",
-            errors.len()
-        ));
-        SetupError::new(exit::SCENARIO, text)
-    })?;
-    suite.checks.extend(
-        crate::run::saml::catalogue()
-            .into_iter()
-            .map(|m| (m.id.clone(), m)),
-    );
+    let files = match dir {
+        Some(d) => {
+            let mut files = crate::scenario::read_dir(d).map_err(scenario_errors)?;
+            let has_cases = files
+                .iter()
+                .any(|(n, _)| n.replace('\\', "/").ends_with("/cases.toml"));
+            if !has_cases {
+                files.extend(
+                    crate::scenario::embedded_files()
+                        .into_iter()
+                        .filter(|(n, _)| n.ends_with("/cases.toml")),
+                );
+            }
+            files
+        }
+        None => crate::scenario::embedded_files(),
+    };
+    let suite = crate::scenario::load(&files).map_err(scenario_errors)?;
+    let errors = crate::saml::cases::check(&suite.cases);
+    if !errors.is_empty() {
+        return Err(scenario_errors(errors));
+    }
     Ok(suite)
+}
+
+fn scenario_errors(errors: Vec<crate::diagnostic::Diagnostic>) -> SetupError {
+    let mut text: String = errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    text.push_str(&format!(
+        "\n{} error(s) in the scenario files; nothing was sent\n",
+        errors.len()
+    ));
+    SetupError::new(exit::SCENARIO, text)
 }
 
 /// Fault names of the embedded target, each checked (with a suggestion for a typo).

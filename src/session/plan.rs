@@ -5,7 +5,7 @@
 
 use super::SetupError;
 use crate::diagnostic::did_you_mean;
-use crate::saml::cases::{self, Case};
+use crate::saml::cases::Case;
 use crate::scenario::{SAML_CLIENT, Scenario, Suite};
 
 /// The name and tag of the SAML battery, for `--tag` and `--skip`.
@@ -31,7 +31,7 @@ pub struct Selection {
 pub struct Plan<'s> {
     pub pairs: Vec<(&'s Scenario, String)>,
     /// SAML battery cases; empty when no SP is tested or the battery is not selected.
-    pub cases: Vec<&'static Case>,
+    pub cases: Vec<&'s Case>,
 }
 
 impl<'s> Plan<'s> {
@@ -56,7 +56,9 @@ impl<'s> Plan<'s> {
             && (selection.tags.is_empty() || selection.tags.iter().any(|t| t == SAML_TAG))
             && !selection.skip.iter().any(|s| s == SAML_TAG || s == BATTERY);
         let cases = if battery {
-            cases::all()
+            suite
+                .cases
+                .cases
                 .iter()
                 .filter(|c| {
                     selection

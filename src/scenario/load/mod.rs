@@ -6,6 +6,7 @@
 //! reads and `toml` maps it back to places in the file; `scope` knows which
 //! `{{names}}` are defined at each point and reports the ones that are not.
 
+mod cases;
 mod catalogue;
 mod client;
 mod expect;
@@ -70,13 +71,27 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
     Ok(files)
 }
 
+/// The SAML battery's catalogue alone, from a `cases.toml` file named `name`.
+pub fn load_case_catalogue(name: &str, text: &str) -> Result<CaseCatalogue, Vec<Diagnostic>> {
+    let source = Source::new(name, text);
+    let mut cases = CaseCatalogue::default();
+    let mut errors = Vec::new();
+    cases::load_cases(&source, &mut cases, &mut BTreeMap::new(), &mut errors);
+    if errors.is_empty() {
+        Ok(cases)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Build a suite from `(name, text)` pairs. Files named `checks.toml` hold the
-/// check catalogue, files under a `clients/` folder hold client profiles, the
-/// rest are scenarios. All errors are collected, not just the first.
+/// check catalogue, `cases.toml` the SAML battery's, files under a `clients/`
+/// folder hold client profiles, the rest are scenarios. All errors are collected, not just the first.
 pub fn load_with(files: &[(String, String)], known: &Known) -> Result<Suite, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut checks = BTreeMap::new();
     let mut clients = BTreeMap::new();
+    let mut cases = CaseCatalogue::default();
     let mut scenario_files = Vec::new();
 
     for (name, text) in files {
@@ -84,6 +99,8 @@ pub fn load_with(files: &[(String, String)], known: &Known) -> Result<Suite, Vec
         let normalized = name.replace('\\', "/");
         if normalized.ends_with("/checks.toml") || normalized == "checks.toml" {
             catalogue::load_catalogue(&source, &mut checks, &mut errors);
+        } else if cases::is_case_catalogue(&normalized) {
+            cases::load_cases(&source, &mut cases, &mut checks, &mut errors);
         } else if normalized.contains("clients/") {
             if let Some(c) = client::load_client(&source, known, &mut errors) {
                 clients.insert(c.name.clone(), c);
@@ -128,6 +145,7 @@ pub fn load_with(files: &[(String, String)], known: &Known) -> Result<Suite, Vec
             scenarios,
             clients,
             checks,
+            cases,
             snapshots: SnapshotOptions::default(),
         })
     } else {

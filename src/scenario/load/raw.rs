@@ -116,3 +116,31 @@ pub struct Check {
     #[serde(default)]
     pub builtin: bool,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cases {
+    #[serde(default)]
+    pub group: Vec<Spanned<CaseGroup>>,
+    #[serde(default)]
+    pub case: Vec<Spanned<Case>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseGroup {
+    pub id: Spanned<String>,
+    pub title: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub id: Spanned<String>,
+    pub group: Spanned<String>,
+    pub expect: Spanned<String>,
+    pub severity: Spanned<String>,
+    pub title: String,
+    pub changes: String,
+    pub rule: String,
+}

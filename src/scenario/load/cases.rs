@@ -1,0 +1,190 @@
+//! The SAML battery's catalogue (`saml/cases.toml`): each case's group,
+//! verdict, severity and rule, as data. Joining the cases to their builders
+//! is the battery's business; this module checks what the file alone can say.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use super::super::model::{CaseCatalogue, CaseExpect, CaseGroup, CheckMeta, SamlCase, Severity};
+use super::raw;
+use super::toml::{span_of, toml_error};
+use crate::diagnostic::{Diagnostic, Source, did_you_mean};
+
+const EXPECTS: &[&str] = &["accept", "reject", "accept-original-only", "report"];
+const SEVERITIES: &[&str] = &["critical", "major", "minor"];
+
+/// Whether `name` is the battery's catalogue file.
+pub(super) fn is_case_catalogue(name: &str) -> bool {
+    name.ends_with("/cases.toml") || name == "cases.toml"
+}
+
+/// Read the catalogue into `out`, and each case into the check catalogue as well.
+pub(super) fn load_cases(
+    source: &Arc<Source>,
+    out: &mut CaseCatalogue,
+    checks: &mut BTreeMap<String, CheckMeta>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let raw: raw::Cases = match toml::from_str(&source.text) {
+        Ok(r) => r,
+        Err(e) => return errors.push(toml_error(source, e)),
+    };
+    let mut groups = BTreeSet::new();
+    for g in raw.group {
+        let g = g.into_inner();
+        if !groups.insert(g.id.get_ref().clone()) {
+            errors.push(Diagnostic::at(
+                source,
+                g.id.span(),
+                format!("group `{}` is defined twice", g.id.get_ref()),
+            ));
+        }
+        out.groups.push(CaseGroup {
+            id: g.id.into_inner(),
+            title: g.title,
+        });
+    }
+    let group_names: Vec<&str> = groups.iter().map(String::as_str).collect();
+    for spanned in raw.case {
+        let span = span_of(source, &spanned);
+        let c = spanned.into_inner();
+        let id = c.id.get_ref().clone();
+        let mut ok = true;
+        let well_formed = id.strip_prefix("saml.").is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+        });
+        if !well_formed {
+            ok = false;
+            errors.push(
+                Diagnostic::at(source, c.id.span(), format!("`{id}` is not a case id"))
+                    .with_help("a case id is `saml.` then lowercase letters, digits and `-`"),
+            );
+        }
+        if out.cases.iter().any(|e| e.id == id) {
+            ok = false;
+            errors.push(Diagnostic::at(
+                source,
+                c.id.span(),
+                format!("case `{id}` is defined twice"),
+            ));
+        }
+        if !groups.contains(c.group.get_ref()) {
+            ok = false;
+            errors.push(
+                Diagnostic::at(
+                    source,
+                    c.group.span(),
+                    format!("unknown group `{}`", c.group.get_ref()),
+                )
+                .with_help(did_you_mean(c.group.get_ref(), &group_names)),
+            );
+        }
+        let expect = match c.expect.get_ref().as_str() {
+            "accept" => Some(CaseExpect::Accept),
+            "reject" => Some(CaseExpect::Reject),
+            "accept-original-only" => Some(CaseExpect::AcceptOriginalOnly),
+            "report" => Some(CaseExpect::Report),
+            other => {
+                errors.push(
+                    Diagnostic::at(
+                        source,
+                        c.expect.span(),
+                        format!("unknown verdict `{other}`"),
+                    )
+                    .with_help(did_you_mean(other, EXPECTS)),
+                );
+                None
+            }
+        };
+        let severity = match c.severity.get_ref().as_str() {
+            "critical" => Some(Severity::Critical),
+            "major" => Some(Severity::Major),
+            "minor" => Some(Severity::Minor),
+            other => {
+                errors.push(
+                    Diagnostic::at(
+                        source,
+                        c.severity.span(),
+                        format!("unknown severity `{other}`"),
+                    )
+                    .with_help(did_you_mean(other, SEVERITIES)),
+                );
+                None
+            }
+        };
+        let (Some(expect), Some(severity), true) = (expect, severity, ok) else {
+            continue;
+        };
+        if checks.contains_key(&id) {
+            errors.push(Diagnostic::at(
+                source,
+                c.id.span(),
+                format!("`{id}` is already a check of checks.toml"),
+            ));
+            continue;
+        }
+        checks.insert(
+            id.clone(),
+            CheckMeta {
+                id: id.clone(),
+                title: c.title.clone(),
+                severity,
+                rule: c.rule.clone(),
+                builtin: false,
+            },
+        );
+        out.cases.push(SamlCase {
+            id,
+            group: c.group.into_inner(),
+            expect,
+            severity,
+            title: c.title,
+            changes: c.changes,
+            rule: c.rule,
+            span,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> (CaseCatalogue, Vec<String>) {
+        let source = Source::new("scenarios/saml/cases.toml", text);
+        let mut out = CaseCatalogue::default();
+        let mut checks = BTreeMap::new();
+        let mut errors = Vec::new();
+        load_cases(&source, &mut out, &mut checks, &mut errors);
+        (out, errors.iter().map(ToString::to_string).collect())
+    }
+
+    const GROUP: &str = "[[group]]\nid = \"A\"\ntitle = \"Signatures\"\n";
+
+    #[test]
+    fn a_case_is_read_with_its_place() {
+        let (c, errors) = load(&format!(
+            "{GROUP}\n[[case]]\nid = \"saml.valid\"\ngroup = \"A\"\nexpect = \"accept\"\nseverity = \"major\"\ntitle = \"t\"\nchanges = \"c\"\nrule = \"r\"\n"
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(c.cases[0].expect, CaseExpect::Accept);
+        assert_eq!(c.cases[0].span.location(), "scenarios/saml/cases.toml:5:1");
+        assert_eq!(c.group_title("A"), Some("Signatures"));
+    }
+
+    #[test]
+    fn typos_point_at_the_field_and_suggest() {
+        let (_, errors) = load(&format!(
+            "{GROUP}\n[[case]]\nid = \"saml.Valid\"\ngroup = \"B\"\nexpect = \"rejct\"\nseverity = \"hgh\"\ntitle = \"t\"\nchanges = \"c\"\nrule = \"r\"\n"
+        ));
+        let all = errors.join("\n");
+        assert!(all.contains("`saml.Valid` is not a case id"), "{all}");
+        assert!(all.contains("unknown group `B`"), "{all}");
+        assert!(all.contains("did you mean `reject`?"), "{all}");
+        assert!(all.contains("unknown severity `hgh`"), "{all}");
+        assert!(all.contains("cases.toml:7:"), "{all}");
+    }
+}
