@@ -305,7 +305,7 @@ fn snapshot_skipped(suite: &Suite, x: &Expect) -> CheckResult {
 /// snapshots are off (another target than the one they record).
 fn snapshot_only_while_off(session: &Session, x: &Expect) -> bool {
     x.snapshot.is_some()
-        && session.snapshots.mode == crate::scenario::SnapshotMode::Off
+        && session.snapshots.mode == snapshot::SnapshotMode::Off
         && x.status.is_none()
         && x.verdict.is_none()
         && x.headers.is_empty()

@@ -19,34 +19,6 @@ pub struct Suite {
     pub checks: BTreeMap<String, CheckMeta>,
     /// The SAML battery's catalogue (`saml/cases.toml`); its cases are in `checks` too.
     pub cases: CaseCatalogue,
-    /// Whether and how snapshot expectations are compared; the loader leaves them off.
-    pub snapshots: SnapshotOptions,
-}
-
-/// How a run treats `snapshot = "..."` expectations. The loader leaves them
-/// [`SnapshotMode::Off`]: reading and writing snapshot files is the caller's choice
-/// (the command line turns them on), so an in-process run never touches the disk.
-#[derive(Debug, Clone, Default)]
-pub struct SnapshotOptions {
-    pub mode: SnapshotMode,
-    /// The suite is the one compiled into the binary: a snapshot missing under
-    /// `./scenarios/` is read from the binary's copy.
-    pub embedded: bool,
-    /// Secret values (the token) replaced by `***` before a snapshot is compared or written.
-    pub redactor: crate::redact::Redactor,
-}
-
-/// What a run does with a snapshot that is missing or differs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SnapshotMode {
-    /// Not compared at all; the rest of the expectation still is.
-    #[default]
-    Off,
-    /// The check fails and the new snapshot is written beside the old as `.snap.new`.
-    Review,
-    /// The new snapshot is written as the accepted `.snap` and the check passes
-    /// (`--update-snapshots`, for a person at a terminal).
-    Update,
 }
 
 /// A place in a scenario file, for messages: `scenarios/entra/users.toml:12:1`.

@@ -15,6 +15,7 @@ use tokio::sync::{Mutex, watch};
 
 pub use plan::{Plan, Selection};
 
+use crate::check::snapshot::{SnapshotMode, SnapshotOptions};
 use crate::exit;
 use crate::http::{Client, ClientOptions, Transport, TransportOptions};
 use crate::ledger::Ledger;
@@ -22,7 +23,6 @@ use crate::redact::{Redactor, Secret};
 use crate::reference::{self, Fault, ReferenceOptions, RunningReference};
 use crate::result::TargetInfo;
 use crate::saml::{AttackKeys, Idp, IdpKey};
-use crate::scenario::{SnapshotMode, SnapshotOptions};
 
 /// The environment variable the bearer token is read from unless another is named.
 pub const DEFAULT_TOKEN_ENV: &str = "IDGATE_SCIM_TOKEN";

@@ -56,7 +56,7 @@ use super::Finding;
 use crate::diff::{self, Line};
 use crate::http::Exchange;
 use crate::scenario::template::Lookup;
-use crate::scenario::{Scenario, SnapshotMode, SnapshotOptions, SnapshotSpec, Step};
+use crate::scenario::{Scenario, SnapshotSpec, Step};
 
 mod format;
 mod pending;
@@ -69,6 +69,32 @@ pub use saml::saml_exchange;
 
 use format::Header;
 use redact::{Volatile, render};
+
+/// How a run treats `snapshot = "..."` expectations: the session's choice
+/// ([`SnapshotMode::Off`] unless the command line turns them on), so an
+/// in-process run never touches the disk.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotOptions {
+    pub mode: SnapshotMode,
+    /// The suite is the one compiled into the binary: a snapshot missing under
+    /// `./scenarios/` is read from the binary's copy.
+    pub embedded: bool,
+    /// Secret values (the token) replaced by `***` before a snapshot is compared or written.
+    pub redactor: crate::redact::Redactor,
+}
+
+/// What a run does with a snapshot that is missing or differs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SnapshotMode {
+    /// Not compared at all; the rest of the expectation still is.
+    #[default]
+    Off,
+    /// The check fails and the new snapshot is written beside the old as `.snap.new`.
+    Review,
+    /// The new snapshot is written as the accepted `.snap` and the check passes
+    /// (`--update-snapshots`, for a person at a terminal).
+    Update,
+}
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_snapshots.rs"));

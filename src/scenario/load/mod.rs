@@ -146,7 +146,6 @@ pub fn load_with(files: &[(String, String)], known: &Known) -> Result<Suite, Vec
             clients,
             checks,
             cases,
-            snapshots: SnapshotOptions::default(),
         })
     } else {
         Err(errors)
