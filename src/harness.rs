@@ -682,7 +682,12 @@ mod tests {
             tags: vec![],
             steps: vec![StepResult {
                 name: "create".into(),
-                location: "scenarios/entra/04-users.toml:3:1".into(),
+                location: crate::result::Location {
+                    file: "scenarios/entra/04-users.toml".into(),
+                    line: 3,
+                    column: 1,
+                    source: vec!["[[steps]]".into()],
+                },
                 status: StepStatus::Ran,
                 reason: None,
                 exchanges: vec![],

@@ -1,10 +1,12 @@
 //! The result tree: run > scenario (as one client) > step > check. Every
 //! report is a view of this tree and nothing else, so they never disagree.
 
+use std::fmt;
+
 use serde::Serialize;
 
 use crate::http::Exchange;
-use crate::scenario::Severity;
+use crate::scenario::{Severity, Span};
 
 /// How one check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -32,6 +34,87 @@ impl Outcome {
             Outcome::Skip => "skip",
             Outcome::Flaky => "flaky",
             Outcome::Reported => "reported",
+        }
+    }
+}
+
+/// Where a step, an expectation or a SAML case is written, kept whole so a
+/// run-time failure can quote its line the way a load error does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// The file as the user knows it, e.g. `scenarios/entra/04-users.toml`.
+    pub file: String,
+    /// 1-based; 0 when the place is a file as a whole.
+    pub line: usize,
+    pub column: usize,
+    /// The lines written there, from `line` on (a few at most).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub source: Vec<String>,
+}
+
+/// How many lines of a place a report quotes.
+const QUOTED_LINES: usize = 6;
+
+impl Location {
+    /// The place `span` covers, with its first lines (blank ones at the end left out).
+    pub fn of(span: &Span) -> Location {
+        let (line, column) = span.source.line_col(span.start);
+        let end = span.source.line_col(span.end.max(span.start)).0;
+        let mut lines = span.source.text.lines().skip(line - 1);
+        let mut source: Vec<String> = Vec::new();
+        if let Some(first) = lines.next() {
+            source.push(first.to_string());
+            // A table's span is its header alone; its keys, up to the next
+            // table or blank line, are what the expectation says.
+            let header = first.trim_start().starts_with('[');
+            for (i, l) in lines.enumerate() {
+                let inside = line + 1 + i <= end;
+                let table_body = header && !l.trim().is_empty() && !l.trim_start().starts_with('[');
+                if source.len() >= QUOTED_LINES || !(inside || table_body) {
+                    break;
+                }
+                source.push(l.to_string());
+            }
+        }
+        while source.len() > 1 && source.last().is_some_and(|l| l.trim().is_empty()) {
+            source.pop();
+        }
+        Location {
+            file: span.source.name.clone(),
+            line,
+            column,
+            source,
+        }
+    }
+
+    /// A file as a whole, with no line to point at.
+    pub fn file(name: impl Into<String>) -> Location {
+        Location {
+            file: name.into(),
+            line: 0,
+            column: 0,
+            source: Vec::new(),
+        }
+    }
+
+    /// The quoted lines under a gutter of line numbers, as load errors show them.
+    pub fn quote(&self) -> String {
+        let width = (self.line + self.source.len()).to_string().len();
+        self.source
+            .iter()
+            .enumerate()
+            .map(|(i, text)| format!("{:>width$} | {text}", self.line + i))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            f.write_str(&self.file)
+        } else {
+            write!(f, "{}:{}:{}", self.file, self.line, self.column)
         }
     }
 }
@@ -83,8 +166,8 @@ pub enum StepStatus {
 #[derive(Debug, Clone, Serialize)]
 pub struct StepResult {
     pub name: String,
-    /// `file:line:col` of the step.
-    pub location: String,
+    /// Where the step (or SAML case) is written.
+    pub location: Location,
     pub status: StepStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -109,7 +192,7 @@ pub struct CheckResult {
     pub message: Option<String>,
     /// Where the expectation is written; builtin checks have none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
+    pub location: Option<Location>,
     /// A shell line that sends the request again, token read from the environment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub curl: Option<String>,
@@ -211,5 +294,30 @@ impl RunResult {
         } else {
             exit::OK
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Source;
+
+    #[test]
+    fn a_location_quotes_its_table_as_written() {
+        let text = "name = \"s\"\n\n[[steps.expect]]\ncheck = \"a\"\nstatus = 201\n\n[[steps.expect]]\ncheck = \"b\"\n";
+        let source = Source::new("scenarios/s.toml", text);
+        let start = text.find("[[steps").unwrap();
+        let span = Span {
+            source,
+            start,
+            end: start + "[[steps.expect]]".len(),
+        };
+        let at = Location::of(&span);
+        assert_eq!(at.to_string(), "scenarios/s.toml:3:1");
+        assert_eq!(
+            at.quote(),
+            "3 | [[steps.expect]]\n4 | check = \"a\"\n5 | status = 201"
+        );
+        assert_eq!(Location::file("f.toml").to_string(), "f.toml");
     }
 }

@@ -246,7 +246,12 @@ async fn a_long_failure_list_is_cut_with_a_count() {
         for (i, step) in s.steps.iter_mut().enumerate() {
             for (j, c) in step.checks.iter_mut().enumerate() {
                 c.outcome = Outcome::Fail;
-                c.location = Some(format!("{}:{}:{}", s.file, i + 1, j + 1));
+                c.location = Some(idgate::result::Location {
+                    file: s.file.clone(),
+                    line: i + 1,
+                    column: j + 1,
+                    source: Vec::new(),
+                });
             }
         }
     }

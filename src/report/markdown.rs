@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::summary::{self, clients, verdict};
 use crate::redact::Redactor;
-use crate::result::{CheckResult, Outcome, RunResult, ScenarioResult, StepResult};
+use crate::result::{CheckResult, Location, Outcome, RunResult, ScenarioResult, StepResult};
 use crate::scenario::CheckMeta;
 
 /// The summary stays short enough to read in the job page.
@@ -101,7 +101,11 @@ pub fn render(
             } else {
                 ""
             };
-            let mut at: Vec<String> = places.iter().take(3).map(|p| code(&p.location)).collect();
+            let mut at: Vec<String> = places
+                .iter()
+                .take(3)
+                .map(|p| code(&p.location.to_string()))
+                .collect();
             if places.len() > 3 {
                 at.push(format!("and {} more", places.len() - 3));
             }
@@ -142,12 +146,11 @@ pub fn github_annotations(run: &RunResult, redactor: &Redactor) -> Vec<String> {
         .map(|p| {
             let c = p.check;
             let mut props = Vec::new();
-            if let Some((file, line, col)) = split_location(&p.location) {
-                props.push(format!("file={}", property(file)));
-                props.push(format!("line={line}"));
-                if let Some(col) = col {
-                    props.push(format!("col={col}"));
-                }
+            let at = &p.location;
+            props.push(format!("file={}", property(&at.file)));
+            if at.line > 0 {
+                props.push(format!("line={}", at.line));
+                props.push(format!("col={}", at.column));
             }
             let title = if c.outcome == Outcome::Error {
                 format!("{} (could not check)", c.id)
@@ -189,7 +192,7 @@ struct Problem<'a> {
     scenario: &'a ScenarioResult,
     step: &'a StepResult,
     check: &'a CheckResult,
-    location: String,
+    location: Location,
     clients: Vec<&'a str>,
 }
 
@@ -235,22 +238,6 @@ fn distinct_problems(run: &RunResult) -> Vec<Problem<'_>> {
     out
 }
 
-/// `file:line:col` into its parts; `file:line` works too.
-fn split_location(location: &str) -> Option<(&str, u32, Option<u32>)> {
-    let mut parts = location.rsplitn(3, ':');
-    let last = parts.next()?;
-    let middle = parts.next()?;
-    match (parts.next(), middle.parse::<u32>(), last.parse::<u32>()) {
-        (Some(file), Ok(line), Ok(col)) if !file.is_empty() => Some((file, line, Some(col))),
-        (_, _, Ok(line)) => {
-            // `file:line`: the file is everything before the last colon.
-            let file = &location[..location.len() - last.len() - 1];
-            (!file.is_empty()).then_some((file, line, None))
-        }
-        _ => None,
-    }
-}
-
 /// Escapes a workflow command's message (GitHub's `escapeData`).
 fn data(text: &str) -> String {
     text.replace('%', "%25")
@@ -294,16 +281,6 @@ fn code(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn locations_split_from_the_right() {
-        assert_eq!(
-            split_location("scenarios/entra/04-users.toml:88:3"),
-            Some(("scenarios/entra/04-users.toml", 88, Some(3)))
-        );
-        assert_eq!(split_location("C:/x.toml:9"), Some(("C:/x.toml", 9, None)));
-        assert_eq!(split_location("nowhere"), None);
-    }
 
     #[test]
     fn workflow_commands_are_escaped() {

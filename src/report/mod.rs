@@ -28,11 +28,12 @@ pub fn failure_text(step: &StepResult, check: &CheckResult) -> String {
     if let Some(m) = &check.message {
         lines.push(format!("note:     {m}"));
     }
-    lines.push(format!(
-        "at:       {} (step `{}`)",
-        check.location.as_deref().unwrap_or(&step.location),
-        step.name
-    ));
+    let at = check.location.as_ref().unwrap_or(&step.location);
+    lines.push(format!("at:       {at} (step `{}`)", step.name));
+    // The expectation as written, the way a load error quotes its line.
+    for quoted in at.quote().lines() {
+        lines.push(format!("          {quoted}"));
+    }
     if !check.rule.is_empty() {
         lines.push(format!(
             "rule:     {} ({})",

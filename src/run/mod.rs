@@ -236,7 +236,7 @@ fn unanswered(
 ) -> StepResult {
     StepResult {
         name: step.name.clone(),
-        location: step.span.location(),
+        location: Location::of(&step.span),
         status: if outcome == Outcome::Error {
             StepStatus::Error
         } else {
@@ -246,7 +246,7 @@ fn unanswered(
             .map(|e| {
                 let mut c = check_result(suite, &e.check, outcome);
                 c.message = Some(reason.clone());
-                c.location = Some(e.span.location());
+                c.location = Some(Location::of(&e.span));
                 c
             })
             .collect(),
@@ -264,7 +264,7 @@ fn recorded(
     suite: &Suite,
     id: &str,
     finding: Finding,
-    location: Option<String>,
+    location: Option<Location>,
     curl: &str,
 ) -> CheckResult {
     let outcome = if finding.passed {
@@ -293,7 +293,7 @@ fn why_missing(name: &str, missing: &HashMap<String, String>) -> String {
 
 fn snapshot_skipped(suite: &Suite, x: &Expect) -> CheckResult {
     let mut c = check_result(suite, &x.check, Outcome::Skip);
-    c.location = Some(x.span.location());
+    c.location = Some(Location::of(&x.span));
     c.message = Some(
         "snapshots are off for this target (the shipped ones record idgate's reference target)"
             .into(),
@@ -333,7 +333,7 @@ async fn run_step(
     };
     let mut result = StepResult {
         name: step.name.clone(),
-        location: step.span.location(),
+        location: Location::of(&step.span),
         status: StepStatus::Ran,
         reason: None,
         exchanges: Vec::new(),
@@ -409,7 +409,13 @@ async fn run_step(
             if snapshot_only_while_off(ctx.session, x) {
                 checks.push(snapshot_skipped(suite, x));
             } else {
-                checks.push(recorded(suite, &x.check, f, Some(x.span.location()), &curl));
+                checks.push(recorded(
+                    suite,
+                    &x.check,
+                    f,
+                    Some(Location::of(&x.span)),
+                    &curl,
+                ));
             }
         }
         capture(step, &exchange, vars, missing_captures);
@@ -539,7 +545,7 @@ async fn run_saml_step(
     };
     let mut result = StepResult {
         name: step.name.clone(),
-        location: step.span.location(),
+        location: Location::of(&step.span),
         status: StepStatus::Ran,
         reason: None,
         exchanges: Vec::new(),
@@ -583,7 +589,7 @@ async fn run_saml_step(
                 suite,
                 &x.check,
                 finding,
-                Some(x.span.location()),
+                Some(Location::of(&x.span)),
                 &posted.acs.curl(&ctx.session.target.token_env),
             )
         };

@@ -149,7 +149,7 @@ pub async fn run_battery(
         Err(e) => {
             let step = StepResult {
                 name: "canary".into(),
-                location: "saml battery".into(),
+                location: Location::file("scenarios/saml/cases.toml"),
                 status: StepStatus::Error,
                 reason: Some(format!("cannot listen on 127.0.0.1 for fetches: {e}")),
                 exchanges: vec![],
@@ -214,7 +214,7 @@ fn skipped(case: &Case, reason: String) -> StepResult {
     c.message = Some(reason.clone());
     StepResult {
         name: case.id.clone(),
-        location: case.span.location(),
+        location: Location::of(&case.span),
         status: StepStatus::Skipped,
         reason: Some(reason),
         exchanges: vec![],
@@ -259,7 +259,7 @@ async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Can
     };
     let mut step = StepResult {
         name: case.id.clone(),
-        location: case.span.location(),
+        location: Location::of(&case.span),
         status: StepStatus::Ran,
         reason: None,
         exchanges: vec![],
@@ -313,7 +313,7 @@ async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Can
         expected = "no fetch: a message must never make the SP load a URL".into();
     }
     let mut c = check(case, outcome);
-    c.location = Some(case.span.location());
+    c.location = Some(Location::of(&case.span));
     if outcome == Outcome::Reported {
         c.message = Some(format!("policy: {}", verdict.describe()));
     } else if outcome != Outcome::Pass {

@@ -34,7 +34,7 @@ impl Page<'_> {
             self.t(&f.scenario.name),
             self.t(&f.step.name)
         );
-        let location = c.location.as_deref().unwrap_or(&f.step.location);
+        let location = c.location.as_ref().unwrap_or(&f.step.location);
         let builtin = if c.location.is_none() {
             " <span class=\"muted\">(a builtin check, applied to this step's response)</span>"
         } else {
@@ -44,8 +44,15 @@ impl Page<'_> {
         put!(
             out,
             "<tr><th scope=\"row\">Location</th><td><code>{}</code>{builtin}</td></tr>\n",
-            self.t(location)
+            self.t(&location.to_string())
         );
+        if !location.source.is_empty() {
+            put!(
+                out,
+                "<tr><th scope=\"row\">As written</th><td><pre class=\"val\">{}</pre></td></tr>\n",
+                self.t(&location.quote())
+            );
+        }
         if let Some(e) = &c.expected {
             put!(
                 out,
