@@ -1,22 +1,24 @@
 //! idgate: proves an identity integration works and is safe.
 //!
-//! One data flow, left to right (see DESIGN.md): scenario files are parsed
-//! into a suite (`scenario`), the runner plays them against a target
-//! (`run`, through the `scim` client), checks turn exchanges into a result
-//! tree (`check`, `result`), and every report is a view of that one tree
-//! (`report`, through `redact`). `reference` is the embedded target;
-//! `harness` runs the suite as `cargo test` trials. `diff` is the line diff
-//! that snapshot mismatches and the HTML report both show.
+//! One data flow, left to right (see docs/architecture.md): scenario files are
+//! parsed into a suite (`scenario`, from the `idgate-core` crate), a plan picks
+//! what to play and the `session` opens the targets it needs, the runner plays
+//! it (`run`, through the `http` transport and the `scim` request builders and
+//! the `saml` IdP), checks turn exchanges into a result tree (`check`,
+//! `result`), and every report is a view of the run's events and of that one
+//! tree (`report`, through `redact`). `reference` is the embedded target (the
+//! `idgate-reference` crate, behind the `reference` feature); `harness` runs
+//! the suite as `cargo test` trials.
+
+pub use idgate_core::{diagnostic, exit, redact};
+#[cfg(feature = "reference")]
+pub use idgate_reference as reference;
 
 pub mod check;
-pub mod diagnostic;
 pub mod diff;
-pub mod exit;
 pub mod harness;
 pub mod http;
 pub mod ledger;
-pub mod redact;
-pub mod reference;
 pub mod report;
 pub mod result;
 pub mod run;

@@ -8,7 +8,7 @@ use idgate::run::event::Fanout;
 use idgate::run::{self, Event, PlanOptions, Reporter};
 use idgate::session::{
     IdpKeys, IdpOptions, Login, Options, Plan, ScimEndpoint, Selection, Session, SetupError,
-    Snapshots, SpEndpoint, load_suite, parse_faults,
+    Snapshots, SpEndpoint, load_suite,
 };
 
 use crate::Outcome;
@@ -40,7 +40,7 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
             skew: Duration::from_secs(a.saml.saml_skew),
             name_id: a.saml.saml_name_id.clone(),
         },
-        faults: parse_faults(&a.faults)?,
+        faults: a.faults.clone(),
         timeout: Duration::from_secs(a.timeout.max(1)),
         ca_cert: a.ca_cert.clone(),
         idp: IdpOptions {

@@ -2,7 +2,7 @@
 
 use idgate::exit;
 use idgate::reference::{self, Fault, ReferenceOptions};
-use idgate::session::{IdpKeys, SetupError, load_idp_key, parse_faults, read_token};
+use idgate::session::{IdpKeys, SetupError, load_idp_key, read_token};
 
 use crate::Outcome;
 use crate::args::ServeArgs;
@@ -15,7 +15,12 @@ pub async fn serve(a: ServeArgs) -> Outcome {
         }
         return Ok(exit::OK);
     }
-    let faults = parse_faults(&a.faults)?;
+    let faults = a
+        .faults
+        .iter()
+        .map(|n| n.trim().parse::<Fault>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| SetupError::usage(format!("error: {e}")))?;
     let token = read_token(&a.token.scim_token_env)?;
     let key = load_idp_key(&IdpKeys::Dir(a.idp.key_dir.clone()))?;
     let running = reference::start(ReferenceOptions {

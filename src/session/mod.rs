@@ -4,6 +4,7 @@
 //! redactor and the snapshot mode. The command line and `idgate::harness`
 //! both open their runs here, so their rules cannot drift apart.
 
+mod embedded;
 pub mod plan;
 
 use std::fmt;
@@ -20,7 +21,6 @@ use crate::exit;
 use crate::http::{Client, ClientOptions, Transport, TransportOptions};
 use crate::ledger::Ledger;
 use crate::redact::{Redactor, Secret};
-use crate::reference::{self, Fault, ReferenceOptions, RunningReference};
 use crate::result::TargetInfo;
 use crate::saml::{AttackKeys, Idp, IdpKey};
 
@@ -165,8 +165,8 @@ pub struct Options {
     pub scim: ScimTarget,
     pub sp: SpChoice,
     pub login: Login,
-    /// Faults switched on in the embedded target.
-    pub faults: Vec<Fault>,
+    /// Faults switched on in the embedded target, by name (`idgate serve --list-faults`).
+    pub faults: Vec<String>,
     /// How long each response may take, for SCIM requests and SAML posts alike.
     pub timeout: Duration,
     /// A private CA the targets' TLS certificates chain to.
@@ -251,6 +251,7 @@ impl Options {
                 }
             }
         }
+        embedded::check_faults(&self.faults)?;
         if !self.faults.is_empty() && !self.embedded() {
             return Err(SetupError::usage(
                 "error: --fault switches on a fault of idgate's embedded target, which does not run when a target URL is given",
@@ -319,19 +320,6 @@ fn scenario_errors(errors: Vec<crate::diagnostic::Diagnostic>) -> SetupError {
         errors.len()
     ));
     SetupError::new(exit::SCENARIO, text)
-}
-
-/// Fault names of the embedded target, each checked (with a suggestion for a typo).
-pub fn parse_faults<S: AsRef<str>>(names: &[S]) -> Result<Vec<Fault>, SetupError> {
-    names
-        .iter()
-        .map(|n| {
-            n.as_ref()
-                .trim()
-                .parse::<Fault>()
-                .map_err(|e| SetupError::usage(format!("error: {e}")))
-        })
-        .collect()
 }
 
 /// The bearer token from the environment variable `env`.
@@ -456,7 +444,7 @@ pub struct Session {
     pub info: TargetInfo,
     /// Things the user should know before the run, e.g. why snapshots are off.
     pub notes: Vec<String>,
-    reference: Option<RunningReference>,
+    reference: Option<embedded::Embedded>,
 }
 
 impl Session {
@@ -476,7 +464,7 @@ impl Session {
         .map_err(|e| SetupError::usage(format!("error: {e}")))?;
 
         let reference = if opts.embedded() {
-            Some(start_reference(opts, idp.as_ref()).await?)
+            Some(embedded::start(opts, idp.as_ref()).await?)
         } else {
             None
         };
@@ -486,9 +474,9 @@ impl Session {
                 read_token(&s.token_env)?,
                 s.token_env.clone(),
             ),
-            (ScimTarget::Embedded, Some((running, token))) => (
+            (ScimTarget::Embedded, Some(running)) => (
                 running.scim_base.clone(),
-                token.clone(),
+                running.token.clone(),
                 DEFAULT_TOKEN_ENV.to_string(),
             ),
             _ => (String::new(), Secret::new(""), DEFAULT_TOKEN_ENV.into()),
@@ -502,10 +490,10 @@ impl Session {
                 skew: skew_of(opts.login.skew),
                 name_id: opts.login.name_id.clone(),
             }),
-            (SpChoice::Embedded, Some((r, _))) => Some(SpTarget {
-                acs_url: r.saml_acs_url.clone(),
-                audience: r.saml_audience.clone(),
-                whoami_url: Some(r.saml_whoami_url.clone()),
+            (SpChoice::Embedded, Some(r)) => Some(SpTarget {
+                acs_url: r.acs_url.clone(),
+                audience: r.audience.clone(),
+                whoami_url: Some(r.whoami_url.clone()),
                 login_url: None,
                 skew: skew_of(opts.login.skew),
                 name_id: opts.login.name_id.clone(),
@@ -521,7 +509,7 @@ impl Session {
             .into(),
             scim_base: base.clone(),
             saml_acs_url: sp.as_ref().map(|s| s.acs_url.clone()),
-            faults: opts.faults.iter().map(|f| f.name().to_string()).collect(),
+            faults: opts.faults.iter().map(|f| f.trim().to_string()).collect(),
         };
         let redactor = Redactor::new([token.clone()]);
         let (snapshots, notes) = snapshot_options(opts, &redactor, needs);
@@ -567,7 +555,7 @@ impl Session {
             snapshots,
             info,
             notes,
-            reference: reference.map(|(r, _)| r),
+            reference,
         })
     }
 
@@ -619,38 +607,6 @@ impl Session {
 
 fn skew_of(d: Duration) -> time::Duration {
     time::Duration::seconds(d.as_secs().min(i64::MAX as u64) as i64)
-}
-
-/// The embedded reference target, trusting `idp` (or, when no SAML is
-/// played, its own default IdP) and accepting a fresh random token.
-async fn start_reference(
-    opts: &Options,
-    idp: Option<&Idp>,
-) -> Result<(RunningReference, Secret), SetupError> {
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    let mut saml = reference::SpOptions {
-        idp_sign_in_url: Some(opts.idp.sign_in_url.clone()),
-        skew: opts.login.skew,
-        ..reference::SpOptions::default()
-    };
-    if let Some(idp) = idp {
-        saml.idp_entity_id = idp.entity_id.clone();
-        saml.idp_cert_pem = idp.key.cert_pem();
-    }
-    let running = reference::start(ReferenceOptions {
-        token: token.clone(),
-        faults: opts.faults.clone(),
-        saml,
-        ..ReferenceOptions::default()
-    })
-    .await
-    .map_err(|e| {
-        SetupError::new(
-            exit::RUNTIME,
-            format!("error: cannot start the reference target: {e}"),
-        )
-    })?;
-    Ok((running, Secret::new(token)))
 }
 
 /// The shipped snapshots record idgate's own reference target; another target

@@ -26,9 +26,6 @@ use crate::diagnostic::{Diagnostic, Source};
 
 pub use self::toml::toml_error;
 pub use snapshot::is_snapshot_name;
-// The entry point that knows idgate's schemas lives beside this module, since
-// the loader knows nothing of checks; re-exported so `load::load` still works.
-pub use super::load;
 
 /// Variables every scenario has without declaring them.
 pub const BUILTIN_VARS: &[&str] = &["uuid", "hex8", "word", "base", "index"];

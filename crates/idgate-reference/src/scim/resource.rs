@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::Faults;
 use super::error::ScimError;
 use super::schema::{Attr, COMMON, Kind, Mutability, ResourceType, Returned, SCHEMAS};
-use crate::reference::Fault;
+use crate::Fault;
 
 /// An attribute path as written by a client: `[urn ":"] name ["." sub]` (RFC 7644 §3.10).
 #[derive(Clone, Debug, PartialEq)]
@@ -547,7 +547,7 @@ fn copy_path(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::scim::schema::{ENTERPRISE_URN, USER_URN, USERS};
+    use crate::scim::schema::{ENTERPRISE_URN, USER_URN, USERS};
 
     #[test]
     fn parses_paths_with_and_without_urns() {

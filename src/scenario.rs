@@ -1,12 +1,8 @@
-//! Scenario files: the model, its loader and the `{{var}}` templates.
-//! Knows nothing of HTTP; the runner turns a scenario into requests.
+//! The scenario language (from `idgate-core`), with what only idgate knows:
+//! the built-in suite compiled into the binary, and which schemas a request
+//! may say it `returns`.
 
-pub mod load;
-pub mod model;
-pub mod template;
-
-pub use load::{Known, load_with, read_dir};
-pub use model::*;
+pub use idgate_core::scenario::*;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_scenarios.rs"));

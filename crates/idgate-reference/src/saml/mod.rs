@@ -35,7 +35,7 @@ use time::OffsetDateTime;
 use self::rules::Login;
 use self::signature::Trust;
 use self::state::User;
-use crate::reference::Fault;
+use crate::Fault;
 
 /// The faults switched on for one server.
 pub type Faults = HashSet<Fault>;
@@ -45,7 +45,7 @@ pub const DEFAULT_ENTITY_ID: &str = "https://sp.idgate.test";
 /// The IdP entity ID trusted by default: the one idgate's test IdP is run with.
 pub const DEFAULT_IDP_ENTITY_ID: &str = "https://idp.example/";
 /// The IdP certificate trusted by default: the committed test IdP's (`fixtures/saml`).
-pub const DEFAULT_IDP_CERT_PEM: &str = include_str!("../../../fixtures/saml/idp-cert.pem");
+pub const DEFAULT_IDP_CERT_PEM: &str = include_str!("../../../../fixtures/saml/idp-cert.pem");
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "idgate_sp_session";
 

@@ -650,7 +650,7 @@ fn ordered(op: Op, ordering: std::cmp::Ordering) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::scim::schema::{GROUPS, USERS};
+    use crate::scim::schema::{GROUPS, USERS};
     use serde_json::json;
 
     fn ctx() -> Eval {

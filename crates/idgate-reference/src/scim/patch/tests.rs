@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde_json::json;
 
 use super::*;
-use crate::reference::scim::schema::{GROUPS, USERS};
+use crate::scim::schema::{GROUPS, USERS};
 
 /// One row: `ops` applied to `before` (a `rt` resource) with `faults` switched on ends in `after`.
 struct Row {
