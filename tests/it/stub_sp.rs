@@ -3,7 +3,7 @@
 //! must accept; the seed scenarios fail on an SP that ignores their rules.
 //! (Report cases are policy: their outcome is "reported", never a pass or a failure.)
 
-mod common;
+use crate::common;
 
 use idgate::result::Outcome;
 use idgate::run::saml::run_battery;

@@ -1,7 +1,7 @@
 //! The binary as a user meets it: exit codes, errors that point at the
 //! line, reports on disk, and secrets nowhere in any output.
 
-mod common;
+use crate::common;
 
 use common::{copy_scenarios, idgate, text, walk};
 use idgate::reference::{self, Fault, ReferenceOptions};

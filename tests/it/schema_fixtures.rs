@@ -59,7 +59,7 @@ fn schemas_carry_id_title_and_rfc_description() {
             "{name}: the description cites no RFC section"
         );
         // Embedded in the binary: a schema file that is not would never be used.
-        let source = include_str!("../src/check/schema.rs");
+        let source = include_str!("../../src/check/schema.rs");
         assert!(
             source.contains(&format!("fixtures/schemas/{name}\")")),
             "{name} is not embedded by src/check/schema.rs"

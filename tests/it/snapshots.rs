@@ -2,7 +2,7 @@
 //! scenarios and their `.snap` files, the binary run against the embedded
 //! reference target, and the files it leaves behind.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -7,7 +7,7 @@
 //! documentation (see .ci/peers/scim2-server-findings.md); the test pins
 //! them, so a change to idgate that loses or invents a finding fails here.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -6,7 +6,7 @@
 //! here with the reason (see .ci/peers/python3-saml-sp/findings.md), so a
 //! change that loses or invents a finding fails.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! the rule it breaks. Checks no fault can break are broken by a wiremock
 //! stub in `tests/stub_checks.rs`; the coverage test keeps both honest.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -1,29 +1,15 @@
 //! Checks that no fault of the reference target breaks, shown failing
 //! against wiremock stubs that break exactly their rule.
 
-mod common;
+use crate::common;
 
 use idgate::http::ClientOptions;
 use idgate::result::Outcome;
 use serde_json::json;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
-const SCIM: &str = "application/scim+json";
-
-fn scim_json(status: u16, body: serde_json::Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(body.to_string(), SCIM)
-}
-
-async fn stub(m: &str, p: &str, resp: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method(m))
-        .and(path(p))
-        .respond_with(resp)
-        .mount(&server)
-        .await;
-    server
-}
+use crate::stub::{route as stub, scim_json};
 
 fn raw_get(p: &str, returns: &str) -> String {
     format!(

@@ -2,7 +2,7 @@
 //! ships with idgate or a public source, and from any check id one grep finds
 //! its data and its code.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! panic or a hang: HTML, garbage JSON, 500, 429 with Retry-After, a huge
 //! body, a hang, a redirect to another host, a bad TLS certificate.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -10,28 +10,14 @@ use idgate::redact::Secret;
 use idgate::result::{Outcome, StepStatus};
 
 use idgate::http::{Client, ClientOptions, Request, TransportError};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const MATCH: &str = r#"name = "stub"
-[vars]
-user_name = "x@y.test"
-[[steps]]
-name = "match"
-send = "match-user-by-username"
-[[steps.expect]]
-check = "scim.filter.username-eq"
-status = 200
-"#;
+use crate::stub::MATCH;
 
+/// A target whose `/Users` answers `resp`.
 async fn serve(resp: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/Users"))
-        .respond_with(resp)
-        .mount(&server)
-        .await;
-    server
+    crate::stub::route("GET", "/Users", resp).await
 }
 
 fn get() -> Request {

@@ -4,7 +4,7 @@
 //! what proves that the bytes it digests are the bytes a real verifier digests. They fail (never
 //! skip) when `xmlsec1` is missing.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! What a CI gate relies on: retries that show flakiness instead of hiding
 //! it, --fail-fast, and profiles from idgate.toml under flags.
 
-mod common;
+use crate::common;
 
 use idgate::http::ClientOptions;
 use idgate::result::Outcome;
@@ -10,16 +10,7 @@ use idgate::session::plan::pairs;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const MATCH: &str = r#"name = "stub"
-[vars]
-user_name = "x@y.test"
-[[steps]]
-name = "match"
-send = "match-user-by-username"
-[[steps.expect]]
-check = "scim.filter.username-eq"
-status = 200
-"#;
+use crate::stub::MATCH;
 
 async fn play(server: &MockServer, opts: PlanOptions) -> Vec<idgate::result::ScenarioResult> {
     let suite = common::suite_with(MATCH);

@@ -2,7 +2,7 @@
 //! the embedded target: self-contained, escaped, redacted, pointing at the
 //! right lines, and readable in a real browser.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
