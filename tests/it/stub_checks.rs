@@ -93,23 +93,12 @@ async fn update_accepted_fails_when_the_patch_is_refused() {
         scim_json(400, json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","detail":"no"})),
     )
     .await;
-    let scenario = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/entra/04-users.toml"
-    ))
-    .unwrap();
     // The shipped update step alone, on a user that exists.
-    let start = scenario
-        .find("[[steps]]\nname = \"update displayName")
-        .unwrap();
-    let end = scenario
-        .find("[[steps]]\nname = \"read the updated user\"")
-        .unwrap();
-    let vars_end = scenario.find("[[steps]]").unwrap();
-    let text = format!(
-        "{}user_id = \"u1\"\n\n{}",
-        &scenario[..vars_end],
-        &scenario[start..end]
+    let text = common::shipped_steps(
+        "entra/04-users.toml",
+        "update displayName",
+        "read the updated user",
+        "user_id = \"u1\"",
     );
     let suite = common::suite_with(&text);
     let r = common::run_one(
@@ -177,23 +166,12 @@ async fn replace_applied_fails_when_the_update_is_not_stored() {
         .respond_with(scim_json(200, user))
         .mount(&server)
         .await;
-    let scenario = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/entra/04-users.toml"
-    ))
-    .unwrap();
     // The shipped expectations of the update and the read that follows, on a user that exists.
-    let start = scenario
-        .find("[[steps]]\nname = \"update displayName")
-        .unwrap();
-    let end = scenario
-        .find("[[steps]]\nname = \"add a nickName\"")
-        .unwrap();
-    let vars_end = scenario.find("[[steps]]").unwrap();
-    let text = format!(
-        "{}user_id = \"u1\"\n\n{}",
-        &scenario[..vars_end],
-        &scenario[start..end]
+    let text = common::shipped_steps(
+        "entra/04-users.toml",
+        "update displayName",
+        "add a nickName",
+        "user_id = \"u1\"",
     );
     let suite = common::suite_with(&text);
     let r = common::run_one(

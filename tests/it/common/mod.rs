@@ -278,3 +278,23 @@ pub fn skip(needs: &str, install: &str) {
         "skipped {test}: needs {needs} (install: {install})"
     );
 }
+
+/// The shipped scenario `file` (under scenarios/) cut to its steps from the one
+/// named `from` up to the one named `to` (not included), its vars plus `extra`.
+pub fn shipped_steps(file: &str, from: &str, to: &str, extra: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
+    let scenario = std::fs::read_to_string(path).unwrap();
+    let at = |name: &str| {
+        scenario
+            .find(&format!("[[steps]]\nname = \"{name}"))
+            .unwrap_or_else(|| panic!("{file} has no step `{name}`"))
+    };
+    let vars_end = scenario.find("[[steps]]").unwrap();
+    format!(
+        "{}{extra}\n\n{}",
+        &scenario[..vars_end],
+        &scenario[at(from)..at(to)]
+    )
+}
