@@ -301,12 +301,25 @@ pub fn load_suite(dir: Option<&std::path::Path>) -> Result<crate::scenario::Suit
         }
         None => crate::scenario::embedded_files(),
     };
-    let suite = crate::scenario::load(&files).map_err(scenario_errors)?;
+    let suite = load(&files).map_err(scenario_errors)?;
     let errors = crate::saml::cases::check(&suite.cases);
     if !errors.is_empty() {
         return Err(scenario_errors(errors));
     }
     Ok(suite)
+}
+
+/// Build a suite from `(name, text)` pairs, a request's `returns = "..."`
+/// checked against the schemas idgate validates bodies with.
+pub fn load(
+    files: &[(String, String)],
+) -> Result<crate::scenario::Suite, Vec<crate::diagnostic::Diagnostic>> {
+    crate::scenario::load_with(
+        files,
+        &crate::scenario::Known {
+            schemas: &crate::check::builtin::response_schemas(),
+        },
+    )
 }
 
 fn scenario_errors(errors: Vec<crate::diagnostic::Diagnostic>) -> SetupError {

@@ -10,8 +10,7 @@ use idgate::scenario::{self, Suite};
 use idgate::session::{self, SamlSide, Session, SpTarget, Target};
 
 pub fn suite() -> Suite {
-    scenario::load_suite(None)
-        .unwrap_or_else(|e| panic!("{}", e.iter().map(|d| d.to_string()).collect::<String>()))
+    session::load_suite(None).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn target(base: &str, token: &str, opts: ClientOptions) -> Target {
@@ -89,7 +88,7 @@ pub fn suite_with(scenario_toml: &str) -> Suite {
         .filter(|(n, _)| n.ends_with("checks.toml") || n.contains("clients/"))
         .collect();
     files.push(("scenarios/test/stub.toml".into(), scenario_toml.into()));
-    scenario::load(&files)
+    session::load(&files)
         .unwrap_or_else(|e| panic!("{}", e.iter().map(|d| d.to_string()).collect::<String>()))
 }
 
