@@ -97,6 +97,13 @@ impl Transport {
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 format!("--ca-cert {} is not a PEM certificate: {e}", path.display())
             })?;
+            // A file with no certificate in it would trust nothing new, silently.
+            if certs.is_empty() {
+                return Err(format!(
+                    "--ca-cert {} is not a PEM certificate: it holds no BEGIN CERTIFICATE block",
+                    path.display()
+                ));
+            }
             builder = builder.tls_certs_merge(certs);
         }
         let http = builder

@@ -183,3 +183,62 @@ async fn an_sp_that_drops_connections_after_answering_costs_no_case() {
         .collect();
     assert!(unexpected.is_empty(), "{unexpected:#?}");
 }
+
+/// An SP that accepts connections and never answers.
+async fn hanging_sp() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = listener.accept().await {
+            held.push(conn);
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_saml_side_of_a_session_honours_timeout_and_ca_cert() {
+    use idgate::session::{IdpKeys, IdpOptions, Needs, Options, ScimTarget, SpChoice, SpEndpoint};
+    let base = hanging_sp().await;
+    let options = |ca_cert: Option<std::path::PathBuf>| Options {
+        scim: ScimTarget::None,
+        sp: SpChoice::Endpoint(SpEndpoint {
+            acs_url: format!("{base}/acs"),
+            audience: "https://sp.example.test".into(),
+            whoami_url: None,
+            login_url: None,
+        }),
+        timeout: std::time::Duration::from_secs(1),
+        ca_cert,
+        idp: IdpOptions {
+            keys: IdpKeys::Fixtures,
+            ..IdpOptions::default()
+        },
+        ..Options::default()
+    };
+    let needs = Needs {
+        saml: true,
+        snapshots: false,
+    };
+    // --timeout: a hanging ACS costs one second per case, not thirty.
+    let session = Session::open(&options(None), needs).await.unwrap();
+    let side = session.target.saml.as_ref().expect("an SP is tested");
+    let valid = idgate::saml::cases::find("saml.valid").unwrap();
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let r = run_battery(side, &[valid], &stop, &mut Silent).await;
+    let (outcome, detail) = common::outcome_of(&r, "saml.valid");
+    assert_eq!(outcome, Outcome::Error, "{detail}");
+    assert!(
+        detail.contains("no complete response within 1s"),
+        "{detail}"
+    );
+    // --ca-cert: the SP's transport reads it (a file that is no certificate is refused).
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("ca.pem");
+    std::fs::write(&bad, "not a certificate").unwrap();
+    let Err(e) = Session::open(&options(Some(bad)), needs).await else {
+        panic!("a --ca-cert that is no certificate is refused")
+    };
+    assert!(e.to_string().contains("is not a PEM certificate"), "{e}");
+}
