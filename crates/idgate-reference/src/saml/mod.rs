@@ -35,7 +35,7 @@ use time::OffsetDateTime;
 use self::rules::Login;
 use self::signature::Trust;
 use self::state::User;
-use crate::Fault;
+use crate::fault::Fault;
 
 /// The faults switched on for one server.
 pub type Faults = HashSet<Fault>;

@@ -8,7 +8,7 @@ use time::{Duration, OffsetDateTime};
 use super::document::{SAML, SAMLP, attr, child, children, first_text, text};
 use super::signature::Outcome;
 use super::{Faults, Rejection, SpConfig};
-use crate::Fault;
+use crate::fault::Fault;
 
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const CM_BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";

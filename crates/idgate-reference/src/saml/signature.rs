@@ -15,7 +15,7 @@ use bergshamra::{DsigContext, Key, KeysManager, VerifyResult};
 
 use super::document::{DSIG, attr, child, child_elements, children, is, text};
 use super::{Faults, Rejection};
-use crate::Fault;
+use crate::fault::Fault;
 
 const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";

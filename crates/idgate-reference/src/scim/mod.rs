@@ -28,7 +28,7 @@ use self::filter::{Eval, Filter};
 use self::resource::{AttrPath, Projection, get_ci, get_ci_mut, remove_ci};
 use self::schema::{GROUPS, MAX_RESULTS, ResourceType, USERS};
 use self::store::{Resource, Store, id_of};
-use crate::Fault;
+use crate::fault::Fault;
 
 /// The faults switched on for one server.
 pub type Faults = HashSet<Fault>;

@@ -12,7 +12,7 @@ use super::resource::{
     remove_ci, set_ci, starts_with_ci, strip_nulls,
 };
 use super::schema::{Attr, ENTERPRISE_URN, Mutability, ResourceType};
-use crate::Fault;
+use crate::fault::Fault;
 
 pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::Faults;
 use super::error::ScimError;
 use super::schema::{Attr, COMMON, Kind, Mutability, ResourceType, Returned, SCHEMAS};
-use crate::Fault;
+use crate::fault::Fault;
 
 /// An attribute path as written by a client: `[urn ":"] name ["." sub]` (RFC 7644 §3.10).
 #[derive(Clone, Debug, PartialEq)]
