@@ -295,20 +295,37 @@ fn chromium(profile: &Path, args: &[&str]) -> std::process::Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("chromium starts");
+    // Drained as they come: chromium logs a lot (D-Bus, GPU), and a full pipe
+    // would block it forever.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    use std::io::Read as _;
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let start = Instant::now();
-    loop {
-        if child.try_wait().expect("chromium is waitable").is_some() {
-            return child.wait_with_output().expect("chromium output");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("chromium is waitable") {
+            break status;
         }
         if start.elapsed() > Duration::from_secs(90) {
             let _ = child.kill();
-            let out = child.wait_with_output().expect("chromium output");
-            panic!(
-                "chromium hung for 90 s: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let _ = child.wait();
+            let err = stderr.join().unwrap_or_default();
+            panic!("chromium hung for 90 s: {}", String::from_utf8_lossy(&err));
         }
         std::thread::sleep(Duration::from_millis(100));
+    };
+    std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
     }
 }
 
