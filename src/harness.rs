@@ -34,8 +34,8 @@ use crate::result::{Outcome, ScenarioResult, StepStatus};
 use crate::run::{self, Silent};
 use crate::scenario::{SAML_CLIENT, Suite};
 use crate::session::{
-    self, IdpKeys, IdpOptions, Login, Needs, Options, Plan, ScimEndpoint, ScimTarget, Selection,
-    Session, SpChoice, SpEndpoint,
+    self, IdpKeys, IdpOptions, Login, Needs, Options, Plan, RunValues, ScimEndpoint, ScimTarget,
+    Selection, Session, SpChoice, SpEndpoint,
 };
 
 pub use crate::session::SetupError;
@@ -60,6 +60,7 @@ pub struct Harness {
     scenarios_dir: Option<PathBuf>,
     timeout: Duration,
     ca_cert: Option<PathBuf>,
+    values: RunValues,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +173,7 @@ impl Harness {
             scenarios_dir: None,
             timeout: Duration::from_secs(30),
             ca_cert: None,
+            values: RunValues::default(),
         }
     }
 
@@ -212,6 +214,19 @@ impl Harness {
     /// How long to wait for each response (default 30 seconds).
     pub fn timeout(mut self, timeout: Duration) -> Harness {
         self.timeout = timeout.max(Duration::from_secs(1));
+        self
+    }
+
+    /// The domain of generated users' mail (default `example.com`): one your
+    /// server's email validator accepts.
+    pub fn email_domain(mut self, domain: impl Into<String>) -> Harness {
+        self.values.email_domain = domain.into();
+        self
+    }
+
+    /// What the names of the resources the trials create start with (default `idgate-`).
+    pub fn name_prefix(mut self, prefix: impl Into<String>) -> Harness {
+        self.values.name_prefix = prefix.into();
         self
     }
 
@@ -391,6 +406,7 @@ impl Harness {
             ledger: None,
             snapshots: Default::default(),
             signals: matches!(self.scim, Scim::External { .. }),
+            values: self.values.clone(),
         })
     }
 }

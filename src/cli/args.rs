@@ -214,6 +214,23 @@ pub struct RunArgs {
     /// `.snap.new` ones, and pass. For a person at a terminal: refused when CI is set.
     #[arg(long)]
     pub update_snapshots: bool,
+    /// The domain of the mail addresses of the users idgate creates; give one your server's
+    /// email validator accepts.
+    #[arg(
+        long,
+        env = "IDGATE_EMAIL_DOMAIN",
+        default_value = idgate::session::DEFAULT_EMAIL_DOMAIN,
+        value_name = "DOMAIN"
+    )]
+    pub email_domain: String,
+    /// What the names of the users and groups idgate creates start with.
+    #[arg(
+        long,
+        env = "IDGATE_NAME_PREFIX",
+        default_value = idgate::session::DEFAULT_NAME_PREFIX,
+        value_name = "TEXT"
+    )]
+    pub name_prefix: String,
     #[command(flatten)]
     pub saml: SamlRunArgs,
     #[arg(long, value_enum, default_value_t = Color::Auto)]

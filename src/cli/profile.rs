@@ -36,6 +36,8 @@ pub struct Profile {
     pub saml_login_url: Option<String>,
     pub saml_skew: Option<u64>,
     pub key_dir: Option<PathBuf>,
+    pub email_domain: Option<String>,
+    pub name_prefix: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -149,6 +151,8 @@ pub fn apply(a: &mut RunArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic> {
         ));
     }
     take!("jobs", a.jobs, p.jobs);
+    take!("email_domain", a.email_domain, p.email_domain);
+    take!("name_prefix", a.name_prefix, p.name_prefix);
     Ok(())
 }
 
@@ -177,7 +181,9 @@ fn merge(base: Profile, over: Profile) -> Profile {
         saml_whoami_url,
         saml_login_url,
         saml_skew,
-        key_dir
+        key_dir,
+        email_domain,
+        name_prefix
     )
 }
 

@@ -7,8 +7,8 @@ use idgate::report;
 use idgate::run::event::Fanout;
 use idgate::run::{self, Event, PlanOptions, Reporter};
 use idgate::session::{
-    IdpKeys, IdpOptions, Login, Options, Plan, ScimEndpoint, Selection, Session, SetupError,
-    Snapshots, SpEndpoint, load_suite,
+    IdpKeys, IdpOptions, Login, Options, Plan, RunValues, ScimEndpoint, Selection, Session,
+    SetupError, Snapshots, SpEndpoint, load_suite,
 };
 
 use crate::Outcome;
@@ -55,6 +55,10 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
             own_scenarios: a.scenarios.is_some(),
         },
         signals: true,
+        values: RunValues {
+            email_domain: a.email_domain.clone(),
+            name_prefix: a.name_prefix.clone(),
+        },
     })
 }
 

@@ -130,7 +130,7 @@ async fn run_scenario_with(
     let ledger = &session.ledger;
     let base = target.scim.base().to_string();
     let created_by = format!("{client_name}/{}", scenario.name);
-    let mut vars = Vars::new(&base);
+    let mut vars = Vars::with_values(&base, &session.values);
     let mut steps = Vec::new();
     // Why a capture is missing, for the reason of the steps that needed it.
     let mut missing_captures: HashMap<String, String> = HashMap::new();

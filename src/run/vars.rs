@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::scenario::template::Lookup;
+use crate::session::RunValues;
 
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
@@ -17,11 +18,18 @@ pub struct Vars {
 
 impl Vars {
     pub fn new(base: &str) -> Vars {
+        Vars::with_values(base, &RunValues::default())
+    }
+
+    /// A scenario's values on `base`, with the run's domain and prefix.
+    pub fn with_values(base: &str, run: &RunValues) -> Vars {
         let mut v = Vars::default();
         v.set(
             "base",
             Value::String(base.trim_end_matches('/').to_string()),
         );
+        v.set("email_domain", Value::String(run.email_domain.clone()));
+        v.set("prefix", Value::String(run.name_prefix.clone()));
         v
     }
     pub fn set(&mut self, name: &str, value: Value) {

@@ -48,6 +48,8 @@ pub(super) async fn start(opts: &Options, idp: Option<&Idp>) -> Result<Embedded,
     let mut saml = reference::SpOptions {
         idp_sign_in_url: Some(opts.idp.sign_in_url.clone()),
         skew: opts.login.skew,
+        // The domain the SP claims is the run's, so its seed scenarios hold for any --email-domain.
+        allowed_email_domains: vec![opts.values.email_domain.clone()],
         ..reference::SpOptions::default()
     };
     if let Some(idp) = idp {

@@ -22,6 +22,31 @@ use crate::http::{Client, ClientOptions, Transport, TransportOptions};
 use crate::ledger::Ledger;
 use crate::redact::{Redactor, Secret};
 use crate::result::TargetInfo;
+
+/// The values a run gives every scenario: where generated users' mail is,
+/// and what the names of the resources it creates start with.
+#[derive(Debug, Clone)]
+pub struct RunValues {
+    pub email_domain: String,
+    pub name_prefix: String,
+}
+
+impl Default for RunValues {
+    fn default() -> Self {
+        RunValues {
+            email_domain: DEFAULT_EMAIL_DOMAIN.into(),
+            name_prefix: DEFAULT_NAME_PREFIX.into(),
+        }
+    }
+}
+
+/// The domain of generated users' mail unless `--email-domain` says otherwise:
+/// reserved for examples (RFC 2606), yet a real-looking TLD that email
+/// validators accept (some refuse the reserved `.test`).
+pub const DEFAULT_EMAIL_DOMAIN: &str = "example.com";
+/// What the names of the resources a run creates start with, unless `--name-prefix` says otherwise.
+pub const DEFAULT_NAME_PREFIX: &str = "idgate-";
+
 use crate::saml::{AttackKeys, Idp, IdpKey};
 
 /// The environment variable the bearer token is read from unless another is named.
@@ -177,6 +202,8 @@ pub struct Options {
     pub snapshots: Snapshots,
     /// Catch Ctrl-C: stop between requests, delete what was created, then end.
     pub signals: bool,
+    /// The domain of generated users' mail and the prefix of created names.
+    pub values: RunValues,
 }
 
 impl Default for Options {
@@ -192,6 +219,7 @@ impl Default for Options {
             ledger: None,
             snapshots: Snapshots::default(),
             signals: false,
+            values: RunValues::default(),
         }
     }
 }
@@ -252,6 +280,7 @@ impl Options {
             }
         }
         embedded::check_faults(&self.faults)?;
+        check_values(&self.values)?;
         if !self.faults.is_empty() && !self.embedded() {
             return Err(SetupError::usage(
                 "error: --fault switches on a fault of idgate's embedded target, which does not run when a target URL is given",
@@ -259,6 +288,34 @@ impl Options {
         }
         Ok(())
     }
+}
+
+/// A domain a mail address can end with, and a prefix safe in any name.
+fn check_values(v: &RunValues) -> Result<(), SetupError> {
+    let d = &v.email_domain;
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if !d.contains('.') || !d.split('.').all(label_ok) {
+        return Err(SetupError::usage(format!(
+            "error: --email-domain `{d}` is not a domain name\n  = help: e.g. --email-domain example.com (the domain your SCIM server's email validator accepts)"
+        )));
+    }
+    let p = &v.name_prefix;
+    if p.len() > 32
+        || !p
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(SetupError::usage(format!(
+            "error: --name-prefix `{p}` may hold only letters, digits, `-`, `_` and `.`, at most 32 of them"
+        )));
+    }
+    Ok(())
 }
 
 /// An http(s) URL without credentials in it: a user:password in a URL would
@@ -455,6 +512,8 @@ pub struct Session {
     pub redactor: Redactor,
     pub snapshots: SnapshotOptions,
     pub info: TargetInfo,
+    /// The run's email domain and name prefix, given to every scenario.
+    pub values: RunValues,
     /// Things the user should know before the run, e.g. why snapshots are off.
     pub notes: Vec<String>,
     reference: Option<embedded::Embedded>,
@@ -567,6 +626,7 @@ impl Session {
             redactor,
             snapshots,
             info,
+            values: opts.values.clone(),
             notes,
             reference,
         })
@@ -590,6 +650,7 @@ impl Session {
             stop_tx: Arc::new(stop_tx),
             snapshots: SnapshotOptions::default(),
             info,
+            values: RunValues::default(),
             notes: Vec::new(),
             reference: None,
         }

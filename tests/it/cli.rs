@@ -110,7 +110,7 @@ fn a_scenario_typo_exits_2_pointing_at_the_line_with_a_suggestion() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let out = text(&o);
     assert!(
-        out.contains("sc/entra/01-test-connection.toml:10:1"),
+        out.contains("sc/entra/01-test-connection.toml:11:1"),
         "{out}"
     );
     assert!(
@@ -313,4 +313,30 @@ async fn a_token_echoed_by_the_target_is_redacted_everywhere() {
             );
         }
     }
+}
+
+#[test]
+fn the_users_a_run_creates_carry_its_email_domain_and_name_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = common::idgate(
+        &[
+            "run",
+            "--tag",
+            "users",
+            "--client",
+            "entra-2020",
+            "--email-domain",
+            "corp.example.org",
+            "--name-prefix",
+            "qa-7-",
+            "-q",
+        ],
+        &[],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", common::text(&o));
+    let json = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
+    assert!(json.contains("@corp.example.org"), "no mail at the domain");
+    assert!(json.contains("qa-7-Test_User_"), "no name with the prefix");
+    assert!(!json.contains("@testuser.test"));
 }

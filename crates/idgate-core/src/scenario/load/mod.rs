@@ -27,8 +27,19 @@ use crate::diagnostic::{Diagnostic, Source};
 pub use self::toml::toml_error;
 pub use snapshot::is_snapshot_name;
 
-/// Variables every scenario has without declaring them.
-pub const BUILTIN_VARS: &[&str] = &["uuid", "hex8", "word", "base", "index"];
+/// Variables every scenario has without declaring them: fresh values
+/// (`uuid`, `hex8`, `word`), the target's `base` URL, a step's repetition
+/// `index`, and the run's `email_domain` and name `prefix` (`--email-domain`,
+/// `--name-prefix`).
+pub const BUILTIN_VARS: &[&str] = &[
+    "uuid",
+    "hex8",
+    "word",
+    "base",
+    "index",
+    "email_domain",
+    "prefix",
+];
 
 /// Names the files may use that the loader does not own, so that it can
 /// refuse a typo without knowing what the names mean.
@@ -243,8 +254,8 @@ mod tests {
         assert_eq!(
             errors[0].help.as_deref(),
             Some(
-                "did you mean `thing`? Defined at this point: uuid, hex8, word, base, index \
-                 (built in), thing ([vars]). \
+                "did you mean `thing`? Defined at this point: uuid, hex8, word, base, index, \
+                 email_domain, prefix (built in), thing ([vars]). \
                  Names come from [vars], the step's `with` or a capture of an earlier step"
             )
         );
