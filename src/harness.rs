@@ -715,6 +715,7 @@ mod tests {
                 },
                 status: StepStatus::Ran,
                 reason: None,
+                fallback: None,
                 exchanges: vec![],
                 checks,
             }],

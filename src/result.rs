@@ -171,6 +171,10 @@ pub struct StepResult {
     pub status: StepStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The client's own request was refused, so the step went on with its
+    /// `fallback`: what was sent instead, and what that answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
     pub exchanges: Vec<Exchange>,
     pub checks: Vec<CheckResult>,
 }

@@ -139,6 +139,12 @@ impl Reporter for Terminal {
 
 impl Terminal {
     fn step_finished(&mut self, step: &StepResult) {
+        if let Some(note) = &step.fallback {
+            self.line(&format!(
+                "  {YELLOW}↪{YELLOW:#} step `{}`: {note}",
+                step.name
+            ));
+        }
         if step.status == StepStatus::Error {
             self.line(&format!(
                 "  {RED}error{RED:#} in step `{}`: {}",

@@ -4,6 +4,7 @@
 //! a whole plan, the SAML battery included, into one result tree.
 
 pub mod event;
+mod needs;
 pub mod saml;
 pub mod vars;
 
@@ -22,6 +23,7 @@ use crate::scim::wire;
 use crate::session::{Plan, Session};
 use event::Recorder;
 pub use event::{Event, Reporter, Silent};
+use needs::Trace;
 use vars::Vars;
 
 /// How a plan is played.
@@ -142,16 +144,32 @@ async fn run_scenario_with(
             Err(m) => abort = Some(format!("scenario variable `{name}` needs `{m}`")),
         }
     }
+    // A scenario for an optional feature the target does not advertise tests nothing.
+    for feature in &scenario.requires {
+        if abort.is_none() {
+            abort = session.advertised().await.why_not(feature, true);
+        }
+    }
+    let mut trace = Trace::default();
 
     for step in &scenario.steps {
         if !step.clients.is_empty() && !step.clients.iter().any(|c| c == client_name) {
             continue;
         }
+        let mut unmet = None;
+        for c in &step.when {
+            if unmet.is_none() {
+                unmet = session.advertised().await.why_not(&c.feature, c.advertised);
+            }
+        }
+        let unmet = unmet.or_else(|| trace.unmet(&step.needs, &step.name, &[]));
         let result = if let Some(reason) = &abort {
             skipped(suite, step, client_name, reason.clone())
         } else if *stop.borrow() {
             abort = Some("the run was interrupted".into());
             skipped(suite, step, client_name, "the run was interrupted".into())
+        } else if let Some(reason) = unmet {
+            skipped(suite, step, client_name, reason)
         } else {
             let ctx = StepContext {
                 suite,
@@ -162,6 +180,7 @@ async fn run_scenario_with(
                 base: &base,
                 created_by: &created_by,
                 slow_after: opts.slow_after,
+                trace: &trace,
             };
             let r = run_step(&ctx, step, &mut vars, &mut missing_captures, observer).await;
             if r.status == StepStatus::Error {
@@ -173,6 +192,7 @@ async fn run_scenario_with(
             r
         };
         observer.event(&Event::CaseFinished { step: &result });
+        trace.record(&result);
         steps.push(result);
     }
 
@@ -201,6 +221,8 @@ struct StepContext<'a> {
     base: &'a str,
     created_by: &'a str,
     slow_after: Duration,
+    /// What passed so far in this scenario run, for `needs`.
+    trace: &'a Trace,
 }
 
 fn expects_for<'a>(step: &'a Step, client: &'a str) -> impl Iterator<Item = &'a Expect> {
@@ -251,6 +273,7 @@ fn unanswered(
             })
             .collect(),
         reason: Some(reason),
+        fallback: None,
         exchanges: Vec::new(),
     }
 }
@@ -336,6 +359,7 @@ async fn run_step(
         location: Location::of(&step.span),
         status: StepStatus::Ran,
         reason: None,
+        fallback: None,
         exchanges: Vec::new(),
         checks: Vec::new(),
     };
@@ -395,6 +419,13 @@ async fn run_step(
             checks.push(recorded(suite, &id, f, None, &curl));
         }
         for x in expects_for(step, ctx.client_name) {
+            if let Some(reason) = ctx.trace.unmet(&x.needs, &step.name, checks) {
+                let mut c = check_result(suite, &x.check, Outcome::Skip);
+                c.location = Some(Location::of(&x.span));
+                c.message = Some(reason);
+                checks.push(c);
+                continue;
+            }
             let mut f = expect::evaluate(x, &exchange.response, vars);
             if let Some(spec) = &x.snapshot {
                 let subject = snapshot::Subject {
@@ -418,10 +449,62 @@ async fn run_step(
                 ));
             }
         }
-        capture(step, &exchange, vars, missing_captures);
+        let status = exchange.response.status;
         result.exchanges.push(exchange);
+        // The client's own payload refused: that is the finding above; the
+        // scenario goes on with the fallback, so later steps still test their rule.
+        let answer = match (&step.fallback, (200..300).contains(&status)) {
+            (Some(action), false) => {
+                match send_fallback(ctx, step, action, vars, missing_captures, observer).await {
+                    Ok((note, x)) => {
+                        result.fallback = Some(format!(
+                            "the client's own request was answered {status}; {note}"
+                        ));
+                        result.exchanges.push(x);
+                        result.exchanges.last().expect("just pushed")
+                    }
+                    Err(note) => {
+                        result.fallback = Some(format!(
+                            "the client's own request was answered {status}; the fallback `{action}` {note}"
+                        ));
+                        result.exchanges.last().expect("pushed above")
+                    }
+                }
+            }
+            _ => result.exchanges.last().expect("pushed above"),
+        };
+        capture(step, answer, vars, missing_captures);
     }
     result
+}
+
+/// Send the step's fallback action; what it answered (for the step's note)
+/// and the exchange, or why it could not be sent.
+async fn send_fallback(
+    ctx: &StepContext<'_>,
+    step: &Step,
+    action: &str,
+    vars: &mut Vars,
+    missing: &HashMap<String, String>,
+    observer: &mut dyn Reporter,
+) -> Result<(String, Exchange), String> {
+    let template = &ctx.client.actions[action];
+    let request = wire::build(template, ctx.client, vars)
+        .map_err(|m| format!("could not be built: {}", why_missing(&m, missing)))?;
+    if ctx.session.stopped() {
+        return Err("was not sent: the run was interrupted".into());
+    }
+    let exchange = send_watched(ctx, step, &request, observer)
+        .await
+        .map_err(|e| format!("got no answer: {e}"))?;
+    track(ctx, &request, &exchange, &step.name).await;
+    Ok((
+        format!(
+            "went on with `{action}`, answered {}",
+            exchange.response.status
+        ),
+        exchange,
+    ))
 }
 
 /// Send `request`, telling the reporter once it has waited longer than the
@@ -548,6 +631,7 @@ async fn run_saml_step(
         location: Location::of(&step.span),
         status: StepStatus::Ran,
         reason: None,
+        fallback: None,
         exchanges: Vec::new(),
         checks: Vec::new(),
     };

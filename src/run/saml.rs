@@ -136,6 +136,7 @@ pub async fn run_battery(
         clients: vec!["saml-idp".into()],
         tags: vec!["saml".into()],
         vars: vec![],
+        requires: vec![],
         steps: vec![],
     };
     observer.event(&Event::ScenarioStarted {
@@ -152,6 +153,7 @@ pub async fn run_battery(
                 location: Location::file("scenarios/saml/cases.toml"),
                 status: StepStatus::Error,
                 reason: Some(format!("cannot listen on 127.0.0.1 for fetches: {e}")),
+                fallback: None,
                 exchanges: vec![],
                 checks: vec![],
             };
@@ -217,6 +219,7 @@ fn skipped(case: &Case, reason: String) -> StepResult {
         location: Location::of(&case.span),
         status: StepStatus::Skipped,
         reason: Some(reason),
+        fallback: None,
         exchanges: vec![],
         checks: vec![c],
     }
@@ -262,6 +265,7 @@ async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Can
         location: Location::of(&case.span),
         status: StepStatus::Ran,
         reason: None,
+        fallback: None,
         exchanges: vec![],
         checks: vec![],
     };

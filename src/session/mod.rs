@@ -4,6 +4,7 @@
 //! redactor and the snapshot mode. The command line and `idgate::harness`
 //! both open their runs here, so their rules cannot drift apart.
 
+pub mod advertised;
 mod embedded;
 pub mod plan;
 
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, watch};
 
+pub use advertised::Advertised;
 pub use plan::{Plan, Selection};
 
 use crate::check::snapshot::{SnapshotMode, SnapshotOptions};
@@ -516,6 +518,8 @@ pub struct Session {
     pub values: RunValues,
     /// Things the user should know before the run, e.g. why snapshots are off.
     pub notes: Vec<String>,
+    /// What the SCIM target advertises, read on first need.
+    advertised: tokio::sync::OnceCell<Advertised>,
     reference: Option<embedded::Embedded>,
 }
 
@@ -628,6 +632,7 @@ impl Session {
             info,
             values: opts.values.clone(),
             notes,
+            advertised: tokio::sync::OnceCell::new(),
             reference,
         })
     }
@@ -652,8 +657,16 @@ impl Session {
             info,
             values: RunValues::default(),
             notes: Vec::new(),
+            advertised: tokio::sync::OnceCell::new(),
             reference: None,
         }
+    }
+
+    /// What the SCIM target advertises in /ServiceProviderConfig, read once.
+    pub async fn advertised(&self) -> &Advertised {
+        self.advertised
+            .get_or_init(|| Advertised::read(&self.target.scim))
+            .await
     }
 
     /// Whether the targets are idgate's own, started for this run.

@@ -49,7 +49,29 @@ pub struct Scenario {
     pub tags: Vec<String>,
     /// Evaluated in order, once per run of the scenario.
     pub vars: Vec<(String, Template)>,
+    /// Optional features the target must advertise, or every step is skipped with the reason.
+    pub requires: Vec<String>,
     pub steps: Vec<Step>,
+}
+
+/// The optional features a SCIM service provider says it has in
+/// `/ServiceProviderConfig` (RFC 7643 §5; `cursor`: RFC 9865 §4).
+pub const FEATURES: &[&str] = &[
+    "patch",
+    "bulk",
+    "filter",
+    "changePassword",
+    "sort",
+    "etag",
+    "cursor",
+];
+
+/// A step's condition on what the target advertises: `sort`, or `!sort`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub feature: String,
+    /// The step runs when the feature's advertisement is this.
+    pub advertised: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +86,13 @@ pub struct Step {
     /// Variable name to JSON pointer into the response body (`*` collects).
     pub capture: Vec<(String, String)>,
     pub repeat: u32,
+    /// Runs only when every condition on the advertised features holds.
+    pub when: Vec<Condition>,
+    /// Check ids that must have passed earlier in the scenario, or the step is skipped.
+    pub needs: Vec<String>,
+    /// An action of the client sent instead when the step's answer is not 2xx,
+    /// so the scenario goes on (its captures come from the fallback's answer).
+    pub fallback: Option<String>,
     pub expects: Vec<Expect>,
 }
 
@@ -154,6 +183,9 @@ pub struct Expect {
     pub json: Vec<(String, Predicate)>,
     /// Compare the whole response with a committed snapshot.
     pub snapshot: Option<SnapshotSpec>,
+    /// Check ids that must have passed (earlier in the scenario or in this
+    /// step), or this expectation is skipped with the reason.
+    pub needs: Vec<String>,
 }
 
 /// A snapshot expectation: the response's status, chosen headers and body,

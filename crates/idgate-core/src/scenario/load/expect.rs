@@ -115,6 +115,7 @@ pub(super) fn expect(
     let headers = parse_preds(&raw.headers, false);
     let json = parse_preds(&raw.json, true);
     let snapshot = snapshot_spec(source, raw, errors);
+    let needs = super::conditions::needs(source, raw.needs.as_ref(), checks, errors);
     if errors.len() > before {
         return None;
     }
@@ -127,5 +128,6 @@ pub(super) fn expect(
         headers,
         json,
         snapshot,
+        needs,
     })
 }

@@ -9,6 +9,7 @@
 mod cases;
 mod catalogue;
 mod client;
+mod conditions;
 mod expect;
 mod predicate;
 mod raw;

@@ -17,8 +17,14 @@ pub struct Scenario {
     #[serde(default)]
     pub vars: IndexMap<String, Spanned<String>>,
     #[serde(default)]
+    pub requires: Vec<Spanned<String>>,
+    #[serde(default)]
     pub steps: Vec<Spanned<Step>>,
 }
+
+/// One name or a list of them (`when = "sort"`, `when = ["filter", "!sort"]`);
+/// read as a value, since serde's untagged enums lose the spans.
+pub type OneOrMany = Spanned<toml::Value>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +40,9 @@ pub struct Step {
     pub repeat: Option<Spanned<u32>>,
     #[serde(default)]
     pub clients: Vec<Spanned<String>>,
+    pub when: Option<OneOrMany>,
+    pub needs: Option<OneOrMany>,
+    pub fallback: Option<Spanned<String>>,
     #[serde(default)]
     pub expect: Vec<Spanned<Expect>>,
 }
@@ -84,6 +93,7 @@ pub struct Expect {
     pub redact: Vec<Spanned<String>>,
     #[serde(default)]
     pub snapshot_headers: Vec<Spanned<String>>,
+    pub needs: Option<OneOrMany>,
 }
 
 #[derive(Deserialize)]

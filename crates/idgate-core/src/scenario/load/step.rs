@@ -9,6 +9,7 @@ use toml::Spanned;
 use super::super::model::*;
 use super::super::template;
 use super::Known;
+use super::conditions;
 use super::expect::expect;
 use super::raw;
 use super::request::{request, request_names};
@@ -71,6 +72,11 @@ pub(super) fn load_scenario(
         };
     }
 
+    let requires: Vec<String> = raw
+        .requires
+        .iter()
+        .filter_map(|f| conditions::feature(source, f, errors))
+        .collect();
     let mut scope = Scope::new();
     let mut vars = Vec::new();
     for (name, value) in &raw.vars {
@@ -134,38 +140,38 @@ pub(super) fn load_scenario(
                 }
             }
         }
+        // An action every client that plays the step has, reading only defined names.
+        let check_action = |action: &Spanned<String>, errors: &mut Vec<Diagnostic>| {
+            for client in &runs_for {
+                let c = &clients[*client];
+                match c.actions.get(action.get_ref()) {
+                    None => {
+                        let names: Vec<&str> = c.actions.keys().map(String::as_str).collect();
+                        errors.push(
+                            Diagnostic::at(
+                                source,
+                                action.span(),
+                                format!("client `{client}` has no action `{}`", action.get_ref()),
+                            )
+                            .with_help(did_you_mean(action.get_ref(), &names)),
+                        );
+                    }
+                    Some(a) => {
+                        let reader = format!("action `{}` of client `{client}`", action.get_ref());
+                        let names = request_names(a);
+                        let names = names.iter().map(String::as_str);
+                        scope.check(source, action.span(), Some(&reader), names, errors);
+                    }
+                }
+            }
+        };
         let request = match (&s.send, &s.request) {
             (None, None) if s.saml.is_some() => {
                 let saml = s.saml.as_ref().expect("checked");
                 saml_login(source, saml, &scope, errors).map(StepRequest::Saml)
             }
             (Some(action), None) => {
-                for client in &runs_for {
-                    let c = &clients[*client];
-                    match c.actions.get(action.get_ref()) {
-                        None => {
-                            let names: Vec<&str> = c.actions.keys().map(String::as_str).collect();
-                            errors.push(
-                                Diagnostic::at(
-                                    source,
-                                    action.span(),
-                                    format!(
-                                        "client `{client}` has no action `{}`",
-                                        action.get_ref()
-                                    ),
-                                )
-                                .with_help(did_you_mean(action.get_ref(), &names)),
-                            );
-                        }
-                        Some(a) => {
-                            let reader =
-                                format!("action `{}` of client `{client}`", action.get_ref());
-                            let names = request_names(a);
-                            let names = names.iter().map(String::as_str);
-                            scope.check(source, action.span(), Some(&reader), names, errors);
-                        }
-                    }
-                }
+                check_action(action, errors);
                 Some(StepRequest::Send {
                     action: action.get_ref().clone(),
                 })
@@ -207,6 +213,20 @@ pub(super) fn load_scenario(
                 None
             }
         };
+
+        let fallback = s.fallback.as_ref().map(|f| {
+            if s.saml.is_some() {
+                errors.push(Diagnostic::at(
+                    source,
+                    f.span(),
+                    "a SAML step has no `fallback`",
+                ));
+            }
+            check_action(f, errors);
+            f.get_ref().clone()
+        });
+        let when = conditions::conditions(source, s.when.as_ref(), errors);
+        let needs = conditions::needs(source, s.needs.as_ref(), checks, errors);
 
         let mut expects = Vec::new();
         for e in &s.expect {
@@ -296,6 +316,9 @@ pub(super) fn load_scenario(
                 with,
                 capture,
                 repeat: s.repeat.as_ref().map_or(1, |r| *r.get_ref()).max(1),
+                when,
+                needs,
+                fallback,
                 expects,
             });
         }
@@ -323,6 +346,7 @@ pub(super) fn load_scenario(
         clients: scenario_clients,
         tags: raw.tags,
         vars,
+        requires,
         steps,
     })
 }
