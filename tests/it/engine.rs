@@ -8,7 +8,7 @@ use idgate::http::ClientOptions;
 use idgate::result::Outcome;
 use serde_json::json;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
 use crate::common;
 use crate::stub::scim_json;
