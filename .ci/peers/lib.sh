@@ -1,12 +1,14 @@
 # Shared by the peer scripts: wait for a server started in the background,
 # and stop it by the PID it left in its directory. Source it; do not run it.
 
-# peer_wait NAME DIR URL: poll URL until it answers (20 s at most); on failure
-# print the server's log, stop it and exit 1.
+# peer_wait NAME DIR URL [CURL_ARG...]: poll URL until it answers 2xx (20 s at most), sending
+# the extra curl arguments (a header, say) with each poll; on failure print the server's log,
+# stop it and exit 1.
 peer_wait() {
     local name="$1" dir="$2" url="$3" i
+    shift 3
     for ((i = 0; i < 100; i++)); do
-        if curl --silent --fail --max-time 2 --output /dev/null "$url"; then
+        if curl --silent --fail --max-time 2 --output /dev/null "$@" "$url"; then
             return 0
         fi
         if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then

@@ -14,6 +14,7 @@ mod golden;
 mod harness_cli;
 mod html_report;
 mod mutation;
+mod peer_django_scim2;
 mod peer_python3_saml;
 mod peer_scim2_server;
 mod reference_saml;
