@@ -9,6 +9,7 @@ mod bad_targets;
 mod catalogue;
 mod ci_gate;
 mod cli;
+mod cross_scim2_tester;
 mod engine;
 mod golden;
 mod harness_cli;
