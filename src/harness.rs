@@ -186,7 +186,7 @@ impl Harness {
     }
 
     /// Whose requests to replay: `entra` (both dialects, the default),
-    /// `entra-legacy`, `entra-2020`.
+    /// `entra-legacy`, `entra-2020`, `rfc7644`.
     pub fn clients<S: AsRef<str>>(mut self, names: impl IntoIterator<Item = S>) -> Harness {
         self.clients = names.into_iter().map(|s| s.as_ref().to_string()).collect();
         self

@@ -141,8 +141,10 @@ pub struct RunArgs {
     pub scim_url: Option<String>,
     #[command(flatten)]
     pub token: TokenArgs,
-    /// Whose requests to replay: `entra` (both dialects), `entra-legacy`, `entra-2020`. Repeatable.
-    #[arg(long = "client", value_name = "NAME", default_value = "entra")]
+    /// Whose requests to replay: `entra` (both dialects), `entra-legacy`, `entra-2020`,
+    /// `rfc7644` (a strict RFC client). Repeatable. Default: `entra` against your target,
+    /// every client against the embedded one.
+    #[arg(long = "client", value_name = "NAME")]
     pub clients: Vec<String>,
     /// Only scenarios with this tag. Repeatable.
     #[arg(long = "tag", value_name = "TAG")]

@@ -71,8 +71,15 @@ pub async fn run(a: RunArgs) -> Outcome {
     let suite = load_suite(a.scenarios.as_deref())?;
     let opts = options(&a)?;
     opts.validate()?;
+    let clients = if !a.clients.is_empty() {
+        a.clients.clone()
+    } else if opts.embedded() {
+        vec!["entra".into(), "rfc7644".into()]
+    } else {
+        vec!["entra".into()]
+    };
     let selection = Selection {
-        clients: a.clients.clone(),
+        clients,
         tags: a.tags.clone(),
         skip: a.skip.clone(),
         saml_case: a.saml.saml_case.clone(),
