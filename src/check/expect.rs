@@ -104,11 +104,17 @@ fn render(p: &Predicate, vars: &mut dyn Lookup) -> Result<Predicate, String> {
         Predicate::Equals(v) => Predicate::Equals(r(v, vars)?),
         Predicate::Contains(v) => Predicate::Contains(r(v, vars)?),
         Predicate::StartsWith(v) => Predicate::StartsWith(r(v, vars)?),
+        Predicate::StartsWithIgnoreCase(v) => Predicate::StartsWithIgnoreCase(r(v, vars)?),
         Predicate::EqualsIgnoreCase(v) => Predicate::EqualsIgnoreCase(r(v, vars)?),
         Predicate::OneOf(vs) => {
             Predicate::OneOf(vs.iter().map(|v| r(v, vars)).collect::<Result<_, _>>()?)
         }
         Predicate::Not(inner) => Predicate::Not(Box::new(render(inner, vars)?)),
+        Predicate::AnyOf(all) => Predicate::AnyOf(
+            all.iter()
+                .map(|p| render(p, vars))
+                .collect::<Result<_, _>>()?,
+        ),
         other => other.clone(),
     })
 }
@@ -130,6 +136,7 @@ pub fn describe(p: &Predicate) -> String {
         Predicate::Empty(false) => "is not empty".into(),
         Predicate::Contains(v) => format!("contains {v}"),
         Predicate::StartsWith(v) => format!("starts with {v}"),
+        Predicate::StartsWithIgnoreCase(v) => format!("starts with {v} ignoring case"),
         Predicate::EqualsIgnoreCase(v) => format!("equals {v} ignoring case"),
         Predicate::Len(n) => format!("has {n} items"),
         Predicate::MaxLen(n) => format!("has at most {n} items"),
@@ -145,6 +152,7 @@ pub fn describe(p: &Predicate) -> String {
         ),
         Predicate::Type(t) => format!("is a JSON {t}"),
         Predicate::Not(inner) => format!("not: {}", describe(inner)),
+        Predicate::AnyOf(all) => all.iter().map(describe).collect::<Vec<_>>().join(", or "),
     }
 }
 
@@ -205,6 +213,10 @@ pub fn holds(p: &Predicate, actual: Option<&Value>) -> bool {
             (Some(Value::String(s)), Some(w)) => s.starts_with(w),
             _ => false,
         },
+        Predicate::StartsWithIgnoreCase(want) => match (present, want.as_str()) {
+            (Some(Value::String(s)), Some(w)) => s.to_lowercase().starts_with(&w.to_lowercase()),
+            _ => false,
+        },
         Predicate::EqualsIgnoreCase(want) => match (present, want.as_str()) {
             (Some(Value::String(s)), Some(w)) => s.to_lowercase() == w.to_lowercase(),
             _ => false,
@@ -228,6 +240,7 @@ pub fn holds(p: &Predicate, actual: Option<&Value>) -> bool {
             actual_type == t
         }
         Predicate::Not(inner) => !holds(inner, actual),
+        Predicate::AnyOf(all) => all.iter().any(|p| holds(p, actual)),
     }
 }
 

@@ -391,6 +391,9 @@ async fn run_step(
                 );
             }
         };
+        if step.pause_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(u64::from(step.pause_ms))).await;
+        }
         // A stop is honoured between requests, never during one: a POST cut off
         // mid-flight could create a resource the ledger never hears of.
         if ctx.session.stopped() {
@@ -419,7 +422,12 @@ async fn run_step(
             checks.push(recorded(suite, &id, f, None, &curl));
         }
         for x in expects_for(step, ctx.client_name) {
-            if let Some(reason) = ctx.trace.unmet(&x.needs, &step.name, checks) {
+            let status = exchange.response.status;
+            let applies = x.if_status.as_ref().is_none_or(|s| s.contains(&status));
+            let not_applying = (!applies).then(|| {
+                format!("it applies to an answer {:?}; this one was {status}", x.if_status.as_deref().unwrap_or(&[]))
+            });
+            if let Some(reason) = not_applying.or_else(|| ctx.trace.unmet(&x.needs, &step.name, checks)) {
                 let mut c = check_result(suite, &x.check, Outcome::Skip);
                 c.location = Some(Location::of(&x.span));
                 c.message = Some(reason);

@@ -93,6 +93,9 @@ pub struct Step {
     /// An action of the client sent instead when the step's answer is not 2xx,
     /// so the scenario goes on (its captures come from the fallback's answer).
     pub fallback: Option<String>,
+    /// Milliseconds to wait before the step's request (a server's timestamps
+    /// may have whole seconds: a later write must be able to differ).
+    pub pause_ms: u32,
     pub expects: Vec<Expect>,
 }
 
@@ -186,6 +189,9 @@ pub struct Expect {
     /// Check ids that must have passed (earlier in the scenario or in this
     /// step), or this expectation is skipped with the reason.
     pub needs: Vec<String>,
+    /// Only judged when the answer has one of these statuses (where the RFC
+    /// allows several answers and the test applies to one of them).
+    pub if_status: Option<Vec<u16>>,
 }
 
 /// A snapshot expectation: the response's status, chosen headers and body,
@@ -211,6 +217,8 @@ pub enum Predicate {
     /// A string containing the text, or an array with an element matching it.
     Contains(Value),
     StartsWith(Value),
+    /// Starts with the text, whatever the case (HTTP schemes and media types are case-insensitive).
+    StartsWithIgnoreCase(Value),
     /// Case-insensitive string equality.
     EqualsIgnoreCase(Value),
     Len(usize),
@@ -222,6 +230,8 @@ pub enum Predicate {
     /// A JSON type name: string, number, boolean, array, object, null.
     Type(String),
     Not(Box<Predicate>),
+    /// At least one of the tests holds.
+    AnyOf(Vec<Predicate>),
 }
 
 /// How bad a failure is for the integration.

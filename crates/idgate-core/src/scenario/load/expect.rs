@@ -116,6 +116,10 @@ pub(super) fn expect(
     let json = parse_preds(&raw.json, true);
     let snapshot = snapshot_spec(source, raw, errors);
     let needs = super::conditions::needs(source, raw.needs.as_ref(), checks, errors);
+    let if_status = raw.if_status.as_ref().map(|s| match s.get_ref() {
+        raw::Status::One(n) => vec![*n],
+        raw::Status::Many(v) => v.clone(),
+    });
     if errors.len() > before {
         return None;
     }
@@ -129,5 +133,6 @@ pub(super) fn expect(
         json,
         snapshot,
         needs,
+        if_status,
     })
 }

@@ -13,6 +13,7 @@ pub(super) const PREDICATES: &[&str] = &[
     "empty",
     "contains",
     "starts_with",
+    "starts_with_ignore_case",
     "equals_ignore_case",
     "len",
     "max_len",
@@ -22,6 +23,7 @@ pub(super) const PREDICATES: &[&str] = &[
     "one_of",
     "type",
     "not",
+    "any_of",
 ];
 
 pub(super) fn predicate_names(p: &Predicate, out: &mut Vec<String>) {
@@ -32,9 +34,11 @@ pub(super) fn predicate_names(p: &Predicate, out: &mut Vec<String>) {
         Predicate::Equals(v)
         | Predicate::Contains(v)
         | Predicate::StartsWith(v)
+        | Predicate::StartsWithIgnoreCase(v)
         | Predicate::EqualsIgnoreCase(v) => value(v),
         Predicate::OneOf(vs) => vs.iter().for_each(value),
         Predicate::Not(inner) => predicate_names(inner, out),
+        Predicate::AnyOf(all) => all.iter().for_each(|p| predicate_names(p, out)),
         _ => {}
     }
 }
@@ -76,6 +80,7 @@ pub(super) fn predicate(value: &toml::Value) -> Result<Predicate, PredError> {
         "empty" => Predicate::Empty(want_bool(arg)?),
         "contains" => Predicate::Contains(arg.clone()),
         "starts_with" => Predicate::StartsWith(arg.clone()),
+        "starts_with_ignore_case" => Predicate::StartsWithIgnoreCase(arg.clone()),
         "equals_ignore_case" => Predicate::EqualsIgnoreCase(arg.clone()),
         "len" => Predicate::Len(want_usize(arg)?),
         "max_len" => Predicate::MaxLen(want_usize(arg)?),
@@ -101,6 +106,15 @@ pub(super) fn predicate(value: &toml::Value) -> Result<Predicate, PredError> {
             let inner = json_to_toml(arg);
             Predicate::Not(Box::new(predicate(&inner)?))
         }
+        // What the RFC allows two ways: `any_of = [{ exists = false }, { contains = ... }]`.
+        "any_of" => match arg {
+            Value::Array(v) if !v.is_empty() => Predicate::AnyOf(
+                v.iter()
+                    .map(|p| predicate(&json_to_toml(p)))
+                    .collect::<Result<_, _>>()?,
+            ),
+            _ => return Err(("`any_of` takes a list of tests".into(), None)),
+        },
         other => {
             return Err((
                 format!("unknown test `{other}`"),

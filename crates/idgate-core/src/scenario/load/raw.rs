@@ -43,6 +43,7 @@ pub struct Step {
     pub when: Option<OneOrMany>,
     pub needs: Option<OneOrMany>,
     pub fallback: Option<Spanned<String>>,
+    pub pause_ms: Option<Spanned<u32>>,
     #[serde(default)]
     pub expect: Vec<Spanned<Expect>>,
 }
@@ -94,6 +95,7 @@ pub struct Expect {
     #[serde(default)]
     pub snapshot_headers: Vec<Spanned<String>>,
     pub needs: Option<OneOrMany>,
+    pub if_status: Option<Spanned<Status>>,
 }
 
 #[derive(Deserialize)]

@@ -226,6 +226,16 @@ pub(super) fn load_scenario(
             f.get_ref().clone()
         });
         let when = conditions::conditions(source, s.when.as_ref(), errors);
+        let pause_ms = s.pause_ms.as_ref().map_or(0, |p| {
+            if *p.get_ref() > 10_000 {
+                errors.push(Diagnostic::at(
+                    source,
+                    p.span(),
+                    "a pause is at most 10000 ms",
+                ));
+            }
+            *p.get_ref()
+        });
         let needs = conditions::needs(source, s.needs.as_ref(), checks, errors);
 
         let mut expects = Vec::new();
@@ -319,6 +329,7 @@ pub(super) fn load_scenario(
                 when,
                 needs,
                 fallback,
+                pause_ms,
                 expects,
             });
         }
