@@ -476,7 +476,8 @@ impl Client {
             .filter_map(|v| v.split(';').next())
             .map(|c| c.trim().to_string())
             .collect();
-        if self.opts.redirects_are_errors && (300..400).contains(&status) {
+        // 304 Not Modified answers a conditional read (RFC 7644 §3.14); it sends nowhere else.
+        if self.opts.redirects_are_errors && (300..400).contains(&status) && status != 304 {
             let location = headers
                 .iter()
                 .find(|(n, _)| n == "location")

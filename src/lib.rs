@@ -16,6 +16,7 @@ pub use idgate_reference as reference;
 
 pub mod check;
 pub mod diff;
+pub mod finding;
 pub mod harness;
 pub mod http;
 pub mod ledger;

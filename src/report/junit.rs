@@ -8,11 +8,13 @@ use crate::result::{Outcome, RunResult};
 
 pub fn render(run: &RunResult, redactor: &Redactor) -> String {
     let mut report = Report::new("idgate");
+    let findings = run.findings();
     for scenario in &run.scenarios {
         let mut suite = TestSuite::new(format!("{}/{}", scenario.client, scenario.name));
         suite.set_time(std::time::Duration::from_millis(scenario.millis));
         suite.add_property(("file", scenario.file.as_str()));
         suite.add_property(("target", run.target.scim_base.as_str()));
+        suite.add_property(("findings-in-run", findings.len().to_string().as_str()));
         let classname = format!("{}.{}", scenario.client, scenario.name);
         for (step, check) in scenario.checks() {
             let text = redactor.apply(&failure_text(step, check));
@@ -47,9 +49,19 @@ pub fn render(run: &RunResult, redactor: &Redactor) -> String {
                         NonSuccessKind::Error
                     };
                     let mut s = TestCaseStatus::non_success(kind);
+                    // Which finding this is, so a CI page listing many failures still
+                    // says how many distinct defects there are.
+                    let finding = crate::finding::number_of(&findings, check).map(|n| {
+                        let f = &findings[n - 1];
+                        format!(
+                            "finding #{n} of {} (occurs {} time(s) in this run)\n",
+                            findings.len(),
+                            f.occurrences.len()
+                        )
+                    });
                     s.set_message(redactor.apply(&check.title));
                     s.set_type(check.id.as_str());
-                    s.set_description(text);
+                    s.set_description(format!("{}{text}", finding.unwrap_or_default()));
                     s
                 }
             };

@@ -29,12 +29,14 @@ pub fn render(
         _ => "⚠️",
     };
     let c = run.counts();
+    let findings = run.findings();
     lines.push(format!("## {icon} idgate: {}", md(headline)));
     lines.push(String::new());
     lines.push(format!(
-        "**{} passed, {} failed, {} errors, {} skipped, {} reported** over {} scenario runs as {}.  ",
-        c.pass,
+        "**{} findings** ({} failed check results); {} passed, {} errors, {} skipped, {} reported, over {} scenario runs as {}.  ",
+        findings.len(),
         c.fail,
+        c.pass,
         c.error,
         c.skip,
         c.reported,
@@ -67,69 +69,73 @@ pub fn render(
             c.reported
         ));
     }
-    // One bullet per failed check id, with the places it failed.
-    let problems = distinct_problems(run);
-    let mut ids: Vec<&str> = Vec::new();
-    for p in &problems {
-        if !ids.contains(&p.check.id.as_str()) {
-            ids.push(&p.check.id);
+    // One bullet per finding, with the places it occurred; then checks that could not run.
+    let errored: Vec<&str> = {
+        let mut ids: Vec<&str> = Vec::new();
+        for p in distinct_problems(run) {
+            if p.check.outcome == Outcome::Error && !ids.contains(&p.check.id.as_str()) {
+                ids.push(&p.check.id);
+            }
         }
-    }
-    if !ids.is_empty() {
+        ids
+    };
+    if !findings.is_empty() || !errored.is_empty() {
         lines.push(String::new());
-        lines.push(format!("### Failed checks ({})", ids.len()));
+        lines.push(format!("### Findings ({})", findings.len()));
         lines.push(String::new());
-        let room = MAX_LINES.saturating_sub(lines.len() + 1).max(5);
-        let shown = if ids.len() > room {
+        let room = MAX_LINES.saturating_sub(lines.len() + 2).max(5);
+        let shown = if findings.len() > room {
             room - 1
         } else {
-            ids.len()
+            findings.len()
         };
-        for id in &ids[..shown] {
-            let places: Vec<&Problem<'_>> = problems.iter().filter(|p| p.check.id == *id).collect();
-            let first = places[0].check;
+        for f in &findings[..shown] {
             let title = catalogue
-                .get(*id)
-                .map_or(first.title.as_str(), |m| m.title.as_str());
-            let rule = if first.rule.is_empty() {
+                .get(&f.check)
+                .map_or(f.title.as_str(), |m| m.title.as_str());
+            let rule = if f.rule.is_empty() {
                 String::new()
             } else {
-                format!(" Rule: {}.", md(&first.rule))
+                format!(" Rule: {}.", md(&f.rule))
             };
-            let error = if places.iter().all(|p| p.check.outcome == Outcome::Error) {
-                ", could not check"
-            } else {
-                ""
-            };
-            let mut at: Vec<String> = places
-                .iter()
-                .take(3)
-                .map(|p| code(&p.location.to_string()))
-                .collect();
-            if places.len() > 3 {
-                at.push(format!("and {} more", places.len() - 3));
+            let mut at: Vec<String> = Vec::new();
+            for o in &f.occurrences {
+                let place = code(&o.at);
+                if !at.contains(&place) {
+                    at.push(place);
+                }
             }
             let mut who: Vec<&str> = Vec::new();
-            for p in &places {
-                for c in &p.clients {
-                    if !who.contains(c) {
-                        who.push(c);
-                    }
+            for o in &f.occurrences {
+                if !who.contains(&o.client.as_str()) {
+                    who.push(&o.client);
                 }
             }
             lines.push(format!(
-                "- **{}**{error} {}: {}.{rule} At {}, for {}.",
-                first.severity.as_str(),
-                code(id),
+                "- **{}** #{} {}: {}.{rule} At {} ({} occurrence(s)), for {}.",
+                f.severity.as_str(),
+                f.number,
+                code(&f.check),
                 md(title),
-                at.join(", "),
+                crate::finding::fold(&at, 3),
+                f.occurrences.len(),
                 md(&who.join(", "))
             ));
         }
-        if shown < ids.len() {
+        if shown < findings.len() {
             lines.push(format!(
-                "- … and {} more failed checks (see the HTML or JSON report)",
-                ids.len() - shown
+                "- … and {} more findings (see the HTML or JSON report)",
+                findings.len() - shown
+            ));
+        }
+        if !errored.is_empty() {
+            lines.push(format!(
+                "- could not check: {}",
+                errored
+                    .iter()
+                    .map(|id| code(id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
     }

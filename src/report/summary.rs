@@ -13,11 +13,11 @@ use crate::result::{Counts, Outcome, RunResult};
 pub enum Area {
     /// `scim.entra.*`: what Entra's provisioning cycle needs beyond the RFCs.
     EntraCycle,
-    /// Every other `scim.*` check: RFC 7643 and RFC 7644.
+    /// Every other `scim.*` check, and the `rfc7644.*` suite: RFC 7643 and RFC 7644.
     ScimRfc,
     /// `saml.*`.
     Saml,
-    /// Any check id outside `scim.` and `saml.`.
+    /// Any check id outside `scim.`, `rfc7644.` and `saml.`.
     Other,
 }
 
@@ -29,7 +29,7 @@ impl Area {
     pub fn of(check_id: &str) -> Area {
         if check_id.starts_with("scim.entra.") {
             Area::EntraCycle
-        } else if check_id.starts_with("scim.") {
+        } else if check_id.starts_with("scim.") || check_id.starts_with("rfc7644.") {
             Area::ScimRfc
         } else if check_id.starts_with("saml.") {
             Area::Saml
@@ -126,5 +126,6 @@ mod tests {
         assert_eq!(Area::of("scim.entra.manager-plain-id"), Area::EntraCycle);
         assert_eq!(Area::of("scim.patch.urn-path"), Area::ScimRfc);
         assert_eq!(Area::of("saml.xsw3"), Area::Saml);
+        assert_eq!(Area::of("rfc7644.filter.eq"), Area::ScimRfc);
     }
 }

@@ -7,6 +7,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::failure_text;
 use crate::exit;
+use crate::finding::{self, fold};
 use crate::redact::Redactor;
 use crate::result::{Outcome, RunResult, ScenarioResult, StepResult, StepStatus};
 use crate::run::{Event, Reporter};
@@ -26,6 +27,9 @@ pub struct Terminal {
     pub verbose: bool,
     /// The progress bar lines are printed above, when one is shown.
     progress: Option<indicatif::ProgressBar>,
+    /// Each defect already printed in full, with the step it was first seen at: a repeat
+    /// gets one line pointing back, so one defect never fills the screen.
+    seen: std::collections::HashMap<String, String>,
 }
 
 impl Terminal {
@@ -35,6 +39,7 @@ impl Terminal {
             redactor,
             verbose: true,
             progress: None,
+            seen: std::collections::HashMap::new(),
         }
     }
 
@@ -61,11 +66,21 @@ impl Terminal {
     fn summary(&mut self, run: &RunResult) {
         let c = run.counts();
         self.line("");
-        let failed = run.failed_checks();
-        if !failed.is_empty() {
-            self.line(&format!("{BOLD}failed checks:{BOLD:#}"));
-            for id in &failed {
-                self.line(&format!("  {RED}{id}{RED:#}"));
+        let findings = run.findings();
+        if !findings.is_empty() {
+            self.line(&format!("{BOLD}{} finding(s):{BOLD:#}", findings.len()));
+            for f in &findings {
+                let first = &f.occurrences[0];
+                self.line(&format!(
+                    "  {RED}#{} {}{RED:#} [{}] {} {DIM}({}){DIM:#}",
+                    f.number,
+                    f.check,
+                    f.severity.as_str(),
+                    f.title,
+                    first.at
+                ));
+                let places: Vec<String> = f.occurrences.iter().map(|o| o.label()).collect();
+                self.line(&format!("      {DIM}at {}{DIM:#}", fold(&places, 3)));
             }
         }
         let verdict = match run.exit_code() {
@@ -85,10 +100,11 @@ impl Terminal {
         .collect::<Vec<_>>()
         .join(" and ");
         self.line(&format!(
-            "{verdict}: {} passed, {} flaky, {} failed, {} errors, {} skipped, {} reported ({} scenario runs against {target})",
+            "{verdict}: {} finding(s) from {} failed check results; {} passed, {} flaky, {} errors, {} skipped, {} reported ({} scenario runs against {target})",
+            findings.len(),
+            c.fail,
             c.pass,
             c.flaky,
-            c.fail,
             c.error,
             c.skip,
             c.reported,
@@ -178,7 +194,17 @@ impl Terminal {
                     step.name,
                     check.message.as_deref().unwrap_or("")
                 )),
+                Outcome::Fail if self.seen.contains_key(&finding::key_of(check)) => {
+                    let first = &self.seen[&finding::key_of(check)];
+                    self.line(&format!(
+                        "  {RED}✗{RED:#} {:<44} {DIM}the same finding as at `{first}`{DIM:#}",
+                        check.id
+                    ));
+                }
                 Outcome::Fail | Outcome::Error => {
+                    if check.outcome == Outcome::Fail {
+                        self.seen.insert(finding::key_of(check), step.name.clone());
+                    }
                     let mark = if check.outcome == Outcome::Fail {
                         "✗"
                     } else {

@@ -425,9 +425,14 @@ async fn run_step(
             let status = exchange.response.status;
             let applies = x.if_status.as_ref().is_none_or(|s| s.contains(&status));
             let not_applying = (!applies).then(|| {
-                format!("it applies to an answer {:?}; this one was {status}", x.if_status.as_deref().unwrap_or(&[]))
+                format!(
+                    "it applies to an answer {:?}; this one was {status}",
+                    x.if_status.as_deref().unwrap_or(&[])
+                )
             });
-            if let Some(reason) = not_applying.or_else(|| ctx.trace.unmet(&x.needs, &step.name, checks)) {
+            if let Some(reason) =
+                not_applying.or_else(|| ctx.trace.unmet(&x.needs, &step.name, checks))
+            {
                 let mut c = check_result(suite, &x.check, Outcome::Skip);
                 c.location = Some(Location::of(&x.span));
                 c.message = Some(reason);
@@ -738,11 +743,51 @@ fn resource_of(path: &str) -> (String, Option<String>) {
     (kind, id)
 }
 
+/// What the POST operations of a BulkResponse created (RFC 7644 §3.7.3): each successful
+/// one gives the new resource's `location`, whose last two segments are its endpoint and id.
+fn bulk_created(body: &str) -> Vec<(String, String)> {
+    let Ok(body) = serde_json::from_str::<Value>(body) else {
+        return Vec::new();
+    };
+    let ops = body.get("Operations").and_then(Value::as_array);
+    ops.into_iter()
+        .flatten()
+        .filter(|op| {
+            op.get("method")
+                .and_then(Value::as_str)
+                .is_some_and(|m| m.eq_ignore_ascii_case("POST"))
+        })
+        .filter(|op| match op.get("status") {
+            Some(Value::String(s)) => s.starts_with('2'),
+            Some(Value::Number(n)) => n.as_u64().is_some_and(|n| (200..300).contains(&n)),
+            _ => false,
+        })
+        .filter_map(|op| {
+            let location = op.get("location")?.as_str()?;
+            let path = location.split(['?', '#']).next()?;
+            let mut segments = path.trim_end_matches('/').rsplit('/');
+            let id = segments.next().filter(|s| !s.is_empty())?;
+            let kind = segments.next().filter(|s| !s.is_empty())?;
+            let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+            Some((kind.to_string(), id.into_owned()))
+        })
+        .collect()
+}
+
 /// Journal what a request created or deleted.
 async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) {
     let (kind, id) = resource_of(&req.path);
     let status = x.response.status;
-    if req.method == "POST" && (200..300).contains(&status) && id.is_none() {
+    if req.method == "POST" && status == 200 && kind.eq_ignore_ascii_case("Bulk") {
+        for (kind, id) in bulk_created(&x.response.body) {
+            ctx.session.ledger.lock().await.created(Entry {
+                target: ctx.base.to_string(),
+                kind,
+                id,
+                created_by: format!("{} › {step}", ctx.created_by),
+            });
+        }
+    } else if req.method == "POST" && (200..300).contains(&status) && id.is_none() {
         let created: Option<String> = serde_json::from_str::<Value>(&x.response.body)
             .ok()
             .and_then(|b| b.get("id").and_then(Value::as_str).map(String::from));
@@ -890,6 +935,24 @@ async fn play_with_retries(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bulk_responses_name_what_they_created() {
+        let body = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkResponse"],"Operations":[
+            {"method":"POST","bulkId":"a","status":"201","location":"https://x/scim/v2/Users/u%201"},
+            {"method":"post","status":201,"location":"/v2/Groups/g1/"},
+            {"method":"POST","status":"409","location":"https://x/Users/no"},
+            {"method":"PATCH","status":"200","location":"https://x/Users/u2"},
+            {"method":"POST","status":"201"}]}"#;
+        assert_eq!(
+            bulk_created(body),
+            [
+                ("Users".to_string(), "u 1".to_string()),
+                ("Groups".to_string(), "g1".to_string())
+            ]
+        );
+        assert!(bulk_created("<html>").is_empty());
+    }
+
     use super::*;
 
     #[test]

@@ -157,13 +157,14 @@ fn a_profile_applies_under_flags() {
         &std::fs::read_to_string(dir.path().join("mine/report.json")).unwrap(),
     )
     .unwrap();
-    assert!(
-        v["scenarios"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|s| s["name"] == "auth")
-    );
+    let names: Vec<&str> = v["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    // Every scenario tagged `auth`: Entra's, once per Entra dialect, and the RFC 7644 one.
+    assert_eq!(names, ["auth", "auth", "rfc7644-auth-and-errors"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -25,13 +25,10 @@ use idgate::reference::{self, Fault, ReferenceOptions};
 use serde_json::{Value, json};
 
 /// scim2-tester's results that fail on the correct reference, pinned so
-/// docs/comparison.md stays true: POST /.search at the server root, answered
-/// 404 (the reference has no search endpoint; RFC 7644 §3.4.3 leaves POST
-/// search to the client's MAY, and scim2-tester accepts only 200 or 501).
-const BASELINE_FAILS: &[&str] = &[
-    "User/search_with_attributes#1",
-    "Group/search_with_attributes#1",
-];
+/// docs/comparison.md stays true. None since the reference answers POST /.search at
+/// the server root with 501 (RFC 7644 §3.4.3, §3.12), which scim2-tester accepts; before,
+/// its 404 failed `User/search_with_attributes#1` and `Group/search_with_attributes#1`.
+const BASELINE_FAILS: &[&str] = &[];
 
 /// How many scim2-tester passes run at once (each is a Python process, ~1.5 s of CPU).
 const PARALLEL: usize = 2;

@@ -258,7 +258,7 @@ async fn a_long_failure_list_is_cut_with_a_count() {
     let summary = markdown::render(&run, &common::suite().checks, &Redactor::default());
     assert!(summary.lines().count() <= 50, "{summary}");
     assert!(
-        summary.contains("more failed checks (see the HTML or JSON report)"),
+        summary.contains("more findings (see the HTML or JSON report)"),
         "{summary}"
     );
 }
@@ -398,7 +398,7 @@ async fn a_reported_policy_case_is_shown_in_every_view_and_never_as_a_pass() {
     );
     let md = markdown::render(&run, &common::suite().checks, &redactor);
     assert!(
-        md.contains(&format!("{} reported**", c.reported)),
+        md.contains(&format!("{} reported, over", c.reported)),
         "{md:.400}"
     );
     let page = render(&run, &redactor);
@@ -411,4 +411,45 @@ async fn a_reported_policy_case_is_shown_in_every_view_and_never_as_a_pass() {
         common::outcomes(&run.scenarios, Outcome::Reported).len(),
         c.reported
     );
+}
+
+/// One defect, many places: an integer Error `status` shows at every error the Entra
+/// clients and the RFC 7644 suite provoke, and every view counts it once per kind of check.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_defect_is_one_finding_in_every_view() {
+    let run = run_with(&[Fault::ErrorStatusInteger]).await;
+    let findings = run.findings();
+    let ids: Vec<&str> = findings.iter().map(|f| f.check.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["scim.schema.error", "rfc7644.errors.status-string"],
+        "{findings:#?}"
+    );
+    let schema = &findings[0];
+    assert!(schema.occurrences.len() > 10, "{schema:#?}");
+    let clients: std::collections::BTreeSet<&str> = schema
+        .occurrences
+        .iter()
+        .map(|o| o.client.as_str())
+        .collect();
+    assert_eq!(clients.len(), 3, "{clients:?}");
+    assert!(run.counts().fail > findings.len());
+
+    let redactor = Redactor::default();
+    let json: serde_json::Value =
+        serde_json::from_str(&idgate::report::json::render(&run, &redactor)).unwrap();
+    assert_eq!(json["counts"]["findings"], 2);
+    assert_eq!(json["findings"][0]["number"], 1);
+    assert_eq!(
+        json["findings"][0]["occurrences"].as_array().unwrap().len(),
+        schema.occurrences.len()
+    );
+    let md = markdown::render(&run, &common::suite().checks, &redactor);
+    assert!(md.contains("**2 findings**"), "{md:.600}");
+    assert!(md.contains("### Findings (2)"), "{md}");
+    let junit = idgate::report::junit::render(&run, &redactor);
+    assert!(junit.contains("finding #1 of 2"), "{junit:.400}");
+    assert!(junit.contains("name=\"findings-in-run\" value=\"2\""));
+    let html = render(&run, &redactor);
+    assert!(html.contains("<strong>2 distinct findings</strong>"));
 }

@@ -23,6 +23,7 @@ struct Reply {
     location: Option<String>,
     www_authenticate: Option<String>,
     allow: Option<String>,
+    etag: Option<String>,
     text: String,
     json: Value,
 }
@@ -168,11 +169,12 @@ async fn fetch(request: reqwest::RequestBuilder) -> Reply {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let (content_type, location, www_authenticate, allow) = (
+    let (content_type, location, www_authenticate, allow, etag) = (
         header("content-type"),
         header("location"),
         header("www-authenticate"),
         header("allow"),
+        header("etag"),
     );
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");
@@ -187,6 +189,7 @@ async fn fetch(request: reqwest::RequestBuilder) -> Reply {
         location,
         www_authenticate,
         allow,
+        etag,
         text,
         json,
     }
@@ -598,8 +601,11 @@ async fn discovery() {
         spc.json["filter"],
         json!({"supported": true, "maxResults": 100})
     );
-    for off in ["bulk", "sort", "etag", "changePassword"] {
+    for off in ["bulk", "changePassword"] {
         assert_eq!(spc.json[off]["supported"], false, "{off}");
+    }
+    for on in ["sort", "etag"] {
+        assert_eq!(spc.json[on]["supported"], true, "{on}");
     }
     assert_eq!(
         spc.json["authenticationSchemes"][0]["type"],
@@ -748,7 +754,7 @@ async fn protocol_edges() {
             .post(s.url("/Users"))
             .bearer_auth(TOKEN)
             .header("Content-Type", "application/json")
-            .body(r#"{"userName":"json@x.test"}"#),
+            .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"json@x.test"}"#),
     )
     .await;
     assert_eq!(plain.status, 201, "{}", plain.text);
@@ -761,7 +767,7 @@ async fn protocol_edges() {
             .post(s.url("/Users"))
             .bearer_auth(TOKEN)
             .header("Content-Type", "application/scim+json")
-            .body(r#"{"userName":"scim@x.test"}"#),
+            .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"scim@x.test"}"#),
     )
     .await;
     assert_eq!(bare_scim.status, 201);
@@ -770,22 +776,32 @@ async fn protocol_edges() {
             .post(s.url("/Users"))
             .bearer_auth(TOKEN)
             .header("Content-Type", "text/plain")
-            .body(r#"{"userName":"t@x.test"}"#),
+            .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"t@x.test"}"#),
     )
     .await;
     assert_eq!(text.error(), "415");
     assert_eq!(
-        s.post("/Users", r#"{"displayName":"no userName"}"#)
+        s.post("/Users", r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"displayName":"no userName"}"#)
             .await
             .error(),
         "400 invalidValue"
     );
     assert_eq!(
-        s.post("/Users", r#"{"userName":""}"#).await.error(),
+        s.post(
+            "/Users",
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":""}"#
+        )
+        .await
+        .error(),
         "400 invalidValue"
     );
     assert_eq!(
-        s.post("/Groups", r#"{"externalId":"x"}"#).await.error(),
+        s.post(
+            "/Groups",
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"externalId":"x"}"#
+        )
+        .await
+        .error(),
         "400 invalidValue"
     );
     assert_eq!(
@@ -901,7 +917,7 @@ async fn hostile_input_never_breaks_the_server() {
     let id = s.user("target@x.test").await;
     let deep_array = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let deep_inside = format!(
-        r#"{{"userName":"deep@x.test","x":{}1{}}}"#,
+        r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"deep@x.test","x":{}1{}}}"#,
         "[".repeat(120),
         "]".repeat(120)
     );
@@ -913,12 +929,12 @@ async fn hostile_input_never_breaks_the_server() {
         "\"a string\"",
         "12345678901234567890123456789012345678901234567890",
         "1e400",
-        r#"{"userName":1e400}"#,
-        r#"{"userName":123456789012345678901234567890}"#,
-        r#"{"userName":["a"]}"#,
-        r#"{"userName":"n@x.test","active":{"deep":true}}"#,
-        r#"{"userName":"n@x.test","emails":"nope"}"#,
-        r#"{"userName":"n@x.test","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":[]}"#,
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":1e400}"#,
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":123456789012345678901234567890}"#,
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":["a"]}"#,
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n@x.test","active":{"deep":true}}"#,
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n@x.test","emails":"nope"}"#,
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n@x.test","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":[]}"#,
         r#"{"userName":"n@x.test","schemas":"x"}"#,
         "\u{0}\u{1}\u{2}",
         &deep_array,
@@ -948,7 +964,10 @@ async fn hostile_input_never_breaks_the_server() {
     )
     .await;
     assert_eq!(invalid_utf8.error(), "400 invalidSyntax");
-    let huge = format!(r#"{{"userName":"{}"}}"#, "a".repeat(2 * 1024 * 1024));
+    let huge = format!(
+        r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"{}"}}"#,
+        "a".repeat(2 * 1024 * 1024)
+    );
     assert_eq!(s.post("/Users", &huge).await.error(), "413");
 
     let patches = [
@@ -1003,7 +1022,13 @@ async fn hostile_input_never_breaks_the_server() {
 
 #[tokio::test]
 async fn every_fault_at_once_still_answers_every_request() {
-    let s = serve(Fault::ALL).await;
+    // Faults whose defect is a 500 are left out: this is about the server never crashing.
+    let faults: Vec<Fault> = Fault::ALL
+        .iter()
+        .copied()
+        .filter(|f| !f.name().ends_with("-500"))
+        .collect();
+    let s = serve(&faults).await;
     let send = |method: Method, path: String, body: Option<String>| {
         let mut request = s.client.request(method, s.url(&path)).bearer_auth(TOKEN);
         if let Some(body) = body {
@@ -1014,12 +1039,16 @@ async fn every_fault_at_once_still_answers_every_request() {
         fetch(request)
     };
     let user = send(Method::POST, "/Users".into(), Some(ENTRA_USER.into())).await;
-    assert_eq!(user.status, 201, "{}", user.text);
+    // create-returns-200 is among the faults.
+    assert!(matches!(user.status, 200 | 201), "{}", user.text);
     let id = user.id();
     let group = send(
         Method::POST,
         "/Groups".into(),
-        Some(r#"{"displayName":"G"}"#.into()),
+        Some(
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G"}"#
+                .into(),
+        ),
     )
     .await
     .id();
@@ -1166,7 +1195,7 @@ async fn probe(fault: Fault, s: &Server) -> String {
             format!("exact={exact} folded={folded}")
         }
         Fault::ExternalIdFilterUnsupported => {
-            s.post("/Users", r#"{"userName":"e@x.test","externalId":"E-1"}"#)
+            s.post("/Users", r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"e@x.test","externalId":"E-1"}"#)
                 .await;
             let r = s.get("/Users?filter=externalId+eq+%22E-1%22").await;
             if r.status == 200 {
@@ -1183,13 +1212,13 @@ async fn probe(fault: Fault, s: &Server) -> String {
             )
         }
         Fault::RejectScimContentType => {
-            let entra = outcome(&s.post("/Users", r#"{"userName":"a@x.test"}"#).await);
+            let entra = outcome(&s.post("/Users", r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@x.test"}"#).await);
             let json = fetch(
                 s.client
                     .post(s.url("/Users"))
                     .bearer_auth(TOKEN)
                     .header("Content-Type", "application/json")
-                    .body(r#"{"userName":"b@x.test"}"#),
+                    .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@x.test"}"#),
             )
             .await;
             format!("scim+json;charset={entra} json={}", json.status)
@@ -1423,6 +1452,89 @@ async fn probe(fault: Fault, s: &Server) -> String {
                 s.get(&format!("/Groups/{group}")).await.json["displayName"]
             )
         }
+        Fault::UnsupportedAs404 => {
+            let me = s.get("/Me").await;
+            let search = s.post("/.search", "{}").await;
+            format!("{} {}", outcome(&me), outcome(&search))
+        }
+        Fault::SchemasOptional => {
+            let user = s.post("/Users", r#"{"userName":"bare@x.test"}"#).await;
+            let group = s.post("/Groups", r#"{"displayName":"Bare"}"#).await;
+            format!("{} {}", outcome(&user), outcome(&group))
+        }
+        Fault::UnknownPathIgnored => {
+            let a = s.user("a@x.test").await;
+            let r = s
+                .patch(
+                    &format!("/Users/{a}"),
+                    &patch_body(json!([{"op": "replace", "path": "noSuchThing", "value": "x"}])),
+                )
+                .await;
+            let stored = s.get(&format!("/Users/{a}")).await;
+            format!(
+                "{} {}",
+                outcome(&r),
+                stored.json.get("noSuchThing").is_some()
+            )
+        }
+        Fault::SortIgnored | Fault::SortOrderIgnored => {
+            for name in ["b@x.test", "C@x.test", "a@x.test"] {
+                s.user(name).await;
+            }
+            let order = |r: Reply| {
+                r.resources()
+                    .iter()
+                    .map(|u| u["userName"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            let up = order(s.get("/Users?sortBy=userName").await);
+            let down = order(s.get("/Users?sortOrder=descending&sortBy=userName").await);
+            format!("{up} {down}")
+        }
+        Fault::EtagMissing | Fault::EtagNotVersion => {
+            let a = s.user("a@x.test").await;
+            let r = s.get(&format!("/Users/{a}")).await;
+            format!("{:?} {}", r.etag, r.json["meta"]["version"])
+        }
+        Fault::IfNoneMatchIgnored => {
+            let a = s.user("a@x.test").await;
+            let r = fetch(
+                s.client
+                    .get(s.url(&format!("/Users/{a}")))
+                    .bearer_auth(TOKEN)
+                    .header("If-None-Match", "W/\"1\""),
+            )
+            .await;
+            format!("{} empty={}", r.status, r.text.is_empty())
+        }
+        Fault::IfMatchIgnored => {
+            let a = s.user("a@x.test").await;
+            let r = fetch(
+                s.client
+                    .patch(s.url(&format!("/Users/{a}")))
+                    .bearer_auth(TOKEN)
+                    .header("Content-Type", SCIM_UTF8)
+                    .header("If-Match", "W/\"7\"")
+                    .body(patch_body(
+                        json!([{"op": "replace", "path": "title", "value": "x"}]),
+                    )),
+            )
+            .await;
+            let title = s.get(&format!("/Users/{a}")).await.json["title"].clone();
+            format!("{} {title}", r.status)
+        }
+        Fault::SearchIgnoresFilter => {
+            s.user("a@x.test").await;
+            s.user("b@x.test").await;
+            let r = s
+                .post(
+                    "/Users/.search",
+                    r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"userName eq \"a@x.test\""}"#,
+                )
+                .await;
+            format!("{} total={}", outcome(&r), r.json["totalResults"])
+        }
         Fault::Schemas404 => {
             let r = s.get("/Schemas").await;
             let one = s
@@ -1604,6 +1716,44 @@ async fn every_fault_breaks_its_rule() {
             "204 \"Renamed\"",
             "400 noTarget \"G\"",
         ),
+        (Fault::UnsupportedAs404, "501 501", "404 404"),
+        (
+            Fault::SchemasOptional,
+            "400 invalidSyntax 400 invalidSyntax",
+            "201 201",
+        ),
+        (
+            Fault::UnknownPathIgnored,
+            "400 invalidPath false",
+            "200 true",
+        ),
+        (
+            Fault::SortIgnored,
+            "a@x.test,b@x.test,C@x.test C@x.test,b@x.test,a@x.test",
+            "b@x.test,C@x.test,a@x.test b@x.test,C@x.test,a@x.test",
+        ),
+        (
+            Fault::SortOrderIgnored,
+            "a@x.test,b@x.test,C@x.test C@x.test,b@x.test,a@x.test",
+            "a@x.test,b@x.test,C@x.test a@x.test,b@x.test,C@x.test",
+        ),
+        (
+            Fault::EtagMissing,
+            "Some(\"W/\\\"1\\\"\") \"W/\\\"1\\\"\"",
+            "None \"W/\\\"1\\\"\"",
+        ),
+        (
+            Fault::EtagNotVersion,
+            "Some(\"W/\\\"1\\\"\") \"W/\\\"1\\\"\"",
+            "Some(\"\\\"1\\\"\") \"W/\\\"1\\\"\"",
+        ),
+        (
+            Fault::IfNoneMatchIgnored,
+            "304 empty=true",
+            "200 empty=false",
+        ),
+        (Fault::IfMatchIgnored, "412 null", "200 \"x\""),
+        (Fault::SearchIgnoresFilter, "200 total=1", "200 total=2"),
         (Fault::Schemas404, "200 200", "404 404"),
         (Fault::Spc404, "200", "404"),
         (Fault::ResourceTypes404, "200 200", "404 404"),
@@ -1630,12 +1780,18 @@ async fn every_fault_breaks_its_rule() {
         ),
     ];
     let listed: Vec<Fault> = table.iter().map(|(f, _, _)| *f).collect();
+    // Every fault of the Entra cycle is probed here, in order; of the RFC 7644 suite's, those
+    // with a behaviour worth pinning by hand. All of them are held end to end, each to the
+    // checks it names, by `mutation::each_fault_fails_the_check_it_breaks`.
     let scim: Vec<Fault> = Fault::ALL
         .iter()
         .copied()
-        .filter(|f| f.area() == "scim")
+        .filter(|f| f.breaks().starts_with("scim.") || listed.contains(f))
         .collect();
-    assert_eq!(listed, scim, "the table covers every SCIM fault, in order");
+    assert_eq!(
+        listed, scim,
+        "the table covers every Entra-cycle fault, in order"
+    );
     for (fault, compliant, broken) in table {
         let clean = serve(&[]).await;
         assert_eq!(

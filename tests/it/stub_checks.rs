@@ -185,3 +185,86 @@ async fn replace_applied_fails_when_the_update_is_not_stored() {
     assert_eq!(outcome, Outcome::Fail, "{detail}");
     assert!(detail.contains("/displayName"), "{detail}");
 }
+
+/// A 405 without the Allow header RFC 9110 §15.5.6 requires; the reference always sends it.
+#[tokio::test]
+async fn allow_header_fails_when_a_405_names_no_methods() {
+    let error = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"405"});
+    let text = common::shipped_steps(
+        "rfc7644/02-auth-and-errors.toml",
+        "delete the /Users collection itself",
+        "PATCH /ServiceProviderConfig, which is read-only",
+        "",
+    );
+    let suite = common::suite_with(&text);
+    for (allow, wanted) in [(None, Outcome::Fail), (Some("GET, POST"), Outcome::Pass)] {
+        let mut answer = scim_json(405, error.clone());
+        if let Some(allow) = allow {
+            answer = answer.insert_header("Allow", allow);
+        }
+        let server = stub("DELETE", "/Users", answer).await;
+        let r = common::run_one(&suite, "rfc7644", &server.uri(), ClientOptions::default()).await;
+        let (outcome, detail) = common::outcome_of(&r, "rfc7644.errors.allow-header");
+        assert_eq!(outcome, wanted, "Allow {allow:?}: {detail}");
+    }
+}
+
+/// A server that advertises Bulk: a BulkResponse that does not report the create fails the
+/// check; one that does passes, and the user it made is deleted by the ledger.
+#[tokio::test]
+async fn bulk_is_tested_where_advertised_and_what_it_creates_is_deleted() {
+    let text = common::shipped_steps(
+        "rfc7644/09-optional.toml",
+        "create two users",
+        "who am I (/Me)",
+        "",
+    );
+    let suite = common::suite_with(&text);
+    let spc = json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "patch":{"supported":true},"bulk":{"supported":true,"maxOperations":10,"maxPayloadSize":100000},
+        "filter":{"supported":false,"maxResults":0},"changePassword":{"supported":false},
+        "sort":{"supported":false},"etag":{"supported":false},"authenticationSchemes":[]});
+    let user = json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userName":"a",
+        "meta":{"resourceType":"User","created":"2026-01-01T00:00:00Z","lastModified":"2026-01-01T00:00:00Z","location":"/Users/u1","version":"W/\"1\""}});
+    let ok = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkResponse"],
+        "Operations":[{"method":"POST","bulkId":"idgate1","status":"201","location":"http://x/scim/v2/Users/b1"}]});
+    let refused = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkResponse"],
+        "Operations":[{"method":"POST","bulkId":"idgate1","status":"400"}]});
+    for (bulk, wanted) in [(refused, Outcome::Fail), (ok, Outcome::Pass)] {
+        let server = MockServer::start().await;
+        for (m, p, answer) in [
+            ("GET", "/ServiceProviderConfig", scim_json(200, spc.clone())),
+            ("POST", "/Users", scim_json(201, user.clone())),
+            ("POST", "/Bulk", scim_json(200, bulk)),
+            ("DELETE", "/Users/u1", wiremock::ResponseTemplate::new(204)),
+            ("DELETE", "/Users/b1", wiremock::ResponseTemplate::new(204)),
+        ] {
+            Mock::given(method(m))
+                .and(path(p))
+                .respond_with(answer)
+                .mount(&server)
+                .await;
+        }
+        let r = common::run_one(&suite, "rfc7644", &server.uri(), ClientOptions::default()).await;
+        let (outcome, detail) = common::outcome_of(&r, "rfc7644.bulk.200");
+        assert_eq!(outcome, wanted, "{detail}");
+        let deleted: Vec<String> = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|q| q.method.as_str() == "DELETE")
+            .map(|q| q.url.path().to_string())
+            .collect();
+        let mut want = vec!["/Users/u1".to_string()];
+        if wanted == Outcome::Pass {
+            want.push("/Users/b1".to_string());
+        }
+        want.sort();
+        let mut deleted = deleted;
+        deleted.sort();
+        // Both creates of the stub answer u1; it is deleted once per create.
+        deleted.dedup();
+        assert_eq!(deleted, want, "the ledger deletes exactly what was created");
+    }
+}

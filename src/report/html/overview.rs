@@ -126,6 +126,11 @@ impl Page<'_> {
         );
         put!(
             out,
+            "<p class=\"findings\"><strong>{} distinct findings</strong>: one per defect, however many steps and clients it showed at.</p>\n",
+            run.findings().len()
+        );
+        put!(
+            out,
             "<p>{} check results: <strong>{} passed</strong>, <strong>{} failed</strong>, <strong>{} errors</strong>, <strong>{} skipped</strong>, over {} scenario runs.</p>\n",
             c.total(),
             c.pass,

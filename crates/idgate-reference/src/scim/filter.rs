@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use super::error::ScimError;
 use super::resource::{AttrPath, container, get_ci};
 use super::schema::{Attr, Kind, ResourceType};
+use crate::fault::Fault;
 
 /// Nesting deeper than this is refused, so a hostile filter cannot exhaust the stack.
 const MAX_DEPTH: usize = 32;
@@ -395,6 +396,22 @@ pub struct Eval {
     pub rt: &'static ResourceType,
     /// Compare userName case-sensitively (a fault; userName is caseExact=false).
     pub username_case_exact: bool,
+    /// Evaluation faults (the filter faults of `Fault`); empty on a compliant server.
+    pub faults: Vec<Fault>,
+}
+
+impl Eval {
+    pub fn new(rt: &'static ResourceType) -> Eval {
+        Eval {
+            rt,
+            username_case_exact: false,
+            faults: Vec::new(),
+        }
+    }
+
+    fn fault(&self, fault: Fault) -> bool {
+        self.faults.contains(&fault)
+    }
 }
 
 /// The attribute set a path is looked up in: the resource, or one element of a multi-valued
@@ -493,9 +510,17 @@ impl Filter {
 
     fn eval(&self, scope: Scope, obj: &Map<String, Value>, ctx: &Eval) -> bool {
         match self {
+            Filter::And(a, b) if ctx.fault(Fault::AndAsOr) => {
+                a.eval(scope, obj, ctx) || b.eval(scope, obj, ctx)
+            }
             Filter::And(a, b) => a.eval(scope, obj, ctx) && b.eval(scope, obj, ctx),
+            Filter::Or(a, b) if ctx.fault(Fault::OrAsAnd) => {
+                a.eval(scope, obj, ctx) && b.eval(scope, obj, ctx)
+            }
             Filter::Or(a, b) => a.eval(scope, obj, ctx) || b.eval(scope, obj, ctx),
+            Filter::Not(f) if ctx.fault(Fault::NotIgnored) => f.eval(scope, obj, ctx),
             Filter::Not(f) => !f.eval(scope, obj, ctx),
+            Filter::Where { .. } if ctx.fault(Fault::ValuePathMatchesNothing) => false,
             Filter::Where { path, inner, then } => {
                 let (found, def, _) = lookup(scope, obj, path, ctx);
                 let elements: Vec<&Value> = match found {
@@ -503,15 +528,39 @@ impl Filter {
                     Some(single) => vec![single],
                     None => Vec::new(),
                 };
+                let elements: Vec<&Map<String, Value>> =
+                    elements.into_iter().filter_map(Value::as_object).collect();
+                // A fault: each half of an `and` may be met by a different element.
+                if let (Filter::And(x, y), true) =
+                    (inner.as_ref(), ctx.fault(Fault::ValuePathAcrossElements))
+                {
+                    let any =
+                        |f: &Filter| elements.iter().any(|e| f.eval(Scope::Element(def), e, ctx));
+                    return any(x) && any(y);
+                }
                 // The bracket filter and the trailing comparison test the same element.
-                elements.into_iter().filter_map(Value::as_object).any(|e| {
+                elements.into_iter().any(|e| {
                     inner.eval(Scope::Element(def), e, ctx)
                         && then
                             .as_ref()
                             .is_none_or(|t| t.eval(Scope::Element(def), e, ctx))
                 })
             }
+            Filter::Test { path, .. }
+                if path.sub.is_some()
+                    && matches!(scope, Scope::Resource)
+                    && ctx.fault(Fault::SubAttributeMatchesNothing) =>
+            {
+                false
+            }
             Filter::Test { path, op, value } => {
+                let op = match op {
+                    Op::Co if ctx.fault(Fault::CoAsSw) => &Op::Sw,
+                    Op::Sw if ctx.fault(Fault::SwAsEq) => &Op::Eq,
+                    Op::Ew if ctx.fault(Fault::EwAsSw) => &Op::Sw,
+                    Op::Gt if ctx.fault(Fault::GtAsLt) => &Op::Lt,
+                    op => op,
+                };
                 let (found, attr_def, case_exact) = lookup(scope, obj, path, ctx);
                 let leaf_def = match &path.sub {
                     Some(sub) => attr_def.and_then(|d| d.sub_attr(sub)),
@@ -520,6 +569,7 @@ impl Filter {
                 let case_exact = case_exact || leaf_def.is_some_and(|d| d.case_exact);
                 let leaves = leaves(found, path.sub.as_deref());
                 match op {
+                    Op::Pr if ctx.fault(Fault::PrMatchesAll) => true,
                     Op::Pr => leaves.iter().any(|v| present(v)),
                     Op::Ne => !leaves.iter().any(|v| compare(Op::Eq, v, value, case_exact)),
                     _ => leaves.iter().any(|v| compare(*op, v, value, case_exact)),
@@ -544,7 +594,13 @@ fn lookup<'v>(
                 && at.extension.is_none()
                 && at.name == "userName"
                 && at.sub.is_none();
-            let found = container(map, &at).and_then(|c| get_ci(c, &at.name));
+            // A fault: attribute names match only as the schema spells them.
+            let spelled = !ctx.fault(Fault::FilterNamesCaseSensitive)
+                || at.def.is_none()
+                || path.name == at.name;
+            let found = container(map, &at)
+                .and_then(|c| get_ci(c, &at.name))
+                .filter(|_| spelled);
             (found, at.def, forced)
         }
         Scope::Element(parent) => {
@@ -654,10 +710,7 @@ mod tests {
     use serde_json::json;
 
     fn ctx() -> Eval {
-        Eval {
-            rt: &USERS,
-            username_case_exact: false,
-        }
+        Eval::new(&USERS)
     }
 
     fn user() -> Map<String, Value> {
@@ -755,8 +808,8 @@ mod tests {
     #[test]
     fn username_case_fault_only_touches_username() {
         let strict = Eval {
-            rt: &USERS,
             username_case_exact: true,
+            ..Eval::new(&USERS)
         };
         let f = parse(r#"userName eq "alice@example.test""#).unwrap();
         assert!(!f.matches(&user(), &strict));
@@ -768,10 +821,7 @@ mod tests {
     fn group_member_filters() {
         let group = json!({"displayName": "Ops", "members": [{"value": "u1"}, {"value": "u2"}]});
         let group = group.as_object().unwrap();
-        let ctx = Eval {
-            rt: &GROUPS,
-            username_case_exact: false,
-        };
+        let ctx = Eval::new(&GROUPS);
         assert!(
             parse(r#"members[value eq "u2"]"#)
                 .unwrap()

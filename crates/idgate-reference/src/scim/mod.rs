@@ -8,7 +8,9 @@ mod filter;
 mod patch;
 mod resource;
 mod schema;
+mod sort;
 mod store;
+mod twist;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,6 +29,7 @@ use self::error::{SCIM_JSON, ScimError};
 use self::filter::{Eval, Filter};
 use self::resource::{AttrPath, Projection, get_ci, get_ci_mut, remove_ci};
 use self::schema::{GROUPS, MAX_RESULTS, ResourceType, USERS};
+use self::sort::Sort;
 use self::store::{Resource, Store, id_of};
 use crate::fault::Fault;
 
@@ -87,9 +90,14 @@ pub fn router(token: String, faults: Faults, fallback_host: String) -> Router {
     let (schemas, schema) = discovery(schema::schema_resources, Fault::Schemas404);
     Router::new()
         .route("/Users", collection(&USERS))
+        .route("/Users/.search", search_route(&USERS))
         .route("/Users/{id}", member(&USERS))
         .route("/Groups", collection(&GROUPS))
+        .route("/Groups/.search", search_route(&GROUPS))
         .route("/Groups/{id}", member(&GROUPS))
+        // Neither is offered; RFC 7644 §3.11 and §3.12 say how to say so: 501.
+        .route("/Me", axum::routing::any(not_implemented))
+        .route("/.search", axum::routing::any(not_implemented))
         .route("/ServiceProviderConfig", get(service_provider_config))
         .route("/ResourceTypes", resource_types)
         .route("/ResourceTypes/{id}", resource_type)
@@ -98,8 +106,63 @@ pub fn router(token: String, faults: Faults, fallback_host: String) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(app.clone(), twist::layer))
         .layer(middleware::from_fn_with_state(app.clone(), wire_faults))
         .with_state(app)
+}
+
+/// A feature the server does not offer (RFC 7644 §3.12: 501 Not Implemented).
+async fn not_implemented(State(app): State<Arc<App>>, uri: Uri) -> ScimError {
+    if app.fault(Fault::UnsupportedAs404) {
+        return ScimError::not_found(format!("no resource at {}", uri.path()));
+    }
+    ScimError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        None,
+        format!("{} is not implemented", uri.path()),
+    )
+}
+
+/// POST /{resources}/.search: a query in the body (RFC 7644 §3.4.3).
+fn search_route(rt: &'static ResourceType) -> MethodRouter<Arc<App>> {
+    axum::routing::post(
+        move |State(app): State<Arc<App>>, ScimBody(body): ScimBody| async move {
+            search(&app, rt, &body)
+        },
+    )
+}
+
+fn search(app: &App, rt: &'static ResourceType, body: &Value) -> Result<Reply, ScimError> {
+    if app.fault(Fault::SearchIgnoresFilter) {
+        return list_query(app, rt, ListQuery::default());
+    }
+    let empty = Map::new();
+    let body = body.as_object().unwrap_or(&empty);
+    let text = |name: &str| get_ci(body, name).and_then(Value::as_str);
+    let number = |name: &str| get_ci(body, name).and_then(Value::as_i64);
+    let names = |name: &str| -> Result<Vec<AttrPath>, ScimError> {
+        let list: Vec<&str> = match get_ci(body, name) {
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            Some(Value::String(s)) => vec![s.as_str()],
+            _ => Vec::new(),
+        };
+        attr_list(name, &list.join(","))
+    };
+    let query = ListQuery {
+        filter: text("filter").map(String::from),
+        start_index: number("startIndex"),
+        count: number("count"),
+        sort_by: text("sortBy").map(sort_by).transpose()?,
+        descending: text("sortOrder")
+            .map(descending)
+            .transpose()?
+            .unwrap_or(false),
+        projection: Projection {
+            attributes: names("attributes")?,
+            excluded: names("excludedAttributes")?,
+        },
+    };
+    list_query(app, rt, query)
 }
 
 /// Answer for paths that name nothing.
@@ -178,6 +241,7 @@ enum Reply {
         status: StatusCode,
         body: Value,
         location: Option<String>,
+        etag: Option<String>,
     },
     Empty(StatusCode),
 }
@@ -188,8 +252,78 @@ impl Reply {
             status: StatusCode::OK,
             body,
             location: None,
+            etag: None,
         }
     }
+
+    /// Gives a single resource's reply its version as ETag (RFC 7644 §3.14: the ETag header
+    /// and `meta.version` carry the same value).
+    fn tagged(self, app: &App, version: Option<&str>) -> Reply {
+        let Reply::Json {
+            status,
+            body,
+            location,
+            ..
+        } = self
+        else {
+            return self;
+        };
+        let etag = match version {
+            _ if app.fault(Fault::EtagMissing) => None,
+            Some(v) if app.fault(Fault::EtagNotVersion) => {
+                Some(v.trim_start_matches("W/").to_string())
+            }
+            v => v.map(str::to_string),
+        };
+        Reply::Json {
+            status,
+            body,
+            location,
+            etag,
+        }
+    }
+}
+
+fn version_of(resource: &Resource) -> Option<&str> {
+    resource.get("meta")?.get("version")?.as_str()
+}
+
+/// If-Match on a write (RFC 7644 §3.14): a version other than the current one is 412.
+fn check_if_match(app: &App, headers: &HeaderMap, resource: &Resource) -> Result<(), ScimError> {
+    let Some(wanted) = headers.get(header::IF_MATCH) else {
+        return Ok(());
+    };
+    if app.fault(Fault::IfMatchIgnored) {
+        return Ok(());
+    }
+    let wanted = wanted.to_str().unwrap_or_default();
+    let current = version_of(resource).unwrap_or_default();
+    if wanted
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t == current)
+    {
+        return Ok(());
+    }
+    Err(ScimError::new(
+        StatusCode::PRECONDITION_FAILED,
+        None,
+        format!("If-Match {wanted} does not match the current version {current}"),
+    ))
+}
+
+/// If-None-Match on a read: the client's copy is current, so 304 and no body.
+fn not_modified(app: &App, headers: &HeaderMap, resource: &Resource) -> bool {
+    let (Some(tags), Some(current)) = (headers.get(header::IF_NONE_MATCH), version_of(resource))
+    else {
+        return false;
+    };
+    !app.fault(Fault::IfNoneMatchIgnored)
+        && tags
+            .to_str()
+            .unwrap_or_default()
+            .split(',')
+            .any(|t| t.trim() == current)
 }
 
 impl IntoResponse for Reply {
@@ -200,12 +334,16 @@ impl IntoResponse for Reply {
                 status,
                 body,
                 location,
+                etag,
             } => {
                 let mut response = (status, body.to_string()).into_response();
                 let headers = response.headers_mut();
                 headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
                 if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
                     headers.insert(header::LOCATION, location);
+                }
+                if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+                    headers.insert(header::ETAG, etag);
                 }
                 response
             }
@@ -288,8 +426,8 @@ fn collection(rt: &'static ResourceType) -> MethodRouter<Arc<App>> {
 fn member(rt: &'static ResourceType) -> MethodRouter<Arc<App>> {
     type Id = Result<Path<String>, PathRejection>;
     get(
-        move |State(app): State<Arc<App>>, uri: Uri, id: Id| async move {
-            read(&app, rt, &uri, path_id(id)?)
+        move |State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri, id: Id| async move {
+            read(&app, rt, &headers, &uri, path_id(id)?)
         },
     )
     .put(
@@ -311,7 +449,9 @@ fn member(rt: &'static ResourceType) -> MethodRouter<Arc<App>> {
         },
     )
     .delete(
-        move |State(app): State<Arc<App>>, id: Id| async move { delete(&app, rt, path_id(id)?) },
+        move |State(app): State<Arc<App>>, headers: HeaderMap, id: Id| async move {
+            delete(&app, rt, &headers, path_id(id)?)
+        },
     )
 }
 
@@ -321,6 +461,8 @@ struct ListQuery {
     filter: Option<String>,
     start_index: Option<i64>,
     count: Option<i64>,
+    sort_by: Option<AttrPath>,
+    descending: bool,
     projection: Projection,
 }
 
@@ -333,6 +475,8 @@ fn parse_query(uri: &Uri) -> Result<ListQuery, ScimError> {
             "filter" => query.filter = Some(value.into_owned()),
             "startindex" => query.start_index = Some(integer("startIndex", &value)?),
             "count" => query.count = Some(integer("count", &value)?),
+            "sortby" => query.sort_by = Some(sort_by(&value)?),
+            "sortorder" => query.descending = descending(&value)?,
             "attributes" => query.projection.attributes = attr_list("attributes", &value)?,
             "excludedattributes" => {
                 query.projection.excluded = attr_list("excludedAttributes", &value)?
@@ -341,6 +485,23 @@ fn parse_query(uri: &Uri) -> Result<ListQuery, ScimError> {
         }
     }
     Ok(query)
+}
+
+/// `sortBy`: an attribute path (RFC 7644 §3.4.2.3).
+fn sort_by(text: &str) -> Result<AttrPath, ScimError> {
+    AttrPath::parse(text.trim())
+        .ok_or_else(|| ScimError::invalid_value(format!("sortBy `{text}` is not an attribute")))
+}
+
+/// `sortOrder`: `ascending` (the default) or `descending`.
+fn descending(text: &str) -> Result<bool, ScimError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "ascending" => Ok(false),
+        "descending" => Ok(true),
+        _ => Err(ScimError::invalid_value(format!(
+            "sortOrder `{text}` is neither ascending nor descending"
+        ))),
+    }
 }
 
 /// An integer parameter; values too large for i64 saturate rather than fail.
@@ -404,11 +565,20 @@ fn projection(app: &App, rt: &'static ResourceType, mut projection: Projection) 
     if rt.is_group() && app.fault(Fault::IgnoreExcludedAttributes) {
         projection.excluded.clear();
     }
+    if !rt.is_group() && app.fault(Fault::UserExcludedAttributesIgnored) {
+        projection.excluded.clear();
+    }
+    if app.fault(Fault::AttributesIgnored) {
+        projection.attributes.clear();
+    }
     projection
 }
 
 fn list(app: &App, rt: &'static ResourceType, uri: &Uri) -> Result<Reply, ScimError> {
-    let query = parse_query(uri)?;
+    list_query(app, rt, parse_query(uri)?)
+}
+
+fn list_query(app: &App, rt: &'static ResourceType, query: ListQuery) -> Result<Reply, ScimError> {
     let ignored = if rt.is_group() {
         app.fault(Fault::GroupFilterIgnored)
     } else {
@@ -428,17 +598,24 @@ fn list(app: &App, rt: &'static ResourceType, uri: &Uri) -> Result<Reply, ScimEr
         _ => None,
     };
     let eval = Eval {
-        rt,
         username_case_exact: app.fault(Fault::UsernameCaseSensitive),
+        faults: app.faults.iter().copied().collect(),
+        ..Eval::new(rt)
     };
     let projection = projection(app, rt, query.projection);
     let store = app.store();
-    let matched: Vec<&Resource> = store
+    let mut matched: Vec<&Resource> = store
         .all(rt)
         .iter()
         .filter(|r| visible(app, rt, r))
         .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r, &eval)))
         .collect();
+    if let Some(by) = query.sort_by
+        && !app.fault(Fault::SortIgnored)
+    {
+        let descending = query.descending && !app.fault(Fault::SortOrderIgnored);
+        Sort { by, descending }.apply(rt, &mut matched);
+    }
     if matched.is_empty() && filter.is_some() && app.fault(Fault::EmptyFilter404) {
         return Err(ScimError::not_found("no resource matches the filter"));
     }
@@ -446,10 +623,24 @@ fn list(app: &App, rt: &'static ResourceType, uri: &Uri) -> Result<Reply, ScimEr
     let (offset, echoed) = match query.start_index {
         Some(s) if app.fault(Fault::ZeroBasedStartIndex) => (s.max(0), s.saturating_sub(1).max(0)),
         None if app.fault(Fault::ZeroBasedStartIndex) => (0, 0),
+        _ if app.fault(Fault::StartIndexIgnored) => (0, 1),
         start => {
             let s = start.unwrap_or(1).max(1);
             (s - 1, s)
         }
+    };
+    let past_the_end = usize::try_from(offset).is_ok_and(|o| o >= matched.len() && o > 0);
+    if past_the_end && app.fault(Fault::PastTheEnd500) {
+        return Err(ScimError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            "index out of range",
+        ));
+    }
+    // A fault: a startIndex past the end serves the last page again.
+    let offset = match past_the_end && app.fault(Fault::PastTheEndLastPage) {
+        true => (matched.len() as i64 - query.count.unwrap_or(1).max(1)).max(0),
+        false => offset,
     };
     let count = match query.count {
         _ if app.fault(Fault::IgnoreCount) => matched.len(),
@@ -463,22 +654,30 @@ fn list(app: &App, rt: &'static ResourceType, uri: &Uri) -> Result<Reply, ScimEr
         .take(count)
         .map(|r| projection.apply(rt, r))
         .collect();
-    Ok(Reply::ok(list_response(
-        page,
-        matched.len(),
-        echoed,
-        &app.faults,
-    )))
+    let total = match app.fault(Fault::TotalCountsEveryone) {
+        true => store.all(rt).len(),
+        false => matched.len(),
+    };
+    Ok(Reply::ok(list_response(page, total, echoed, &app.faults)))
 }
 
-fn read(app: &App, rt: &'static ResourceType, uri: &Uri, id: String) -> Result<Reply, ScimError> {
+fn read(
+    app: &App,
+    rt: &'static ResourceType,
+    headers: &HeaderMap,
+    uri: &Uri,
+    id: String,
+) -> Result<Reply, ScimError> {
     let projection = projection(app, rt, parse_query(uri)?.projection);
     let store = app.store();
     let resource = store
         .get(rt, &id)
         .filter(|r| visible(app, rt, r))
         .ok_or_else(|| missing(rt, &id))?;
-    Ok(Reply::ok(projection.apply(rt, resource)))
+    if not_modified(app, headers, resource) {
+        return Ok(Reply::Empty(StatusCode::NOT_MODIFIED));
+    }
+    Ok(Reply::ok(projection.apply(rt, resource)).tagged(app, version_of(resource)))
 }
 
 fn missing(rt: &'static ResourceType, id: &str) -> ScimError {
@@ -498,6 +697,7 @@ fn incoming(
             rt.name
         )));
     };
+    check_schemas(app, rt, &body)?;
     if rt.is_group() {
         if creating && app.fault(Fault::GroupExtraSchemaRejected) {
             let schemas = get_ci(&body, "schemas")
@@ -522,6 +722,33 @@ fn incoming(
     let attributes = resource::normalise_resource(rt, body, &app.faults)?;
     check_key(rt, &attributes)?;
     Ok(attributes)
+}
+
+/// `schemas` is REQUIRED and names the resource's core schema (RFC 7643 §3); a body without it
+/// is not a SCIM resource (RFC 7644 §3.12 invalidSyntax).
+fn check_schemas(
+    app: &App,
+    rt: &'static ResourceType,
+    body: &Map<String, Value>,
+) -> Result<(), ScimError> {
+    if app.fault(Fault::SchemasOptional) {
+        return Ok(());
+    }
+    let names_core = get_ci(body, "schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .any(|s| s.eq_ignore_ascii_case(rt.schema.id))
+        });
+    if names_core {
+        Ok(())
+    } else {
+        Err(ScimError::invalid_syntax(format!(
+            "`schemas` must list {}",
+            rt.schema.id
+        )))
+    }
 }
 
 /// userName / displayName must be a non-empty string (RFC 7643 §4.1.1, §4.2).
@@ -564,7 +791,12 @@ fn check_unique(
 }
 
 /// Checks every group member exists and fills in its `$ref` and `type`; repeats are dropped.
-fn resolve_members(store: &Store, group: &mut Resource, base: &str) -> Result<(), ScimError> {
+fn resolve_members(
+    app: &App,
+    store: &Store,
+    group: &mut Resource,
+    base: &str,
+) -> Result<(), ScimError> {
     let Some(Value::Array(members)) = get_ci_mut(group, "members") else {
         return Ok(());
     };
@@ -578,14 +810,22 @@ fn resolve_members(store: &Store, group: &mut Resource, base: &str) -> Result<()
             .and_then(Value::as_str)
             .map(str::to_string)
         else {
+            if app.fault(Fault::MalformedMemberStored) {
+                resolved.push(Value::Object(member));
+                continue;
+            }
             return Err(ScimError::invalid_value(
                 "each member needs a string `value`",
             ));
         };
-        if !seen.insert(id.clone()) {
+        if !seen.insert(id.clone()) && !app.fault(Fault::DuplicateMemberKept) {
             continue;
         }
         let Some(kind) = store.type_of(&id) else {
+            if app.fault(Fault::UnknownMemberStored) {
+                resolved.push(Value::Object(member));
+                continue;
+            }
             return Err(ScimError::invalid_value(format!(
                 "member {id} is neither a user nor a group"
             )));
@@ -610,13 +850,20 @@ fn create(
     body: Value,
 ) -> Result<Reply, ScimError> {
     let projection = projection(app, rt, parse_query(uri)?.projection);
+    let client_id = body.get("id").and_then(Value::as_str).map(str::to_string);
     let mut attributes = incoming(app, rt, body, true)?;
     let base = app.base(headers);
     let mut store = app.store();
-    resolve_members(&store, &mut attributes, &base)?;
+    resolve_members(app, &store, &mut attributes, &base)?;
     check_unique(app, &store, rt, &attributes)?;
-    let resource = store::stamp_new(rt, attributes, &base);
+    let mut resource = store::stamp_new(rt, attributes, &base);
+    // A fault: the id the client chose is kept (RFC 7643 §3.1 says the server issues it).
+    if let Some(id) = client_id.filter(|_| app.fault(Fault::ClientIdTaken)) {
+        resource["meta"]["location"] = format!("{base}{}/{id}", rt.endpoint).into();
+        resource["id"] = id.into();
+    }
     let location = resource["meta"]["location"].as_str().map(str::to_string);
+    let version = version_of(&resource).map(str::to_string);
     let body = projection.apply(rt, &resource);
     store.insert(rt, resource);
     let location = if app.fault(Fault::NoLocationHeader) {
@@ -628,7 +875,9 @@ fn create(
         status: StatusCode::CREATED,
         body,
         location,
-    })
+        etag: None,
+    }
+    .tagged(app, version.as_deref()))
 }
 
 fn replace(
@@ -640,16 +889,44 @@ fn replace(
     body: Value,
 ) -> Result<Reply, ScimError> {
     let projection = projection(app, rt, parse_query(uri)?.projection);
+    let body_id = body.get("id").and_then(Value::as_str).map(str::to_string);
     let mut attributes = incoming(app, rt, body, false)?;
     let base = app.base(headers);
     let mut store = app.store();
     let old = store.get(rt, &id).ok_or_else(|| missing(rt, &id))?;
-    resolve_members(&store, &mut attributes, &base)?;
-    let resource = store::stamp_replacement(old, attributes);
+    check_if_match(app, headers, old)?;
+    let other_id = body_id.filter(|b| *b != id);
+    if other_id.is_some() && app.fault(Fault::PutOtherId500) {
+        return Err(ScimError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            "id mismatch",
+        ));
+    }
+    if app.fault(Fault::PutMerges) {
+        for (key, value) in old {
+            if key != "meta" && get_ci(&attributes, key).is_none() {
+                attributes.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    resolve_members(app, &store, &mut attributes, &base)?;
+    let mut resource = store::stamp_replacement(old, attributes);
+    if app.fault(Fault::LastModifiedFrozen) {
+        resource["meta"]["lastModified"] = old["meta"]["lastModified"].clone();
+    }
+    if app.fault(Fault::PutResetsCreated) {
+        resource["meta"]["created"] = resource["meta"]["lastModified"].clone();
+    }
     check_unique(app, &store, rt, &resource)?;
-    let body = projection.apply(rt, &resource);
+    let mut body = projection.apply(rt, &resource);
+    // A fault: the reply names the id from the body, as if the resource had taken it.
+    if let Some(other) = other_id.filter(|_| app.fault(Fault::PutTakesId)) {
+        body["id"] = other.into();
+    }
+    let version = version_of(&resource).map(str::to_string);
     store.update(rt, resource);
-    Ok(Reply::ok(body))
+    Ok(Reply::ok(body).tagged(app, version.as_deref()))
 }
 
 fn modify(
@@ -672,11 +949,19 @@ fn modify(
     let base = app.base(headers);
     let mut store = app.store();
     let old = store.get(rt, &id).ok_or_else(|| missing(rt, &id))?;
+    check_if_match(app, headers, old)?;
     // Work on a copy: a failing operation must leave the resource as it was.
     let mut resource = old.clone();
-    patch::apply(rt, &mut resource, &ops, &app.faults)?;
-    check_key(rt, &resource)?;
-    resolve_members(&store, &mut resource, &base)?;
+    let applied = patch::apply(rt, &mut resource, &ops, &app.faults)
+        .and_then(|()| check_key(rt, &resource))
+        .and_then(|()| resolve_members(app, &store, &mut resource, &base));
+    if let Err(error) = applied {
+        // A fault: what the operations before the failing one did is kept.
+        if app.fault(Fault::PatchNotAtomic) {
+            store.update(rt, resource);
+        }
+        return Err(error);
+    }
     check_unique(app, &store, rt, &resource)?;
     if &resource != old {
         store::touch(&mut resource);
@@ -686,12 +971,18 @@ fn modify(
     if rt.is_group() {
         return Ok(Reply::Empty(StatusCode::NO_CONTENT));
     }
-    Ok(Reply::ok(projection.apply(rt, &resource)))
+    Ok(Reply::ok(projection.apply(rt, &resource)).tagged(app, version_of(&resource)))
 }
 
-fn delete(app: &App, rt: &'static ResourceType, id: String) -> Result<Reply, ScimError> {
+fn delete(
+    app: &App,
+    rt: &'static ResourceType,
+    headers: &HeaderMap,
+    id: String,
+) -> Result<Reply, ScimError> {
     let mut store = app.store();
     let resource = store.get(rt, &id).ok_or_else(|| missing(rt, &id))?.clone();
+    check_if_match(app, headers, &resource)?;
     if !app.fault(Fault::DeleteIsNoop) {
         store.remove(rt, &id);
     }

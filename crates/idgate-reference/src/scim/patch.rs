@@ -48,7 +48,7 @@ pub fn parse_request(body: &Value, faults: &Faults) -> Result<Vec<Operation>, Sc
                     .is_some_and(|u| u.eq_ignore_ascii_case(PATCH_URN))
             })
         });
-    if !declares_patch {
+    if !declares_patch && !faults.contains(&Fault::PatchSchemasOptional) {
         return Err(ScimError::invalid_syntax(format!(
             "`schemas` must contain \"{PATCH_URN}\""
         )));
@@ -58,11 +58,16 @@ pub fn parse_request(body: &Value, faults: &Faults) -> Result<Vec<Operation>, Sc
     };
     ops.iter()
         .enumerate()
-        .map(|(i, op)| parse_operation(i, op, faults))
+        .filter_map(|(i, op)| parse_operation(i, op, faults).transpose())
         .collect()
 }
 
-fn parse_operation(index: usize, op: &Value, faults: &Faults) -> Result<Operation, ScimError> {
+/// One operation; `None` for one a fault skips.
+fn parse_operation(
+    index: usize,
+    op: &Value,
+    faults: &Faults,
+) -> Result<Option<Operation>, ScimError> {
     let at = |what: &str| ScimError::invalid_syntax(format!("Operations[{index}]: {what}"));
     let Some(op) = op.as_object() else {
         return Err(at("must be an object"));
@@ -77,6 +82,7 @@ fn parse_operation(index: usize, op: &Value, faults: &Faults) -> Result<Operatio
         "add" => OpKind::Add,
         "replace" => OpKind::Replace,
         "remove" => OpKind::Remove,
+        _ if faults.contains(&Fault::UnknownOpIgnored) => return Ok(None),
         _ => {
             return Err(at(&format!(
                 "unknown op `{name}`; expected add, replace or remove"
@@ -92,11 +98,11 @@ fn parse_operation(index: usize, op: &Value, faults: &Faults) -> Result<Operatio
             )));
         }
     };
-    Ok(Operation {
+    Ok(Some(Operation {
         kind,
         path,
         value: get_ci(op, "value").cloned(),
-    })
+    }))
 }
 
 /// Applies `ops` in order to `resource`. The caller works on a copy and keeps it only on
@@ -110,10 +116,7 @@ pub fn apply(
     let patcher = Patcher {
         rt,
         faults,
-        eval: Eval {
-            rt,
-            username_case_exact: false,
-        },
+        eval: Eval::new(rt),
     };
     for op in ops {
         patcher.operation(resource, op)?;
@@ -138,6 +141,9 @@ impl Patcher<'_> {
 
     fn operation(&self, res: &mut Map<String, Value>, op: &Operation) -> Result<(), ScimError> {
         let Some(path) = &op.path else {
+            if op.kind == OpKind::Remove && self.fault(Fault::RemoveWithoutPathIgnored) {
+                return Ok(());
+            }
             if op.kind == OpKind::Remove {
                 return Err(ScimError::no_target("remove needs a path"));
             }
@@ -202,11 +208,32 @@ impl Patcher<'_> {
         if at.name.is_empty() {
             return self.extension(res, kind, &at, value);
         }
+        // An operation "MUST be compatible with the attribute's ... schema" (RFC 7644 §3.5.2):
+        // a path to an attribute the schema does not define is invalidPath, not a new key.
+        if at.def.is_none() && !self.fault(Fault::UnknownPathIgnored) {
+            return Err(ScimError::invalid_path(format!(
+                "`{}` is not an attribute of {}",
+                at.name,
+                at.extension.as_deref().unwrap_or(self.rt.schema.id)
+            )));
+        }
         if self.fault(Fault::ManagerIgnored) && at.is(Some(ENTERPRISE_URN), "manager") {
             return Ok(());
         }
         if self.fault(Fault::GroupRenameIgnored) && self.rt.is_group() && at.is(None, "displayName")
         {
+            return Ok(());
+        }
+        // Faults that answer success and change nothing, each for one kind of operation.
+        let members = self.is_members(&at);
+        let multi = at.def.is_some_and(|d| d.multi);
+        let ignored = match kind {
+            OpKind::Remove => self.fault(Fault::RemoveIgnored),
+            OpKind::Replace if filter.is_some() => self.fault(Fault::ValuePathIgnored),
+            OpKind::Replace => self.fault(Fault::ReplaceIgnored),
+            OpKind::Add => multi && self.fault(Fault::MultiValuedAddIgnored),
+        };
+        if ignored && !members {
             return Ok(());
         }
         // null means unassigned (RFC 7643 §2.5): setting it is removing the attribute.
@@ -221,13 +248,18 @@ impl Patcher<'_> {
             }
             (kind, Some(value)) => (kind, Some(value)),
         };
-        self.check_mutability(
+        let allowed = self.check_mutability(
             res,
             kind,
             &at,
             filter.is_some() || sub.is_some(),
             value.as_ref(),
-        )?;
+        );
+        match allowed {
+            // A fault: an operation on a readOnly attribute is dropped without a word.
+            Err(_) if self.fault(Fault::ReadOnlyIgnored) => return Ok(()),
+            result => result?,
+        }
         match (filter, value) {
             (Some(filter), value) => self.filtered(res, kind, &at, filter, sub, value),
             (None, value) if at.sub.is_some() => self.sub_attribute(res, kind, &at, value),
@@ -276,7 +308,12 @@ impl Patcher<'_> {
                 Ok(())
             }
             (_, Some(Value::Object(values))) => {
-                for (name, v) in values {
+                // Some clients (scim2-models) give the extension object its own `schemas`,
+                // naming the extension; it is no attribute, so it is read past, not refused.
+                for (name, v) in values
+                    .into_iter()
+                    .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
+                {
                     let attr = AttrPath::parse(&format!("{urn}:{name}")).ok_or_else(|| {
                         ScimError::invalid_path(format!("`{name}` is not an attribute name"))
                     })?;
@@ -352,7 +389,11 @@ impl Patcher<'_> {
                     single => vec![single],
                 };
                 for item in new.into_iter().map(strip_nulls) {
-                    if !items.iter().any(|e| same_element(e, &item)) {
+                    let known = items.iter().any(|e| same_element(e, &item));
+                    if known && self.is_members(at) && self.fault(Fault::DuplicateMember409) {
+                        return Err(ScimError::uniqueness("already a member"));
+                    }
+                    if !known || (self.is_members(at) && self.fault(Fault::DuplicateMemberKept)) {
                         items.push(item);
                     }
                 }
@@ -655,11 +696,11 @@ fn merge(have: &mut Map<String, Value>, new: Value) {
     }
 }
 
-/// Two elements of a multi-valued attribute are the same when equal, or when they carry the
-/// same `value` (and no conflicting `type`); adding one twice keeps one.
 /// Values one add operation may carry.
 const MAX_VALUES_PER_OPERATION: usize = 1000;
 
+/// Two elements of a multi-valued attribute are the same when equal, or when they carry the
+/// same `value` (and no conflicting `type`); adding one twice keeps one.
 fn same_element(a: &Value, b: &Value) -> bool {
     if a == b {
         return true;

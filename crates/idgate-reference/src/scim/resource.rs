@@ -335,6 +335,8 @@ fn normalise_one(def: &'static Attr, value: Value, faults: &Faults) -> Result<Va
         },
         _ => match value {
             Value::String(_) => Ok(value),
+            // A fault: string attributes take whatever JSON they are given.
+            _ if faults.contains(&Fault::MalformedMemberStored) => Ok(value),
             _ => Err(wrong("a string")),
         },
     }

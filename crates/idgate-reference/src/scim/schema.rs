@@ -705,8 +705,8 @@ pub fn service_provider_config(base: &str) -> Value {
         "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
         "filter": { "supported": true, "maxResults": MAX_RESULTS },
         "changePassword": { "supported": false },
-        "sort": { "supported": false },
-        "etag": { "supported": false },
+        "sort": { "supported": true },
+        "etag": { "supported": true },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",
