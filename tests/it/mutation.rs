@@ -14,10 +14,14 @@ use idgate::result::Outcome;
 async fn the_reference_target_passes_every_check() {
     let results = common::run_reference(&[]).await;
     assert!(!results.is_empty());
+    // A conditional expectation (`if_status`) the reference's answer does not meet is skipped
+    // beside the one that judged that answer: the check still passed at that step.
+    let passed = common::outcomes(&results, Outcome::Pass);
     let bad: Vec<String> = [Outcome::Fail, Outcome::Error, Outcome::Skip]
         .into_iter()
         .flat_map(|o| common::outcomes(&results, o))
         .filter(|o| !NOT_OFFERED_BY_REFERENCE.iter().any(|id| o.ends_with(id)))
+        .filter(|o| !passed.contains(o))
         .collect();
     assert!(bad.is_empty(), "not all passed:\n{}", bad.join("\n"));
     // What the reference does not offer is skipped, and says why.

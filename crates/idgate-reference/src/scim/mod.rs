@@ -851,12 +851,17 @@ fn create(
 ) -> Result<Reply, ScimError> {
     let projection = projection(app, rt, parse_query(uri)?.projection);
     let client_id = body.get("id").and_then(Value::as_str).map(str::to_string);
+    let had_schemas = body.get("schemas").is_some();
     let mut attributes = incoming(app, rt, body, true)?;
     let base = app.base(headers);
     let mut store = app.store();
     resolve_members(app, &store, &mut attributes, &base)?;
     check_unique(app, &store, rt, &attributes)?;
     let mut resource = store::stamp_new(rt, attributes, &base);
+    // A fault: a body without `schemas` is stored, and answered, without them.
+    if !had_schemas && app.fault(Fault::SchemasOptional) {
+        resource.shift_remove("schemas");
+    }
     // A fault: the id the client chose is kept (RFC 7643 §3.1 says the server issues it).
     if let Some(id) = client_id.filter(|_| app.fault(Fault::ClientIdTaken)) {
         resource["meta"]["location"] = format!("{base}{}/{id}", rt.endpoint).into();
@@ -983,7 +988,9 @@ fn delete(
     let mut store = app.store();
     let resource = store.get(rt, &id).ok_or_else(|| missing(rt, &id))?.clone();
     check_if_match(app, headers, &resource)?;
-    if !app.fault(Fault::DeleteIsNoop) {
+    if app.fault(Fault::DeletedMemberKept) {
+        store.remove_alone(rt, &id);
+    } else if !app.fault(Fault::DeleteIsNoop) {
         store.remove(rt, &id);
     }
     if app.fault(Fault::DeleteReturns200) {

@@ -53,6 +53,13 @@ impl Store {
         }
     }
 
+    /// Removes a resource and leaves its memberships dangling (a fault's behaviour).
+    pub fn remove_alone(&mut self, rt: &'static ResourceType, id: &str) -> Option<Resource> {
+        let list = self.all_mut(rt);
+        let index = list.iter().position(|r| id_of(r) == Some(id))?;
+        Some(list.remove(index))
+    }
+
     /// Removes a resource and its memberships in every group.
     pub fn remove(&mut self, rt: &'static ResourceType, id: &str) -> Option<Resource> {
         let list = self.all_mut(rt);

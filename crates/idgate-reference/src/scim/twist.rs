@@ -209,7 +209,7 @@ fn twist(fault: Fault) -> Option<Twist> {
         Fault::GroupCreateDropsMembers => on("POST", "/Groups", 201, Drop("/members")),
         Fault::GroupWithoutCreated => on("POST", "/Groups", 201, Drop("/meta/created")),
         Fault::UserGroupsEmpty => on("GET", "/Users/*", 200, Set("/groups", "[]")),
-        Fault::Search404 => on("POST", "/Users/.search", 200, Refuse(404, None)),
+        Fault::Search500 => on("POST", "/Users/.search", 200, Refuse(500, None)),
         _ => return None,
     })
 }
