@@ -5,24 +5,16 @@
 use serde::Serialize;
 
 use crate::result::{CheckResult, Outcome, RunResult};
-use crate::scenario::Severity;
 
 /// One defect of the target.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     /// 1-based, in report order: the number the terminal and the reports cite.
     pub number: usize,
-    pub check: String,
-    pub title: String,
-    pub severity: Severity,
-    pub rule: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected: Option<String>,
-    /// The first occurrence's answer as it came; the others differ at most in ids and times.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actual: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    /// The first occurrence's result (id, title, severity, rule, expected and actual); the
+    /// others differ from it at most in ids, times and positions.
+    #[serde(flatten)]
+    pub check: CheckResult,
     pub occurrences: Vec<Occurrence>,
 }
 
@@ -119,13 +111,7 @@ pub fn findings(run: &RunResult) -> Vec<Finding> {
                     k,
                     Finding {
                         number: 0,
-                        check: check.id.clone(),
-                        title: check.title.clone(),
-                        severity: check.severity,
-                        rule: check.rule.clone(),
-                        expected: check.expected.clone(),
-                        actual: check.actual.clone(),
-                        message: check.message.clone(),
+                        check: check.clone(),
                         occurrences: vec![occurrence],
                     },
                 )),
@@ -135,11 +121,7 @@ pub fn findings(run: &RunResult) -> Vec<Finding> {
     let mut out: Vec<Finding> = found.into_iter().map(|(_, f)| f).collect();
     // Stable: equal severity and id keep run order.
     // Critical first (the enum's order).
-    out.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then_with(|| a.check.cmp(&b.check))
-    });
+    out.sort_by(|a, b| (a.check.severity, &a.check.id).cmp(&(b.check.severity, &b.check.id)));
     for (i, f) in out.iter_mut().enumerate() {
         f.number = i + 1;
     }
@@ -156,21 +138,13 @@ pub fn key_of(check: &CheckResult) -> String {
     )
 }
 
-impl Finding {
-    fn key(&self) -> String {
-        key(
-            &self.check,
-            self.expected.as_deref(),
-            self.actual.as_deref(),
-            self.message.as_deref(),
-        )
-    }
-}
-
 /// The finding a failed check result belongs to, by the key `findings` groups with.
 pub fn number_of(findings: &[Finding], check: &CheckResult) -> Option<usize> {
     let k = key_of(check);
-    findings.iter().find(|f| f.key() == k).map(|f| f.number)
+    findings
+        .iter()
+        .find(|f| key_of(&f.check) == k)
+        .map(|f| f.number)
 }
 
 /// The first `shown` places, then how many more: `a, b, c and 4 more`.

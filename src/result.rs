@@ -272,11 +272,6 @@ impl RunResult {
         c
     }
 
-    /// One finding per defect, with the places it occurred (see `finding`).
-    pub fn findings(&self) -> Vec<crate::finding::Finding> {
-        crate::finding::findings(self)
-    }
-
     /// Every failed check id, once, sorted.
     pub fn failed_checks(&self) -> Vec<String> {
         let mut ids: Vec<String> = self

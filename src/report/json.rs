@@ -8,7 +8,7 @@ use crate::result::RunResult;
 
 pub fn render(run: &RunResult, redactor: &Redactor) -> String {
     let mut tree = serde_json::to_value(run).expect("the result tree serializes");
-    let findings = run.findings();
+    let findings = crate::finding::findings(run);
     let c = run.counts();
     if let Value::Object(map) = &mut tree {
         map.insert(

@@ -8,7 +8,7 @@ use crate::result::{Outcome, RunResult};
 
 pub fn render(run: &RunResult, redactor: &Redactor) -> String {
     let mut report = Report::new("idgate");
-    let findings = run.findings();
+    let findings = crate::finding::findings(run);
     for scenario in &run.scenarios {
         let mut suite = TestSuite::new(format!("{}/{}", scenario.client, scenario.name));
         suite.set_time(std::time::Duration::from_millis(scenario.millis));

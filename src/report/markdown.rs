@@ -29,7 +29,7 @@ pub fn render(
         _ => "⚠️",
     };
     let c = run.counts();
-    let findings = run.findings();
+    let findings = crate::finding::findings(run);
     lines.push(format!("## {icon} idgate: {}", md(headline)));
     lines.push(String::new());
     lines.push(format!(
@@ -91,12 +91,12 @@ pub fn render(
         };
         for f in &findings[..shown] {
             let title = catalogue
-                .get(&f.check)
-                .map_or(f.title.as_str(), |m| m.title.as_str());
-            let rule = if f.rule.is_empty() {
+                .get(&f.check.id)
+                .map_or(f.check.title.as_str(), |m| m.title.as_str());
+            let rule = if f.check.rule.is_empty() {
                 String::new()
             } else {
-                format!(" Rule: {}.", md(&f.rule))
+                format!(" Rule: {}.", md(&f.check.rule))
             };
             let mut at: Vec<String> = Vec::new();
             for o in &f.occurrences {
@@ -113,9 +113,9 @@ pub fn render(
             }
             lines.push(format!(
                 "- **{}** #{} {}: {}.{rule} At {} ({} occurrence(s)), for {}.",
-                f.severity.as_str(),
+                f.check.severity.as_str(),
                 f.number,
-                code(&f.check),
+                code(&f.check.id),
                 md(title),
                 crate::finding::fold(&at, 3),
                 f.occurrences.len(),

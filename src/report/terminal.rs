@@ -66,7 +66,7 @@ impl Terminal {
     fn summary(&mut self, run: &RunResult) {
         let c = run.counts();
         self.line("");
-        let findings = run.findings();
+        let findings = crate::finding::findings(run);
         if !findings.is_empty() {
             self.line(&format!("{BOLD}{} finding(s):{BOLD:#}", findings.len()));
             for f in &findings {
@@ -74,9 +74,9 @@ impl Terminal {
                 self.line(&format!(
                     "  {RED}#{} {}{RED:#} [{}] {} {DIM}({}){DIM:#}",
                     f.number,
-                    f.check,
-                    f.severity.as_str(),
-                    f.title,
+                    f.check.id,
+                    f.check.severity.as_str(),
+                    f.check.title,
                     first.at
                 ));
                 let places: Vec<String> = f.occurrences.iter().map(|o| o.label()).collect();

@@ -1,7 +1,8 @@
 //! What a target says it can do: the optional features of its
-//! `/ServiceProviderConfig` (RFC 7643 §5; cursor paging, RFC 9865 §4), read
-//! once per session, so that scenarios skip what is not advertised (with the
-//! reason) and test what is.
+//! `/ServiceProviderConfig` (RFC 7643 §5; cursor paging, RFC 9865 §4) and the
+//! schema extensions of its `/ResourceTypes` (RFC 7643 §6), read once per
+//! session, so that scenarios skip what is not advertised (with the reason)
+//! and test what is.
 
 use serde_json::Value;
 
@@ -11,37 +12,35 @@ use crate::http::{Client, Credential, Request};
 #[derive(Debug, Clone)]
 pub struct Advertised {
     read: Result<Value, String>,
+    resource_types: Result<Value, String>,
 }
 
+const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const ENTERPRISE_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
 impl Advertised {
-    /// GET /ServiceProviderConfig, with the token (some servers want it there too).
+    /// GET /ServiceProviderConfig and /ResourceTypes, with the token (some servers want it
+    /// there too).
     pub async fn read(client: &Client) -> Advertised {
-        let req = Request {
-            method: "GET".into(),
-            path: "/ServiceProviderConfig".into(),
-            headers: vec![("Accept".into(), "application/scim+json".into())],
-            body: None,
-            auth: Credential::Bearer,
-        };
-        let read = match client.send(&req).await {
-            Err(e) => Err(e.to_string()),
-            Ok(x) if x.response.status != 200 => Err(format!(
-                "GET /ServiceProviderConfig answered {}",
-                x.response.status
-            )),
-            Ok(x) => serde_json::from_str::<Value>(&x.response.body)
-                .map_err(|e| format!("/ServiceProviderConfig is not JSON: {e}")),
-        };
-        Advertised { read }
+        Advertised {
+            read: fetch(client, "/ServiceProviderConfig").await,
+            resource_types: fetch(client, "/ResourceTypes").await,
+        }
     }
 
-    /// From a body already read (tests, a stub).
+    /// From a body already read (tests, a stub); no resource types.
     pub fn from_config(config: Value) -> Advertised {
-        Advertised { read: Ok(config) }
+        Advertised {
+            read: Ok(config),
+            resource_types: Err("not read".into()),
+        }
     }
 
     /// Whether `feature` is advertised: `Err` says why it is not known.
     pub fn supports(&self, feature: &str) -> Result<bool, String> {
+        if feature == "enterpriseUser" {
+            return self.has_enterprise_user();
+        }
         let config = self
             .read
             .as_ref()
@@ -72,8 +71,51 @@ impl Advertised {
     }
 }
 
+impl Advertised {
+    /// Whether the User resource type lists the enterprise extension (RFC 7643 §6
+    /// `schemaExtensions`), from a ListResponse or a bare array of resource types.
+    fn has_enterprise_user(&self) -> Result<bool, String> {
+        let types = self
+            .resource_types
+            .as_ref()
+            .map_err(|e| format!("its /ResourceTypes could not be read ({e})"))?;
+        let list = types
+            .get("Resources")
+            .unwrap_or(types)
+            .as_array()
+            .ok_or("/ResourceTypes is not a list of resource types")?;
+        Ok(list
+            .iter()
+            .filter(|t| t.get("schema").and_then(Value::as_str) == Some(USER_URN))
+            .flat_map(|t| t.get("schemaExtensions").and_then(Value::as_array))
+            .flatten()
+            .any(|e| e.get("schema").and_then(Value::as_str) == Some(ENTERPRISE_URN)))
+    }
+}
+
+async fn fetch(client: &Client, path: &str) -> Result<Value, String> {
+    let req = Request {
+        method: "GET".into(),
+        path: path.into(),
+        headers: vec![("Accept".into(), "application/scim+json".into())],
+        body: None,
+        auth: Credential::Bearer,
+    };
+    match client.send(&req).await {
+        Err(e) => Err(e.to_string()),
+        Ok(x) if x.response.status != 200 => {
+            Err(format!("GET {path} answered {}", x.response.status))
+        }
+        Ok(x) => serde_json::from_str::<Value>(&x.response.body)
+            .map_err(|e| format!("{path} is not JSON: {e}")),
+    }
+}
+
 fn where_said(feature: &str) -> String {
     match feature {
+        "enterpriseUser" => {
+            "/ResourceTypes does not list the enterprise extension for User (RFC 7643 §6)".into()
+        }
         "cursor" => "ServiceProviderConfig pagination.cursor is not true (RFC 9865 §4)".into(),
         f => format!("ServiceProviderConfig {f}.supported is not true (RFC 7643 §5)"),
     }
@@ -98,6 +140,7 @@ mod tests {
         assert!(a.why_not("patch", false).is_some());
         let broken = Advertised {
             read: Err("401".into()),
+            resource_types: Err("401".into()),
         };
         assert!(
             broken
@@ -105,5 +148,28 @@ mod tests {
                 .unwrap()
                 .contains("cannot tell")
         );
+    }
+
+    #[test]
+    fn the_enterprise_extension_is_read_from_the_resource_types() {
+        let with = |types: Value| Advertised {
+            read: Ok(serde_json::json!({})),
+            resource_types: Ok(types),
+        };
+        let user = |ext: &str| serde_json::json!({"schema": USER_URN, "schemaExtensions": [{"schema": ext, "required": false}]});
+        let listed = with(serde_json::json!({"Resources": [user(ENTERPRISE_URN)]}));
+        assert_eq!(listed.supports("enterpriseUser"), Ok(true));
+        let bare = with(serde_json::json!([user(ENTERPRISE_URN)]));
+        assert_eq!(bare.supports("enterpriseUser"), Ok(true));
+        let other = with(serde_json::json!({"Resources": [user("urn:x")]}));
+        assert_eq!(other.supports("enterpriseUser"), Ok(false));
+        assert!(
+            other
+                .why_not("enterpriseUser", true)
+                .unwrap()
+                .contains("/ResourceTypes")
+        );
+        let unread = Advertised::from_config(serde_json::json!({}));
+        assert!(unread.supports("enterpriseUser").is_err());
     }
 }

@@ -112,6 +112,18 @@ async fn fail_fast_stops_after_the_first_failed_scenario() {
     assert_eq!(results[0].name, "test-connection");
 }
 
+/// The names of the scenarios a report.json lists, in run order.
+fn scenario_names(report: &std::path::Path) -> Vec<String> {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    v["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[test]
 fn a_profile_applies_under_flags() {
     let dir = tempfile::tempdir().unwrap();
@@ -128,14 +140,7 @@ fn a_profile_applies_under_flags() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let json = std::fs::read_to_string(dir.path().join("ci-reports/report.json")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let names: Vec<&str> = v["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let names = scenario_names(&dir.path().join("ci-reports/report.json"));
     assert!(
         names.iter().all(|n| *n == "test-connection"),
         "the default profile's tag applies: {names:?}"
@@ -153,16 +158,7 @@ fn a_profile_applies_under_flags() {
         "saml",
     ]);
     assert_eq!(o.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("mine/report.json")).unwrap(),
-    )
-    .unwrap();
-    let names: Vec<&str> = v["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let names = scenario_names(&dir.path().join("mine/report.json"));
     // Every scenario tagged `auth`: Entra's, once per Entra dialect, and the RFC 7644 one.
     assert_eq!(names, ["auth", "auth", "rfc7644-auth-and-errors"]);
 }

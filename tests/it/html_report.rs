@@ -418,8 +418,8 @@ async fn a_reported_policy_case_is_shown_in_every_view_and_never_as_a_pass() {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_defect_is_one_finding_in_every_view() {
     let run = run_with(&[Fault::ErrorStatusInteger]).await;
-    let findings = run.findings();
-    let ids: Vec<&str> = findings.iter().map(|f| f.check.as_str()).collect();
+    let findings = idgate::finding::findings(&run);
+    let ids: Vec<&str> = findings.iter().map(|f| f.check.id.as_str()).collect();
     assert_eq!(
         ids,
         ["scim.schema.error", "rfc7644.errors.status-string"],

@@ -22,6 +22,7 @@ mod reference_saml;
 mod reference_scim;
 mod saml_xmlsec;
 mod schema_fixtures;
+mod scim_peer;
 mod snapshots;
 mod stub_checks;
 mod stub_sp;

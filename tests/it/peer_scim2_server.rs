@@ -8,84 +8,10 @@
 //! them, so a change to idgate that loses or invents a finding fails here.
 
 use crate::common;
-
-use std::path::PathBuf;
-use std::process::Command;
+use crate::scim_peer::ScimPeer;
 
 use idgate::http::ClientOptions;
 use idgate::result::Outcome;
-
-struct Peer {
-    base: String,
-    token: String,
-    /// Set when this test started the server and must stop it.
-    dir: Option<PathBuf>,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.dir {
-            let _ = Command::new("bash")
-                .arg(script())
-                .arg("stop")
-                .arg(dir)
-                .status();
-        }
-    }
-}
-
-fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/peers/scim2-server.sh")
-}
-
-/// The peer from `.ci/run`, or one started here; `None` (the test skipped)
-/// where it cannot start.
-fn peer() -> Option<Peer> {
-    if let (Ok(base), Ok(token)) = (
-        std::env::var("IDGATE_PEER_SCIM2_URL"),
-        std::env::var("IDGATE_PEER_SCIM2_TOKEN"),
-    ) {
-        return Some(Peer {
-            base,
-            token,
-            dir: None,
-        });
-    }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/peers/scim2-server");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let token = format!("peer-{}", uuid::Uuid::new_v4().simple());
-    let out = Command::new("bash")
-        .arg(script())
-        .args(["start", dir.to_str().unwrap(), &port.to_string(), &token])
-        .output()
-        .expect("bash runs");
-    if !out.status.success() {
-        common::skip(
-            &format!(
-                "the scim2-server peer, which did not start: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-            "apt-get install python3-venv curl, and reach PyPI (or run .ci/run)",
-        );
-        return None;
-    }
-    let base = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_string();
-    Some(Peer {
-        base,
-        token,
-        dir: Some(dir),
-    })
-}
 
 /// What idgate must report against scim2-server 0.8.3, per client.
 const FINDINGS: &[(&str, &str)] = &[
@@ -120,7 +46,14 @@ const FINDINGS: &[(&str, &str)] = &[
 
 #[tokio::test(flavor = "multi_thread")]
 async fn entra_clients_against_scim2_server_report_the_pinned_findings() {
-    let Some(peer) = peer() else { return };
+    let Some(peer) = ScimPeer::start(
+        "scim2-server",
+        "scim2-server.sh",
+        "scim2-server",
+        "IDGATE_PEER_SCIM2",
+    ) else {
+        return;
+    };
     let suite = common::suite();
     let session = common::session(&peer.base, &peer.token, ClientOptions::default());
     let results = common::run_all(&suite, &session).await;

@@ -127,7 +127,7 @@ impl Page<'_> {
         put!(
             out,
             "<p class=\"findings\"><strong>{} distinct findings</strong>: one per defect, however many steps and clients it showed at.</p>\n",
-            run.findings().len()
+            crate::finding::findings(run).len()
         );
         put!(
             out,

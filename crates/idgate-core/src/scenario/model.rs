@@ -55,7 +55,8 @@ pub struct Scenario {
 }
 
 /// The optional features a SCIM service provider says it has in
-/// `/ServiceProviderConfig` (RFC 7643 §5; `cursor`: RFC 9865 §4).
+/// `/ServiceProviderConfig` (RFC 7643 §5; `cursor`: RFC 9865 §4), and `enterpriseUser`:
+/// its User resource type lists the enterprise extension in `/ResourceTypes` (RFC 7643 §6).
 pub const FEATURES: &[&str] = &[
     "patch",
     "bulk",
@@ -64,6 +65,7 @@ pub const FEATURES: &[&str] = &[
     "sort",
     "etag",
     "cursor",
+    "enterpriseUser",
 ];
 
 /// A step's condition on what the target advertises: `sort`, or `!sort`.
