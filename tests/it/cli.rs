@@ -160,13 +160,18 @@ fn list_and_list_faults_describe_everything() {
 }
 
 /// The token never appears in stdout, stderr or any report, even when
-/// checks fail and curl lines are printed.
+/// checks fail and curl lines are printed; nor does a password the RFC 7644
+/// suite sends, or one a faulty server echoes back.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_token_never_leaks() {
     let token = "s3cret-token-that-must-not-leak";
     let running = reference::start(ReferenceOptions {
         token: token.into(),
-        faults: vec![Fault::NoLocationHeader, Fault::DeleteReturns200],
+        faults: vec![
+            Fault::NoLocationHeader,
+            Fault::DeleteReturns200,
+            Fault::PasswordReturned,
+        ],
         ..ReferenceOptions::default()
     })
     .await
@@ -176,7 +181,15 @@ async fn the_token_never_leaks() {
     let path = dir.path().to_path_buf();
     let o = tokio::task::spawn_blocking(move || {
         idgate(
-            &["run", "--scim-url", &base],
+            &[
+                "run",
+                "--scim-url",
+                &base,
+                "--client",
+                "entra",
+                "--client",
+                "rfc7644",
+            ],
             &[("IDGATE_SCIM_TOKEN", token)],
             &path,
         )
@@ -188,10 +201,21 @@ async fn the_token_never_leaks() {
     let out = text(&o);
     assert!(out.contains("Bearer $IDGATE_SCIM_TOKEN"), "{out}");
     assert!(!out.contains(token));
+    assert!(
+        !out.contains("Idgate-") && !out.contains("t0p-secret"),
+        "{out}"
+    );
     let mut files = 0;
     for f in walk(&dir.path().join("reports")) {
         let content = std::fs::read_to_string(&f).unwrap();
         assert!(!content.contains(token), "{} leaks the token", f.display());
+        for password in ["Idgate-", "t0p-secret"] {
+            assert!(
+                !content.contains(password),
+                "{} leaks a password",
+                f.display()
+            );
+        }
         files += 1;
     }
     assert!(files >= 3, "junit.xml, report.json and the ledger");
