@@ -46,7 +46,8 @@ fn key(check: &str, expected: Option<&str>, actual: Option<&str>, message: Optio
 }
 
 /// Masks what differs between occurrences of one defect: runs of digits (ids, indices,
-/// timestamps, ports) and long hexadecimal or UUID-like words.
+/// timestamps, ports) and long hexadecimal or UUID-like words. A status code after "status"
+/// stays: a 400 and a 500 where a 404 was wanted are two defects.
 pub fn mask(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
@@ -54,8 +55,12 @@ pub fn mask(text: &str) -> String {
         let hexy = word.len() >= 8
             && word.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
             && word.chars().any(|c| c.is_ascii_digit());
+        let status =
+            word.len() == 3 && word.chars().all(|c| c.is_ascii_digit()) && out.ends_with("status ");
         if hexy {
             out.push('#');
+        } else if status {
+            out.push_str(word);
         } else {
             let mut digits = false;
             for c in word.chars() {
@@ -175,7 +180,15 @@ mod tests {
             mask("2026-12-02T12:47:19Z at http://127.0.0.1:42391/x"),
             "#-#-#T#:#:#Z at http://#.#.#.#:#/x"
         );
-        assert_eq!(mask("status 400 (invalidValue)"), "status # (invalidValue)");
+        assert_eq!(
+            mask("status 400 (invalidValue)"),
+            "status 400 (invalidValue)"
+        );
+        assert_ne!(mask("status 400: {}"), mask("status 500: {}"));
+        assert_eq!(
+            mask("status 201: {\"id\":\"17\"}"),
+            "status 201: {\"id\":\"#\"}"
+        );
         assert_eq!(mask("userName differs"), "userName differs");
         assert_eq!(
             mask("9c68c662-ba7b-4c07-9d6a-e4938ee17e13"),
