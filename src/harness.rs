@@ -83,6 +83,7 @@ pub struct SamlSp {
     acs_url: String,
     audience: String,
     whoami_url: Option<String>,
+    whoami: crate::saml::whoami::WhoamiReader,
     login_url: Option<String>,
     skew: Duration,
     name_id: String,
@@ -98,6 +99,7 @@ impl SamlSp {
             acs_url: acs_url.into(),
             audience: audience.into(),
             whoami_url: None,
+            whoami: Default::default(),
             login_url: None,
             skew: Duration::from_secs(180),
             name_id: "alice@example.com".into(),
@@ -109,6 +111,14 @@ impl SamlSp {
     /// A page of the SP that tells who is logged in, read with the session cookie.
     pub fn whoami_url(mut self, url: impl Into<String>) -> SamlSp {
         self.whoami_url = Some(url.into());
+        self
+    }
+
+    /// Where the whoami answer's JSON holds the identity and the attributes (JSON pointers),
+    /// when the common shapes idgate detects do not fit.
+    pub fn whoami_pointers(mut self, identity: Option<&str>, attributes: Option<&str>) -> SamlSp {
+        self.whoami.identity_pointer = identity.map(String::from);
+        self.whoami.attributes_pointer = attributes.map(String::from);
         self
     }
 
@@ -263,6 +273,8 @@ impl Harness {
         let selection = Selection {
             clients: self.clients.clone(),
             tags: self.tags.clone(),
+            external_sp: matches!(opts.sp, SpChoice::Endpoint(_)),
+            own_scenarios: self.scenarios_dir.is_some(),
             ..Selection::default()
         };
         let plan = Plan::new(&suite, &selection, opts.tests_scim(), opts.tests_saml())?;
@@ -369,6 +381,7 @@ impl Harness {
                     acs_url: sp.acs_url.clone(),
                     audience: sp.audience.clone(),
                     whoami_url: sp.whoami_url.clone(),
+                    whoami: sp.whoami.clone(),
                     login_url: sp.login_url.clone(),
                 }),
                 Login {
@@ -404,6 +417,7 @@ impl Harness {
             ca_cert: self.ca_cert.clone(),
             idp,
             ledger: None,
+            payloads: None,
             snapshots: Default::default(),
             signals: matches!(self.scim, Scim::External { .. }),
             values: self.values.clone(),
@@ -718,10 +732,12 @@ mod tests {
                 fallback: None,
                 exchanges: vec![],
                 checks,
+                saml: None,
             }],
             cleanup: vec![],
             millis: 0,
             attempts: 1,
+            warnings: vec![],
         }
     }
 

@@ -153,6 +153,10 @@ pub struct ScenarioResult {
     pub millis: u64,
     /// How many times the scenario was played (more than 1 with `--retries`).
     pub attempts: u32,
+    /// What makes this scenario's verdicts weaker than they look, and the flag that fixes it
+    /// (the SAML battery: sessions whose identity could not be read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -177,6 +181,41 @@ pub struct StepResult {
     pub fallback: Option<String>,
     pub exchanges: Vec<Exchange>,
     pub checks: Vec<CheckResult>,
+    /// A SAML case's evidence: what the SP answered and who got the session, kept for
+    /// every case, passed or failed, so a pass can be told from a rejection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saml: Option<SamlEvidence>,
+}
+
+/// What a SAML case's verdict rests on.
+#[derive(Debug, Clone, Serialize)]
+pub struct SamlEvidence {
+    /// The status of the ACS's answer to the last post.
+    pub acs_status: u16,
+    pub session: SessionState,
+    /// The identity the session endpoint showed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// Where in the session endpoint's answer the identity was read (a JSON pointer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_at: Option<String>,
+    /// The attributes the session endpoint showed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// The identity the IdP signed: the only one a session may be for.
+    pub signed_identity: String,
+}
+
+/// Whether the SP opened a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SessionState {
+    /// Refused: an error status, or no session.
+    None,
+    /// A session exists (the session endpoint answered 200).
+    Opened,
+    /// The ACS set a cookie; without --saml-whoami-url nobody asked what it holds.
+    NotAsked,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -264,6 +303,17 @@ impl ScenarioResult {
 }
 
 impl RunResult {
+    /// Every scenario's warnings, once each, in order.
+    pub fn warnings(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for w in self.scenarios.iter().flat_map(|s| &s.warnings) {
+            if !out.contains(&w.as_str()) {
+                out.push(w);
+            }
+        }
+        out
+    }
+
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for s in &self.scenarios {

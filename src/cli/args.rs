@@ -256,6 +256,14 @@ pub struct SamlRunArgs {
     /// A URL of the SP that tells who is logged in (read with the session cookie).
     #[arg(long, value_name = "URL")]
     pub saml_whoami_url: Option<String>,
+    /// Where the whoami answer's JSON holds the signed-in identity (a JSON pointer such as
+    /// `/profile/login`), when idgate's detection of common shapes does not find it.
+    #[arg(long, value_name = "POINTER")]
+    pub saml_whoami_pointer: Option<String>,
+    /// Where the whoami answer's JSON holds the session's attributes (a JSON pointer to an
+    /// object of name to value or list of values).
+    #[arg(long, value_name = "POINTER")]
+    pub saml_attributes_pointer: Option<String>,
     /// SP-initiated logins: a URL of the SP that redirects to the IdP with an AuthnRequest,
     /// which each case's Response then answers (InResponseTo).
     #[arg(long, value_name = "URL")]

@@ -33,6 +33,8 @@ pub struct Profile {
     pub saml_acs_url: Option<String>,
     pub saml_audience: Option<String>,
     pub saml_whoami_url: Option<String>,
+    pub saml_whoami_pointer: Option<String>,
+    pub saml_attributes_pointer: Option<String>,
     pub saml_login_url: Option<String>,
     pub saml_skew: Option<u64>,
     pub key_dir: Option<PathBuf>,
@@ -139,6 +141,16 @@ pub fn apply(a: &mut RunArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic> {
         p.saml_whoami_url.map(Some)
     );
     take!(
+        "saml_whoami_pointer",
+        a.saml.saml_whoami_pointer,
+        p.saml_whoami_pointer.map(Some)
+    );
+    take!(
+        "saml_attributes_pointer",
+        a.saml.saml_attributes_pointer,
+        p.saml_attributes_pointer.map(Some)
+    );
+    take!(
         "saml_login_url",
         a.saml.saml_login_url,
         p.saml_login_url.map(Some)
@@ -179,6 +191,8 @@ fn merge(base: Profile, over: Profile) -> Profile {
         saml_acs_url,
         saml_audience,
         saml_whoami_url,
+        saml_whoami_pointer,
+        saml_attributes_pointer,
         saml_login_url,
         saml_skew,
         key_dir,

@@ -6,9 +6,10 @@ use std::time::Duration;
 use idgate::report;
 use idgate::run::event::Fanout;
 use idgate::run::{self, Event, PlanOptions, Reporter};
+use idgate::saml::whoami::WhoamiReader;
 use idgate::session::{
     IdpKeys, IdpOptions, Login, Options, Plan, RunValues, ScimEndpoint, Selection, Session,
-    SetupError, Snapshots, SpEndpoint, load_suite,
+    SetupError, Snapshots, SpChoice, SpEndpoint, load_suite,
 };
 
 use crate::Outcome;
@@ -26,6 +27,10 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
         acs_url: acs.clone(),
         audience: a.saml.saml_audience.clone().unwrap_or_default(),
         whoami_url: a.saml.saml_whoami_url.clone(),
+        whoami: WhoamiReader {
+            identity_pointer: a.saml.saml_whoami_pointer.clone(),
+            attributes_pointer: a.saml.saml_attributes_pointer.clone(),
+        },
         login_url: a.saml.saml_login_url.clone(),
     });
     let scim = a.scim_url.as_ref().map(|url| ScimEndpoint {
@@ -49,6 +54,7 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
             sign_in_url: a.saml.idp.sign_in_url.clone(),
         },
         ledger: Some(a.reports.join("ledger.jsonl")),
+        payloads: Some(a.reports.join("saml")),
         snapshots: Snapshots {
             compare: true,
             update: a.update_snapshots,
@@ -58,6 +64,7 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
         values: RunValues {
             email_domain: a.email_domain.clone(),
             name_prefix: a.name_prefix.clone(),
+            ..RunValues::default()
         },
     })
 }
@@ -83,10 +90,12 @@ pub async fn run(a: RunArgs) -> Outcome {
         tags: a.tags.clone(),
         skip: a.skip.clone(),
         saml_case: a.saml.saml_case.clone(),
+        external_sp: matches!(opts.sp, SpChoice::Endpoint(_)),
+        own_scenarios: a.scenarios.is_some(),
     };
     let plan = Plan::new(&suite, &selection, opts.tests_scim(), opts.tests_saml())?;
     let session = Session::open(&opts, plan.needs()).await?;
-    for note in &session.notes {
+    for note in plan.notes.iter().chain(&session.notes) {
         eprintln!("{note}");
     }
     let mut progress = report::progress::Progress::on_terminal();

@@ -23,6 +23,7 @@ pub fn render(run: &RunResult, redactor: &Redactor) -> String {
                 "reported": c.reported,
             }),
         );
+        map.insert("warnings".into(), json!(run.warnings()));
         map.insert(
             "findings".into(),
             serde_json::to_value(&findings).expect("findings serialize"),

@@ -15,6 +15,9 @@ pub fn render(run: &RunResult, redactor: &Redactor) -> String {
         suite.add_property(("file", scenario.file.as_str()));
         suite.add_property(("target", run.target.scim_base.as_str()));
         suite.add_property(("findings-in-run", findings.len().to_string().as_str()));
+        for w in &scenario.warnings {
+            suite.add_property(("warning", redactor.apply(w).as_str()));
+        }
         let classname = format!("{}.{}", scenario.client, scenario.name);
         for (step, check) in scenario.checks() {
             let text = redactor.apply(&failure_text(step, check));

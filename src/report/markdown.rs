@@ -56,6 +56,10 @@ pub fn render(
         run.exit_code()
     ));
     lines.push(String::new());
+    for w in run.warnings() {
+        lines.push(format!("> ⚠️ **Warning:** {}", md(w)));
+        lines.push(String::new());
+    }
     lines.push("| Area | Pass | Fail | Error | Skip | Reported |".into());
     lines.push("|---|---:|---:|---:|---:|---:|".into());
     for (area, c) in &summary::by_area(run) {

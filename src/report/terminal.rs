@@ -83,6 +83,10 @@ impl Terminal {
                 self.line(&format!("      {DIM}at {}{DIM:#}", fold(&places, 3)));
             }
         }
+        // Loud and last before the verdict: a warning says the verdict is weaker than it looks.
+        for w in run.warnings() {
+            self.line(&format!("{YELLOW}{BOLD}warning:{BOLD:#}{YELLOW:#} {w}"));
+        }
         let verdict = match run.exit_code() {
             exit::OK if c.pass + c.flaky == 0 => format!("{YELLOW}nothing was checked{YELLOW:#}"),
             exit::OK => format!("{GREEN}all checks passed{GREEN:#}"),
@@ -169,29 +173,32 @@ impl Terminal {
             ));
         }
         for check in &step.checks {
+            // A SAML case is its own step: its title says more than its id twice.
+            let label = if step.name == check.id {
+                &check.title
+            } else {
+                &step.name
+            };
             match check.outcome {
                 Outcome::Pass if self.verbose => self.line(&format!(
-                    "  {GREEN}✓{GREEN:#} {:<44} {DIM}{}{DIM:#}",
-                    check.id, step.name
+                    "  {GREEN}✓{GREEN:#} {:<44} {DIM}{label}{DIM:#}",
+                    check.id
                 )),
                 Outcome::Pass => {}
                 Outcome::Flaky => self.line(&format!(
-                    "  {YELLOW}~{YELLOW:#} {:<44} {DIM}{} (flaky: {}){DIM:#}",
+                    "  {YELLOW}~{YELLOW:#} {:<44} {DIM}{label} (flaky: {}){DIM:#}",
                     check.id,
-                    step.name,
                     check.message.as_deref().unwrap_or("")
                 )),
                 Outcome::Skip => self.line(&format!(
-                    "  {YELLOW}-{YELLOW:#} {:<44} {DIM}{} (skipped: {}){DIM:#}",
+                    "  {YELLOW}-{YELLOW:#} {:<44} {DIM}{label} (skipped: {}){DIM:#}",
                     check.id,
-                    step.name,
                     check.message.as_deref().unwrap_or("")
                 )),
                 // Shown even with -q: a policy the target chose is worth a look.
                 Outcome::Reported => self.line(&format!(
-                    "  {BOLD}•{BOLD:#} {:<44} {DIM}{} (reported, not judged: {}){DIM:#}",
+                    "  {BOLD}•{BOLD:#} {:<44} {DIM}{label} (reported, not judged: {}){DIM:#}",
                     check.id,
-                    step.name,
                     check.message.as_deref().unwrap_or("")
                 )),
                 Outcome::Fail if self.seen.contains_key(&finding::key_of(check)) => {

@@ -207,6 +207,7 @@ async fn run_scenario_with(
         cleanup,
         millis: started.elapsed().as_millis() as u64,
         attempts: 1,
+        warnings: vec![],
     };
     observer.event(&Event::ScenarioFinished { result: &result });
     result
@@ -275,6 +276,7 @@ fn unanswered(
         reason: Some(reason),
         fallback: None,
         exchanges: Vec::new(),
+        saml: None,
     }
 }
 
@@ -362,6 +364,7 @@ async fn run_step(
         fallback: None,
         exchanges: Vec::new(),
         checks: Vec::new(),
+        saml: None,
     };
     for i in 0..step.repeat {
         // `with` is rendered per repetition, so `{{uuid}}` in it is new each time.
@@ -647,6 +650,7 @@ async fn run_saml_step(
         fallback: None,
         exchanges: Vec::new(),
         checks: Vec::new(),
+        saml: None,
     };
     let posted = match saml::post_case(side.http_client(), &side.sp, &built, &[]).await {
         Ok(p) => p,

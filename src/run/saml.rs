@@ -2,6 +2,7 @@
 //! posted to its ACS URL, and judged by whether a session was opened and
 //! for whom. The result is one scenario in the same result tree as SCIM.
 
+use std::path::Path;
 use std::time::Instant;
 
 use time::OffsetDateTime;
@@ -11,6 +12,7 @@ use super::{Event, Reporter};
 use crate::http::{Client, Exchange, TransportError};
 use crate::result::*;
 use crate::saml::cases::{self, Case, CaseContext, Expect};
+use crate::saml::whoami::{Attributes, SessionView, attribute_differences};
 use crate::saml::{Idp, ResponseSpec, post};
 use crate::session::{SamlSide, SpTarget};
 
@@ -18,7 +20,8 @@ use crate::session::{SamlSide, SpTarget};
 pub struct Verdict {
     pub status: u16,
     pub accepted: bool,
-    pub session_user: Option<String>,
+    /// What the session endpoint showed, when it was asked and a session exists.
+    pub session: Option<SessionView>,
 }
 
 /// Start an SP-initiated login: the AuthnRequest ID to answer and the cookies
@@ -79,7 +82,7 @@ pub async fn post_case(
     let mut verdict = Verdict {
         status: acs.response.status,
         accepted: acs.response.status < 400 && !acs.response.cookies.is_empty(),
-        session_user: None,
+        session: None,
     };
     let mut whoami = None;
     if let Some(url) = &sp.whoami_url
@@ -94,7 +97,7 @@ pub async fn post_case(
         let w = http.send(&post::get(url, &cookies)).await?;
         verdict.accepted = w.response.status == 200;
         if verdict.accepted {
-            verdict.session_user = post::session_user(&w.response.body);
+            verdict.session = Some(sp.whoami.read(&w.response.body));
         }
         whoami = Some(w);
     }
@@ -108,10 +111,39 @@ pub async fn post_case(
 
 impl Verdict {
     pub fn describe(&self) -> String {
-        match (self.accepted, &self.session_user) {
-            (true, Some(u)) => format!("accepted (status {}), session for {u}", self.status),
-            (true, None) => format!("accepted (status {}), session user unknown", self.status),
+        let identity = self.session.as_ref().map(|s| s.identity.as_deref());
+        match (self.accepted, identity) {
+            (true, Some(Some(u))) => format!("accepted (status {}), session for {u}", self.status),
+            (true, Some(None)) => format!(
+                "accepted (status {}), a session whose identity idgate could not read",
+                self.status
+            ),
+            (true, None) => format!(
+                "accepted (status {}), a session cookie; who got it was not asked (no --saml-whoami-url)",
+                self.status
+            ),
             (false, _) => format!("rejected (status {})", self.status),
+        }
+    }
+
+    /// The identity the session endpoint showed.
+    fn identity(&self) -> Option<&str> {
+        self.session.as_ref()?.identity.as_deref()
+    }
+
+    /// What this verdict rests on, kept with every case.
+    fn evidence(&self, signed_identity: &str) -> SamlEvidence {
+        SamlEvidence {
+            acs_status: self.status,
+            session: match (self.accepted, &self.session) {
+                (false, _) => SessionState::None,
+                (true, Some(_)) => SessionState::Opened,
+                (true, None) => SessionState::NotAsked,
+            },
+            identity: self.identity().map(String::from),
+            identity_at: self.session.as_ref().and_then(|s| s.identity_at.clone()),
+            attributes: self.session.as_ref().and_then(|s| s.attributes.clone()),
+            signed_identity: signed_identity.to_string(),
         }
     }
 }
@@ -156,6 +188,7 @@ pub async fn run_battery(
                 fallback: None,
                 exchanges: vec![],
                 checks: vec![],
+                saml: None,
             };
             observer.event(&Event::CaseFinished { step: &step });
             return ScenarioResult {
@@ -168,19 +201,24 @@ pub async fn run_battery(
                 cleanup: vec![],
                 millis: started.elapsed().as_millis() as u64,
                 attempts: 1,
+                warnings: vec![],
             };
         }
     };
+    if let Some(dir) = &side.payloads {
+        clear_payloads(dir);
+    }
     let mut steps = Vec::new();
     for &case in cases {
         let step = if *stop.borrow() {
             skipped(case, "the run was interrupted".into())
         } else {
-            play(http, idp, sp, case, &canary).await
+            play(http, idp, sp, case, &canary, side.payloads.as_deref()).await
         };
         observer.event(&Event::CaseFinished { step: &step });
         steps.push(step);
     }
+    let warnings = unreadable_sessions(&steps, sp).into_iter().collect();
     let result = ScenarioResult {
         name: scenario.name,
         client: "saml-idp".into(),
@@ -191,9 +229,34 @@ pub async fn run_battery(
         cleanup: vec![],
         millis: started.elapsed().as_millis() as u64,
         attempts: 1,
+        warnings,
     };
     observer.event(&Event::ScenarioFinished { result: &result });
     result
+}
+
+/// One warning when sessions were opened whose identity could not be read: the verdicts
+/// of those cases are not known, and a reader must not take the battery as clean.
+fn unreadable_sessions(steps: &[StepResult], sp: &SpTarget) -> Option<String> {
+    let unread: Vec<&str> = steps
+        .iter()
+        .filter(|s| {
+            s.saml
+                .as_ref()
+                .is_some_and(|e| e.session == SessionState::Opened && e.identity.is_none())
+        })
+        .map(|s| s.name.as_str())
+        .collect();
+    let first = unread.first()?;
+    Some(format!(
+        "the SP opened sessions in {} case(s) (first: {first}), but idgate could not read whose \
+         from the answer of {}: cases that depend on who got the session are skipped, not \
+         passed. Pass --saml-whoami-pointer (and --saml-attributes-pointer) with the JSON \
+         pointer of the identity; idgate detects nameid, nameId, NameID, name_id, subject, \
+         user and email at the top level or one level down",
+        unread.len(),
+        sp.whoami_url.as_deref().unwrap_or("the session endpoint"),
+    ))
 }
 
 fn check(case: &Case, outcome: Outcome) -> CheckResult {
@@ -222,6 +285,7 @@ fn skipped(case: &Case, reason: String) -> StepResult {
         fallback: None,
         exchanges: vec![],
         checks: vec![c],
+        saml: None,
     }
 }
 
@@ -233,7 +297,14 @@ fn errored(case: &Case, reason: String) -> StepResult {
     step
 }
 
-async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Canary) -> StepResult {
+async fn play(
+    http: &Client,
+    idp: &Idp,
+    sp: &SpTarget,
+    case: &Case,
+    canary: &Canary,
+    payloads: Option<&Path>,
+) -> StepResult {
     // Without a login, every Response is unsolicited: this case would repeat saml.valid.
     if case.id == "saml.unsolicited" && sp.login_url.is_none() {
         return skipped(
@@ -268,6 +339,7 @@ async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Can
         fallback: None,
         exchanges: vec![],
         checks: vec![],
+        saml: None,
     };
     let error = |mut step: StepResult, e: TransportError| {
         let mut c = check(case, Outcome::Error);
@@ -295,20 +367,12 @@ async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Can
         );
     }
     let original = &built.original_user;
-    let (mut outcome, mut expected) = judge(case.expect, &verdict, original);
-    // No whoami URL: the ACS answer itself may name the user who got in.
-    if outcome == Outcome::Skip {
-        let body = &x.response.body;
-        if built
-            .attacker_user
-            .as_deref()
-            .is_some_and(|a| body.contains(a))
-        {
-            outcome = Outcome::Fail;
-        } else if body.contains(original.as_str()) {
-            outcome = Outcome::Pass;
-        }
-    }
+    let Judged {
+        mut outcome,
+        mut expected,
+        why,
+    } = judge(case.expect, &verdict, original, &built.signed_attributes);
+    step.saml = Some(verdict.evidence(original));
     // A fetch of the canary while reading this message: an external entity, an
     // XInclude or a stylesheet was followed, whatever the verdict.
     let fetched = canary.hits_for(&case.id);
@@ -335,12 +399,15 @@ async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Can
                 verdict.describe()
             )
         });
-        c.curl = Some(x.curl("IDGATE_SCIM_TOKEN"));
-        c.message = match outcome {
-            Outcome::Skip => Some(
-                "accepted, but which user got the session is unknown: pass --saml-whoami-url"
-                    .into(),
-            ),
+        c.curl = Some(
+            match payloads.map(|dir| save_payload(dir, &case.id, &built)) {
+                Some(Ok(line)) => line.replace("ACS_URL", &shell_quote(&sp.acs_url)),
+                // Nowhere to save it (or the save failed): the whole post, inline.
+                _ => x.curl("IDGATE_SCIM_TOKEN"),
+            },
+        );
+        c.message = match (outcome, why) {
+            (_, Some(why)) => Some(why),
             _ => Some(format!(
                 "the posted Response is in report.json under this case; it changes: {}",
                 case.changes
@@ -354,46 +421,129 @@ async fn play(http: &Client, idp: &Idp, sp: &SpTarget, case: &Case, canary: &Can
     step
 }
 
-fn judge(expect: Expect, v: &Verdict, original: &str) -> (Outcome, String) {
+/// Saves the last post of a case under `dir` (`CASE.b64` as posted, `CASE.xml` to read) and
+/// returns the curl line that posts the file again, with `ACS_URL` for the URL.
+fn save_payload(dir: &Path, id: &str, built: &cases::BuiltCase) -> std::io::Result<String> {
+    std::fs::create_dir_all(dir)?;
+    let last = built.posts.last().map_or("", String::as_str);
+    let b64 = dir.join(format!("{id}.b64"));
+    std::fs::write(&b64, last)?;
+    std::fs::write(dir.join(format!("{id}.xml")), &built.xml)?;
+    let mut line = format!(
+        "curl -sS -X POST ACS_URL --data-urlencode SAMLResponse@{}",
+        shell_quote(&b64.display().to_string())
+    );
+    if let Some(second) = &built.second_value {
+        let path = dir.join(format!("{id}.second.b64"));
+        std::fs::write(&path, second)?;
+        line.push_str(&format!(
+            " --data-urlencode SAMLResponse@{}",
+            shell_quote(&path.display().to_string())
+        ));
+    }
+    Ok(line)
+}
+
+/// Removes an earlier run's saved payloads, so that every file there belongs to this run.
+/// Only idgate's own names (`saml.*.b64`, `saml.*.xml`) are touched.
+fn clear_payloads(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("saml.") && (name.ends_with(".b64") || name.ends_with(".xml")) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A case's outcome, what was wanted, and the sentence that explains an outcome that is
+/// neither a plain pass nor a plain failure.
+struct Judged {
+    outcome: Outcome,
+    expected: String,
+    why: Option<String>,
+}
+
+impl Judged {
+    fn new(outcome: Outcome, expected: impl Into<String>) -> Judged {
+        Judged {
+            outcome,
+            expected: expected.into(),
+            why: None,
+        }
+    }
+    fn because(mut self, why: impl Into<String>) -> Judged {
+        self.why = Some(why.into());
+        self
+    }
+}
+
+/// The verdict of one case, by exact comparison of the session's identity and attributes
+/// with what the IdP signed: never by searching the SP's answer for a name, since a forged
+/// identity can be a prefix of the signed one (`admin@example.com` in
+/// `admin@example.com.evil.test`).
+fn judge(expect: Expect, v: &Verdict, original: &str, signed: &Attributes) -> Judged {
     if v.status >= 500 {
-        return (
+        return Judged::new(
             Outcome::Fail,
-            "an answer, not a server error: a malformed message must not crash the SP".into(),
+            "an answer, not a server error: a malformed message must not crash the SP",
         );
     }
-    let is_original = v
-        .session_user
-        .as_deref()
-        .map(|u| u.eq_ignore_ascii_case(original));
+    let is_original = v.identity().map(|u| u.eq_ignore_ascii_case(original));
+    // Attributes the session shows with values the IdP did not sign.
+    let forged_attributes = v
+        .session
+        .as_ref()
+        .and_then(|s| s.attributes.as_ref())
+        .map(|a| attribute_differences(a, signed))
+        .filter(|d| !d.is_empty());
+    let unreadable = "a session was opened, but idgate could not read whose: pass \
+        --saml-whoami-pointer (and --saml-attributes-pointer) to say where the session \
+        endpoint's JSON holds the identity";
     match expect {
         Expect::Accept => {
             let ok = v.accepted && is_original != Some(false);
-            (
+            Judged::new(
                 if ok { Outcome::Pass } else { Outcome::Fail },
                 format!("accepted, session for {original}"),
             )
         }
-        Expect::Reject => (
+        Expect::Reject => Judged::new(
             if v.accepted {
                 Outcome::Fail
             } else {
                 Outcome::Pass
             },
-            "rejected: an error and no session".into(),
+            "rejected: an error and no session",
         ),
         Expect::AcceptOriginalOnly => {
-            let outcome = match (v.accepted, is_original) {
-                (false, _) => Outcome::Pass,
-                (true, Some(true)) => Outcome::Pass,
-                (true, Some(false)) => Outcome::Fail,
-                (true, None) => Outcome::Skip,
-            };
-            (
-                outcome,
-                format!("rejected, or a session for {original} only"),
-            )
+            let expected = format!(
+                "rejected, or a session for {original} only, with the attributes the IdP signed"
+            );
+            match (v.accepted, is_original, forged_attributes) {
+                (false, ..) => Judged::new(Outcome::Pass, expected),
+                (true, Some(false), _) => Judged::new(Outcome::Fail, expected),
+                (true, _, Some(diff)) => Judged::new(Outcome::Fail, expected).because(format!(
+                    "the session carries attributes the IdP did not sign: {}",
+                    diff.join("; ")
+                )),
+                (true, Some(true), None) => Judged::new(Outcome::Pass, expected),
+                (true, None, None) if v.session.is_some() => {
+                    Judged::new(Outcome::Skip, expected).because(unreadable)
+                }
+                (true, None, None) => Judged::new(Outcome::Skip, expected).because(
+                    "accepted, but who got the session is unknown: pass --saml-whoami-url",
+                ),
+            }
         }
-        Expect::Report => (Outcome::Reported, "reported, not judged".into()),
+        Expect::Report => Judged::new(Outcome::Reported, "reported, not judged"),
     }
 }
 

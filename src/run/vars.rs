@@ -30,6 +30,7 @@ impl Vars {
         );
         v.set("email_domain", Value::String(run.email_domain.clone()));
         v.set("prefix", Value::String(run.name_prefix.clone()));
+        v.set("password", Value::String(run.password.expose().to_string()));
         v
     }
     pub fn set(&mut self, name: &str, value: Value) {

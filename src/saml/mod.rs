@@ -16,6 +16,7 @@ pub mod post;
 pub mod response;
 pub mod sign;
 pub mod splice;
+pub mod whoami;
 
 pub use cases::{BuiltCase, Case, CaseContext, Expect, Group};
 pub use error::{Result, SamlError};

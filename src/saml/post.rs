@@ -2,8 +2,6 @@
 //! posted to the SP's Assertion Consumer Service, then a look at which user,
 //! if any, got the session.
 
-use serde_json::Value;
-
 use crate::http::{Credential, Request};
 
 /// The form a browser posts to the ACS. Several values send the parameter
@@ -52,23 +50,6 @@ pub fn get(url: &str, cookies: &[String]) -> Request {
     }
 }
 
-/// Which user a whoami answer names: a JSON field commonly used for it, or
-/// the whole body when it is a short plain text.
-pub fn session_user(body: &str) -> Option<String> {
-    if let Ok(v) = serde_json::from_str::<Value>(body) {
-        for key in [
-            "name_id", "nameId", "nameID", "NameID", "user", "username", "email", "sub",
-        ] {
-            if let Some(s) = v.get(key).and_then(Value::as_str) {
-                return Some(s.to_string());
-            }
-        }
-        return None;
-    }
-    let t = body.trim();
-    (!t.is_empty() && t.len() < 256 && !t.contains('<')).then(|| t.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,13 +66,6 @@ mod tests {
             r.body.unwrap(),
             "SAMLResponse=a%2Bb%2F%3D&SAMLResponse=c&RelayState=x"
         );
-    }
-
-    #[test]
-    fn session_user_from_json_or_text() {
-        assert_eq!(session_user(r#"{"name_id":"a@b"}"#).as_deref(), Some("a@b"));
-        assert_eq!(session_user("a@b\n").as_deref(), Some("a@b"));
-        assert_eq!(session_user("<html>"), None);
     }
 }
 

@@ -24,6 +24,7 @@ use crate::http::{Client, ClientOptions, Transport, TransportOptions};
 use crate::ledger::Ledger;
 use crate::redact::{Redactor, Secret};
 use crate::result::TargetInfo;
+use crate::saml::whoami::WhoamiReader;
 
 /// The values a run gives every scenario: where generated users' mail is,
 /// and what the names of the resources it creates start with.
@@ -31,6 +32,9 @@ use crate::result::TargetInfo;
 pub struct RunValues {
     pub email_domain: String,
     pub name_prefix: String,
+    /// `{{password}}`: made fresh for each run and known to the redactor, so a password a
+    /// scenario sends (a create, a changePassword PATCH) never shows in any output.
+    pub password: Secret,
 }
 
 impl Default for RunValues {
@@ -38,6 +42,7 @@ impl Default for RunValues {
         RunValues {
             email_domain: DEFAULT_EMAIL_DOMAIN.into(),
             name_prefix: DEFAULT_NAME_PREFIX.into(),
+            password: Secret::new(format!("Idgate-{}", uuid::Uuid::new_v4())),
         }
     }
 }
@@ -125,6 +130,8 @@ pub struct SpEndpoint {
     pub audience: String,
     /// A page that tells who is logged in, read with the session cookies.
     pub whoami_url: Option<String>,
+    /// How to read that page's answer (`--saml-whoami-pointer`, `--saml-attributes-pointer`).
+    pub whoami: WhoamiReader,
     /// SP-initiated logins: a URL that redirects to the IdP with an AuthnRequest.
     pub login_url: Option<String>,
 }
@@ -201,6 +208,8 @@ pub struct Options {
     pub idp: IdpOptions,
     /// Where a run against the user's SCIM endpoint journals what it creates.
     pub ledger: Option<PathBuf>,
+    /// Where the SAML Responses of failed cases are saved, for the curl lines to post.
+    pub payloads: Option<PathBuf>,
     pub snapshots: Snapshots,
     /// Catch Ctrl-C: stop between requests, delete what was created, then end.
     pub signals: bool,
@@ -219,6 +228,7 @@ impl Default for Options {
             ca_cert: None,
             idp: IdpOptions::default(),
             ledger: None,
+            payloads: None,
             snapshots: Snapshots::default(),
             signals: false,
             values: RunValues::default(),
@@ -279,6 +289,26 @@ impl Options {
                 if let Some(url) = url {
                     check_url(flag, url)?;
                 }
+            }
+            for (flag, pointer) in [
+                ("--saml-whoami-pointer", &sp.whoami.identity_pointer),
+                ("--saml-attributes-pointer", &sp.whoami.attributes_pointer),
+            ] {
+                if let Some(p) = pointer
+                    && !p.starts_with('/')
+                {
+                    return Err(SetupError::usage(format!(
+                        "error: {flag} `{p}` is not a JSON pointer\n  = help: a pointer starts with `/` and names each key on the way, e.g. `/user/{}` (RFC 6901)",
+                        p.trim_start_matches(['.', '$']).replace('.', "/")
+                    )));
+                }
+            }
+            if sp.whoami_url.is_none()
+                && (sp.whoami.identity_pointer.is_some() || sp.whoami.attributes_pointer.is_some())
+            {
+                return Err(SetupError::usage(
+                    "error: --saml-whoami-pointer and --saml-attributes-pointer read the answer of --saml-whoami-url, which is not given",
+                ));
             }
         }
         embedded::check_faults(&self.faults)?;
@@ -453,6 +483,8 @@ pub struct SpTarget {
     pub audience: String,
     /// A page that tells who is logged in, read with the cookies the ACS set.
     pub whoami_url: Option<String>,
+    /// How that page's answer is read.
+    pub whoami: WhoamiReader,
     /// SP-initiated login: each case first GETs this URL, and its Response
     /// answers the AuthnRequest found in the redirect (InResponseTo).
     pub login_url: Option<String>,
@@ -469,11 +501,25 @@ pub struct SamlSide {
     pub sp: SpTarget,
     pub idp: Idp,
     http: Client,
+    /// Where a failed case's Response is saved (`reports/saml/`): its curl line posts the
+    /// file instead of holding hundreds of kilobytes of base64.
+    pub payloads: Option<PathBuf>,
 }
 
 impl SamlSide {
     pub fn new(sp: SpTarget, idp: Idp, http: Client) -> SamlSide {
-        SamlSide { sp, idp, http }
+        SamlSide {
+            sp,
+            idp,
+            http,
+            payloads: None,
+        }
+    }
+
+    /// Save failed cases' payloads under `dir`.
+    pub fn with_payloads(mut self, dir: Option<PathBuf>) -> SamlSide {
+        self.payloads = dir;
+        self
     }
 
     /// The client that posts to the SP.
@@ -562,6 +608,7 @@ impl Session {
                 acs_url: sp.acs_url.clone(),
                 audience: sp.audience.clone(),
                 whoami_url: sp.whoami_url.clone(),
+                whoami: sp.whoami.clone(),
                 login_url: sp.login_url.clone(),
                 skew: skew_of(opts.login.skew),
                 name_id: opts.login.name_id.clone(),
@@ -570,6 +617,7 @@ impl Session {
                 acs_url: r.acs_url.clone(),
                 audience: r.audience.clone(),
                 whoami_url: Some(r.whoami_url.clone()),
+                whoami: WhoamiReader::default(),
                 login_url: None,
                 skew: skew_of(opts.login.skew),
                 name_id: opts.login.name_id.clone(),
@@ -587,7 +635,7 @@ impl Session {
             saml_acs_url: sp.as_ref().map(|s| s.acs_url.clone()),
             faults: opts.faults.iter().map(|f| f.trim().to_string()).collect(),
         };
-        let redactor = Redactor::new([token.clone()]);
+        let redactor = Redactor::new([token.clone(), opts.values.password.clone()]);
         let (snapshots, notes) = snapshot_options(opts, &redactor, needs);
         let ledger = match (&opts.ledger, &opts.scim) {
             (Some(path), ScimTarget::Endpoint(_)) => {
@@ -616,7 +664,7 @@ impl Session {
                 Secret::new(""),
                 saml_client_options(opts.timeout),
             );
-            SamlSide::new(sp, idp, http)
+            SamlSide::new(sp, idp, http).with_payloads(opts.payloads.clone())
         });
         Ok(Session {
             target: Target {
@@ -647,15 +695,16 @@ impl Session {
             saml_acs_url: target.saml.as_ref().map(|s| s.sp.acs_url.clone()),
             faults: Vec::new(),
         };
+        let values = RunValues::default();
         Session {
-            redactor: Redactor::new([target.scim.token().clone()]),
+            redactor: Redactor::new([target.scim.token().clone(), values.password.clone()]),
             target,
             ledger: Mutex::new(Ledger::in_memory()),
             stop,
             stop_tx: Arc::new(stop_tx),
             snapshots: SnapshotOptions::default(),
             info,
-            values: RunValues::default(),
+            values,
             notes: Vec::new(),
             advertised: tokio::sync::OnceCell::new(),
             reference: None,

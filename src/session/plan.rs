@@ -12,6 +12,10 @@ use crate::scenario::{SAML_CLIENT, Scenario, Suite};
 pub const BATTERY: &str = "saml-battery";
 /// The tag every SAML scenario and the battery carry.
 pub const SAML_TAG: &str = "saml";
+/// The tag of scenarios written for idgate's reference SP: its claimed domains, its whoami
+/// shape. Against another SP they play only when asked for by tag or name, or from the
+/// user's own copy (`--scenarios`), since that SP's rules are its own.
+pub const SEED_TAG: &str = "seed";
 
 /// Which part of the suite to play.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +28,10 @@ pub struct Selection {
     pub skip: Vec<String>,
     /// Only SAML cases whose id contains this text.
     pub saml_case: Option<String>,
+    /// The SP is the user's, not idgate's reference SP.
+    pub external_sp: bool,
+    /// The scenarios are the user's own (`--scenarios DIR`), written for their target.
+    pub own_scenarios: bool,
 }
 
 /// The pairs and cases of one run, in the order they are played.
@@ -32,6 +40,8 @@ pub struct Plan<'s> {
     pub pairs: Vec<(&'s Scenario, String)>,
     /// SAML battery cases; empty when no SP is tested or the battery is not selected.
     pub cases: Vec<&'s Case>,
+    /// What the selection left out that a user may not expect, and how to get it back.
+    pub notes: Vec<String>,
 }
 
 impl<'s> Plan<'s> {
@@ -51,7 +61,30 @@ impl<'s> Plan<'s> {
         if saml && !clients.iter().any(|c| c == SAML_CLIENT) {
             clients.push(SAML_CLIENT.to_string());
         }
-        let pairs = pairs(suite, &clients, &selection.tags, &selection.skip);
+        let mut pairs = pairs(suite, &clients, &selection.tags, &selection.skip);
+        let mut notes = Vec::new();
+        if selection.external_sp && !selection.own_scenarios {
+            let asked = |s: &Scenario| {
+                selection
+                    .tags
+                    .iter()
+                    .any(|t| *t == s.name || (t == SEED_TAG && s.tags.iter().any(|x| x == t)))
+            };
+            let mut left: Vec<&str> = Vec::new();
+            pairs.retain(|(s, _)| {
+                let seed = s.tags.iter().any(|t| t == SEED_TAG);
+                if seed && !asked(s) && !left.contains(&s.name.as_str()) {
+                    left.push(&s.name);
+                }
+                !seed || asked(s)
+            });
+            if !left.is_empty() {
+                notes.push(format!(
+                    "note: {} written for idgate's reference SP (its claimed domains and whoami shape), so not played against yours; `--tag {SEED_TAG}` plays it, or copy scenarios/ with --scenarios DIR and write your SP's expectations",
+                    left.join(", ")
+                ));
+            }
+        }
         let battery = saml
             && (selection.tags.is_empty() || selection.tags.iter().any(|t| t == SAML_TAG))
             && !selection.skip.iter().any(|s| s == SAML_TAG || s == BATTERY);
@@ -70,7 +103,11 @@ impl<'s> Plan<'s> {
         } else {
             Vec::new()
         };
-        let plan = Plan { pairs, cases };
+        let plan = Plan {
+            pairs,
+            cases,
+            notes,
+        };
         if plan.pairs.is_empty() && plan.cases.is_empty() {
             return Err(SetupError::usage(
                 "error: no scenario matches the chosen clients and tags",

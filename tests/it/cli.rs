@@ -364,3 +364,75 @@ fn the_users_a_run_creates_carry_its_email_domain_and_name_prefix() {
     assert!(json.contains("qa-7-Test_User_"), "no name with the prefix");
     assert!(!json.contains("@testuser.test"));
 }
+
+/// A session whose identity cannot be read is said once, loudly, in the terminal and in
+/// every report, naming the flag that fixes it; with the flag, the warning is gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_session_warns_in_the_terminal_and_every_report() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/acs"))
+        .respond_with(ResponseTemplate::new(200).insert_header("Set-Cookie", "sid=1; Path=/"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/whoami"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"account": {"login": "alice@example.com"}})),
+        )
+        .mount(&server)
+        .await;
+    for pointer in [None, Some("/account/login")] {
+        let dir = tempfile::tempdir().unwrap();
+        let (uri, path) = (server.uri(), dir.path().to_path_buf());
+        let o = tokio::task::spawn_blocking(move || {
+            let (acs, whoami) = (format!("{uri}/acs"), format!("{uri}/whoami"));
+            let mut args = vec![
+                "run",
+                "--saml-acs-url",
+                &acs,
+                "--saml-audience",
+                "https://sp.example.test",
+                "--saml-whoami-url",
+                &whoami,
+                "--saml-case",
+                "xsw",
+                "--report-markdown",
+                "summary.md",
+            ];
+            if let Some(p) = pointer {
+                args.extend(["--saml-whoami-pointer", p]);
+            }
+            idgate(&args, &[], &path)
+        })
+        .await
+        .unwrap();
+        let out = text(&o);
+        let reports = dir.path().join("reports");
+        let read = |name: &str| std::fs::read_to_string(reports.join(name)).unwrap();
+        let views = [
+            ("terminal", out.clone()),
+            ("report.json", read("report.json")),
+            ("junit.xml", read("junit.xml")),
+            ("report.html", read("report.html")),
+            (
+                "summary.md",
+                std::fs::read_to_string(dir.path().join("summary.md")).unwrap(),
+            ),
+        ];
+        for (view, content) in views {
+            let warned = content.contains("--saml-whoami-pointer");
+            assert_eq!(
+                warned,
+                pointer.is_none(),
+                "{view} with pointer {pointer:?}:\n{content:.3000}"
+            );
+        }
+        if pointer.is_none() {
+            assert_eq!(out.matches("warning:").count(), 1, "{out}");
+        }
+    }
+}

@@ -217,8 +217,9 @@ fn a_saml_sp_gets_one_trial_per_case() {
             ..ReferenceOptions::default()
         }))
         .expect("reference SP starts");
-    // The SP trusts the committed test IdP, so idgate signs with that key.
-    let harness = Harness::embedded().tags(["saml"]).saml(
+    // The SP trusts the committed test IdP, so idgate signs with that key. It is idgate's
+    // reference SP started apart, so its seed scenarios are asked for by tag.
+    let harness = Harness::embedded().tags(["saml", "seed"]).saml(
         SamlSp::new(&sp.saml_acs_url, &sp.saml_audience)
             .whoami_url(&sp.saml_whoami_url)
             .idp_key_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/saml"))
@@ -228,6 +229,15 @@ fn a_saml_sp_gets_one_trial_per_case() {
         harness.clone().trials().unwrap().len(),
         idgate::saml::cases::all().len() + 1,
         "every case and the saml-seeds scenario"
+    );
+    // Not asked for, the seeds (written for the reference SP's rules) stay out.
+    let unasked = Harness::embedded().tags(["saml"]).saml(
+        SamlSp::new(&sp.saml_acs_url, &sp.saml_audience)
+            .idp_key_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/saml")),
+    );
+    assert_eq!(
+        unasked.trials().unwrap().len(),
+        idgate::saml::cases::all().len()
     );
     let broken = format!("saml::{}", fault.breaks());
     let (passed, failed, log) = run_in_process(harness.clone(), &["--exact", &broken]);

@@ -119,6 +119,7 @@ async fn the_battery_against_python3_saml_reports_the_pinned_findings() {
         audience: format!("{}/metadata", peer.base),
         login_url: None,
         whoami_url: Some(format!("{}/whoami", peer.base)),
+        whoami: Default::default(),
         // python3-saml's allowed clock drift is a fixed 300 s.
         skew: time::Duration::seconds(300),
         name_id: "alice@example.com".into(),

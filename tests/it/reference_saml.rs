@@ -78,6 +78,8 @@ impl Canary {
 struct Sp {
     running: RunningReference,
     client: reqwest::Client,
+    /// The attributes whoami showed after the last accepted post.
+    last_attributes: std::sync::Mutex<Value>,
 }
 
 /// What the SP did with one post.
@@ -104,7 +106,11 @@ impl Sp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Sp { running, client }
+        Sp {
+            running,
+            client,
+            last_attributes: std::sync::Mutex::new(Value::Null),
+        }
     }
 
     async fn with_faults(faults: Vec<Fault>) -> Sp {
@@ -200,6 +206,7 @@ impl Sp {
         assert!(pair.starts_with("idgate_sp_session="), "{cookie}");
         let who = self.whoami(Some(&pair)).await;
         assert_eq!(who.0, 200, "{who:?}");
+        *self.last_attributes.lock().unwrap() = who.1["attributes"].clone();
         Verdict::Accepted(who.1["name_id"].as_str().unwrap().to_string())
     }
 
@@ -315,7 +322,16 @@ async fn each_saml_fault_gets_its_case_wrong() {
         let built = cases::build(&case.id, &ctx).unwrap();
         let hits = canary.hits();
         let verdict = sp.post_case(&case.id, &built).await;
-        if correct(case.expect, &built, &verdict) != Some(false) {
+        // A session for the signed user that carries other values under a signed name is
+        // as wrong as a session for someone else.
+        let shown = sp.last_attributes.lock().unwrap().clone();
+        let foreign = matches!(verdict, Verdict::Accepted(_))
+            && built.signed_attributes.iter().any(|(name, signed)| {
+                shown
+                    .get(name)
+                    .is_some_and(|v| v != &serde_json::json!(signed))
+            });
+        if !foreign && correct(case.expect, &built, &verdict) != Some(false) {
             not_broken.push(format!("{fault} on {}: {verdict:?}", case.id));
         }
         if *fault == Fault::ResolvesExternalEntities {
@@ -434,6 +450,11 @@ async fn whoami_needs_the_session_and_shows_the_provisioned_user() {
             "first_name": first,
             "last_name": "User",
         });
+        // The session's attributes are exactly the ones this login's assertion signed.
+        let signed = serde_json::to_value(&built.signed_attributes).unwrap();
+        assert_eq!(who["attributes"], signed, "{id}");
+        let mut who = who;
+        who.as_object_mut().unwrap().remove("attributes");
         assert_eq!(who, expected, "{id}");
     }
 }

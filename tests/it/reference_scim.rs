@@ -601,12 +601,12 @@ async fn discovery() {
         spc.json["filter"],
         json!({"supported": true, "maxResults": 100})
     );
-    for off in ["bulk", "changePassword"] {
-        assert_eq!(spc.json[off]["supported"], false, "{off}");
-    }
-    for on in ["sort", "etag"] {
+    assert_eq!(spc.json["bulk"]["supported"], false);
+    for on in ["sort", "etag", "changePassword"] {
         assert_eq!(spc.json[on]["supported"], true, "{on}");
     }
+    assert_eq!(spc.json["pagination"]["cursor"], true, "RFC 9865 §4");
+    assert_eq!(spc.json["pagination"]["index"], true);
     assert_eq!(
         spc.json["authenticationSchemes"][0]["type"],
         "oauthbearertoken"

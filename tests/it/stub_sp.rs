@@ -41,6 +41,7 @@ fn side(server: &MockServer) -> SamlSide {
         audience: "https://sp.example.test".into(),
         login_url: None,
         whoami_url: Some(format!("{}/whoami", server.uri())),
+        whoami: Default::default(),
         skew: time::Duration::minutes(3),
         name_id: "alice@example.com".into(),
     })
@@ -170,6 +171,7 @@ async fn an_sp_that_drops_connections_after_answering_costs_no_case() {
         audience: "https://sp.example.test".into(),
         login_url: None,
         whoami_url: None,
+        whoami: Default::default(),
         skew: time::Duration::minutes(3),
         name_id: "alice@example.com".into(),
     });
@@ -207,6 +209,7 @@ async fn the_saml_side_of_a_session_honours_timeout_and_ca_cert() {
             acs_url: format!("{base}/acs"),
             audience: "https://sp.example.test".into(),
             whoami_url: None,
+            whoami: Default::default(),
             login_url: None,
         }),
         timeout: std::time::Duration::from_secs(1),
@@ -241,4 +244,110 @@ async fn the_saml_side_of_a_session_honours_timeout_and_ca_cert() {
         panic!("a --ca-cert that is no certificate is refused")
     };
     assert!(e.to_string().contains("is not a PEM certificate"), "{e}");
+}
+
+/// An SP stub whose ACS answers 200 with `acs_body` and a session cookie, and whose whoami
+/// answers `who`.
+async fn stub_sp_answering(acs_body: &str, who: serde_json::Value) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/acs"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Set-Cookie", "sid=1; Path=/")
+                .set_body_string(acs_body),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/whoami"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(who))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A session whose identity cannot be read is neither a pass nor a failure, whatever the
+/// ACS's text says: the forgery cases are skipped, one warning names the flag, and the text
+/// (which names the forged user) is never searched.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_session_is_a_warning_never_a_text_search() {
+    let server =
+        stub_sp_answering("Welcome admin@example.com", serde_json::json!({"ok": true})).await;
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let r = run_battery(&side(&server), &common::all_cases(), &stop, &mut Silent).await;
+    for case in cases::all()
+        .iter()
+        .filter(|c| c.expect == Expect::AcceptOriginalOnly)
+    {
+        let (outcome, detail) = common::outcome_of(&r, &case.id);
+        // A fetched canary fails a case whatever the session; none is fetched here.
+        assert_eq!(outcome, Outcome::Skip, "{}: {detail}", case.id);
+        assert!(
+            detail.contains("--saml-whoami-pointer"),
+            "{}: {detail}",
+            case.id
+        );
+    }
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].contains("--saml-whoami-pointer"),
+        "{}",
+        r.warnings[0]
+    );
+    // Each case that was posted keeps its evidence, passed or not (unsolicited is skipped
+    // without a login URL, so nothing was posted).
+    for step in r.steps.iter().filter(|s| s.name != "saml.unsolicited") {
+        let e = step
+            .saml
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no evidence", step.name));
+        assert_eq!(e.acs_status, 200, "{}", step.name);
+        assert_eq!(e.identity, None, "{}", step.name);
+    }
+}
+
+/// With the pointers, the same shape is read: the identity decides, exactly.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_whoami_pointers_read_what_detection_cannot() {
+    let who = serde_json::json!({"profile": {"login": "alice@example.com", "claims": {"email": ["alice@example.com"]}}});
+    let server = stub_sp_answering("ok", who).await;
+    let mut sp = side(&server).sp.clone();
+    sp.whoami.identity_pointer = Some("/profile/login".into());
+    sp.whoami.attributes_pointer = Some("/profile/claims".into());
+    let side = common::saml_side(sp);
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let r = run_battery(&side, &common::all_cases(), &stop, &mut Silent).await;
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    let (outcome, detail) = common::outcome_of(&r, "saml.xsw1");
+    // The SP accepts everything but always for alice, with her signed attributes: a pass.
+    assert_eq!(outcome, Outcome::Pass, "{detail}");
+    let e = r
+        .steps
+        .iter()
+        .find(|s| s.name == "saml.xsw1")
+        .unwrap()
+        .saml
+        .clone()
+        .unwrap();
+    assert_eq!(e.identity.as_deref(), Some("alice@example.com"));
+    assert_eq!(e.identity_at.as_deref(), Some("/profile/login"));
+}
+
+/// A session for the signed user whose attributes carry values the IdP did not sign fails
+/// every forgery case it is accepted in (attribute integrity).
+#[tokio::test(flavor = "multi_thread")]
+async fn forged_attribute_values_fail_the_forgery_cases() {
+    let who = serde_json::json!({"nameId": "alice@example.com", "attributes": {"email": "admin@example.com"}});
+    let server = stub_sp_answering("ok", who).await;
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let r = run_battery(&side(&server), &common::all_cases(), &stop, &mut Silent).await;
+    let (outcome, detail) = common::outcome_of(&r, "saml.xsw1");
+    assert_eq!(outcome, Outcome::Fail, "{detail}");
+    assert!(
+        detail.contains("attributes the IdP did not sign"),
+        "{detail}"
+    );
+    // The valid case is not a forgery case: the verdict there rests on the identity.
+    assert_eq!(common::outcome_of(&r, "saml.valid").0, Outcome::Pass);
 }

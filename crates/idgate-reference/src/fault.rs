@@ -130,6 +130,18 @@ faults! {
         "a read with If-None-Match of the current version answers 200 with the body, not 304";
     IfMatchIgnored => "if-match-ignored", "rfc7644.etag.precondition-412",
         "a write with a stale If-Match is applied instead of refused with 412";
+    CursorIgnored => "cursor-ignored", "rfc7644.cursor.first-page",
+        "the cursor parameter is ignored: lists page by index and carry no nextCursor";
+    CursorPreviousOnFirstPage => "cursor-previous-on-first-page", "rfc7644.cursor.no-previous-on-first",
+        "the first cursor page carries a previousCursor";
+    CursorRepeatsPage => "cursor-repeats-page", "rfc7644.cursor.next-page",
+        "nextCursor names the page just served, so the walk never advances";
+    CursorNextOnLastPage => "cursor-next-on-last-page", "rfc7644.cursor.none-after-last",
+        "the last cursor page still carries a nextCursor";
+    CursorForgedAccepted => "cursor-forged-accepted", "rfc7644.cursor.invalid-400",
+        "a cursor the server never issued is answered with the first page";
+    ChangePasswordRefused => "change-password-refused", "rfc7644.change-password.patch",
+        "a PATCH that replaces the password is refused with 400, though changePassword is advertised";
     SpcFeatureMissing => "spc-feature-missing", "rfc7644.discovery.spc-features",
         "/ServiceProviderConfig leaves out changePassword";
     SpcLimitsMissing => "spc-limits-missing", "rfc7644.discovery.spc-limits",
@@ -313,6 +325,8 @@ faults! {
         "signatures are verified with the certificate in their own KeyInfo, not the configured one";
     IdentityFromUnsignedElement => "identity-from-unsigned-element", "saml.xsw3",
         "once a signature verifies, the identity is read from the first Assertion in the document, signed or not";
+    AttributesFromLastAssertion => "attributes-from-last-assertion", "saml.multiple-assertions-forged-last",
+        "a Response with several Assertions is taken: the identity from the signed one, the attributes from the last, signed or not";
     HmacKeyedWithCert => "hmac-keyed-with-cert", "saml.hmac-with-idp-cert",
         "HMAC-SHA256 signatures are accepted, keyed with the IdP certificate's PEM text";
     RejectsDsDefaultNamespace => "rejects-ds-default-namespace", "saml.ds-default-namespace",
@@ -374,6 +388,8 @@ impl Fault {
                 "rfc7644.search.filters",
             ],
             Fault::EmptyFilter404 => &["rfc7644.filter.matches-nobody"],
+            // Ignored, the cursor also cannot be refused.
+            Fault::CursorIgnored => &["rfc7644.cursor.invalid-400"],
             Fault::UsernameCaseSensitive => &["rfc7644.filter.value-case-insensitive"],
             Fault::NoAuth => &["rfc7644.auth.no-token-401"],
             Fault::AnyTokenAccepted => &["rfc7644.auth.wrong-token-401"],

@@ -31,6 +31,7 @@ mod failures;
 mod human;
 mod matrix;
 mod overview;
+mod sessions;
 
 /// The page's stylesheet, inlined into its `<style>` element.
 const CSS: &str = include_str!("style.css");
@@ -187,6 +188,7 @@ impl<'a> Page<'a> {
         self.summary(out);
         self.matrix(out);
         self.failures(out);
+        self.sessions(out);
         self.skipped(out);
         self.cleanup(out);
         self.scenario_runs(out);

@@ -149,6 +149,13 @@ impl Page<'_> {
             out.push_str(" <a href=\"#failures\">Go to the failures</a>.");
         }
         out.push_str("</p>\n</div>\n</section>\n");
+        for w in run.warnings() {
+            put!(
+                out,
+                "<p class=\"warning\" role=\"alert\"><strong>Warning:</strong> {}</p>\n",
+                self.t(w)
+            );
+        }
     }
 
     /// Check results by area and by severity.

@@ -28,6 +28,7 @@ pub(super) fn post_doc(ctx: &CaseContext<'_>, xml: String, forged: bool) -> Buil
         xml,
         second_value: None,
         original_user: ctx.spec.name_id.clone(),
+        signed_attributes: super::signed_attributes(&ctx.spec),
         attacker_user: forged.then(|| ctx.forged_name_id.clone()),
     }
 }
@@ -109,5 +110,8 @@ pub(super) fn spec_variant(
 ) -> Result<BuiltCase> {
     let mut spec = ctx.spec.clone();
     edit(&mut spec);
-    Ok(post(ctx, &both_signed(&spec, &idp_opts(ctx))?, false))
+    Ok(BuiltCase {
+        signed_attributes: super::signed_attributes(&spec),
+        ..post(ctx, &both_signed(&spec, &idp_opts(ctx))?, false)
+    })
 }

@@ -38,6 +38,7 @@ fn split_nameid(ctx: &CaseContext<'_>, inner: &str, before_signing: bool) -> Res
     };
     Ok(BuiltCase {
         original_user: whole,
+        signed_attributes: super::signed_attributes(&spec),
         ..post(ctx, &xml, true)
     })
 }

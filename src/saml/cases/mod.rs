@@ -16,6 +16,7 @@ use time::{Duration, OffsetDateTime};
 use super::error::{Result, SamlError};
 use super::keys::IdpKey;
 use super::response::ResponseSpec;
+use super::whoami::Attributes;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::scenario::CaseCatalogue;
 pub use crate::scenario::{CaseExpect as Expect, SamlCase as Case};
@@ -178,8 +179,22 @@ pub struct BuiltCase {
     pub second_value: Option<String>,
     /// The identity the IdP vouched for; the only acceptable session user.
     pub original_user: String,
+    /// The attributes the IdP signed for that identity: a session may carry no other values
+    /// under these names.
+    pub signed_attributes: Attributes,
     /// The identity a forged part claims, when there is one.
     pub attacker_user: Option<String>,
+}
+
+/// What `spec` signs as attributes: each attribute's values by name.
+pub fn signed_attributes(spec: &ResponseSpec) -> Attributes {
+    let mut out = Attributes::new();
+    for a in &spec.attributes {
+        out.entry(a.name.clone())
+            .or_default()
+            .extend(a.values.iter().cloned());
+    }
+    out
 }
 
 /// The shipped catalogue (`scenarios/saml/cases.toml`), read once; a run

@@ -178,6 +178,7 @@ pub async fn run_reference_saml_as(faults: &[Fault], sp_initiated: bool) -> Scen
         audience: running.saml_audience.clone(),
         login_url: sp_initiated.then(|| running.saml_login_url.clone()),
         whoami_url: Some(running.saml_whoami_url.clone()),
+        whoami: Default::default(),
         skew: time::Duration::minutes(3),
         name_id: "alice@example.com".into(),
     };

@@ -206,8 +206,8 @@ async fn acs(State(app): State<Arc<App>>, request: Request) -> Response {
         }
     };
     match consume(&app, value).await {
-        Ok(user) => {
-            let token = app.state().sign_in(user.clone());
+        Ok((user, attributes)) => {
+            let token = app.state().sign_in(user.clone(), attributes);
             let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; Path=/");
             (
                 StatusCode::OK,
@@ -226,7 +226,7 @@ async fn acs(State(app): State<Arc<App>>, request: Request) -> Response {
 
 /// Decodes, parses, verifies and checks one SAMLResponse value; on success the IDs are
 /// remembered and the request it answers is closed.
-async fn consume(app: &App, value: &str) -> Result<User, Rejection> {
+async fn consume(app: &App, value: &str) -> Result<(User, Vec<(String, String)>), Rejection> {
     let mut xml = document::decode_base64(value)?;
     if document::doctype(&xml)?.is_some() {
         if !app.fault(Fault::ResolvesExternalEntities) {
@@ -272,12 +272,13 @@ async fn consume(app: &App, value: &str) -> Result<User, Rejection> {
     if let Some(irt) = &login.in_response_to {
         state.take_request(irt);
     }
-    Ok(User {
+    let user = User {
         name_id: login.name_id,
         email: login.email,
         first_name: login.first_name,
         last_name: login.last_name,
-    })
+    };
+    Ok((user, login.attributes))
 }
 
 /// Everything that depends on the message alone.
@@ -300,17 +301,33 @@ async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
         .filter_map(|c| c.trim().split_once('='))
         .find(|(name, _)| *name == SESSION_COOKIE)
         .map(|(_, v)| v.to_string());
-    let user = token.and_then(|t| app.state().whoami(&t).cloned());
-    match user {
-        Some(u) => axum::Json(json!({
+    let state = app.state();
+    let session = token.as_deref().and_then(|t| state.whoami(t));
+    match session {
+        Some((u, attributes)) => axum::Json(json!({
             "name_id": u.name_id,
             "email": u.email,
             "first_name": u.first_name,
             "last_name": u.last_name,
+            "attributes": attribute_map(attributes),
         }))
         .into_response(),
         None => rejected(StatusCode::UNAUTHORIZED, "no session"),
     }
+}
+
+/// The session's attributes as JSON, each name with its list of values.
+fn attribute_map(attributes: &[(String, String)]) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (name, value) in attributes {
+        if let serde_json::Value::Array(values) = map
+            .entry(name.clone())
+            .or_insert_with(|| serde_json::Value::Array(vec![]))
+        {
+            values.push(value.clone().into());
+        }
+    }
+    serde_json::Value::Object(map)
 }
 
 /// `GET /saml/login`: SP-initiated sign-in; the AuthnRequest ID is kept for InResponseTo.

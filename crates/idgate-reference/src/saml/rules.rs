@@ -47,6 +47,8 @@ pub struct Login {
     pub email: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    /// Every attribute as (name, first value), for the session.
+    pub attributes: Vec<(String, String)>,
     pub response_id: String,
     pub assertion_id: String,
     /// The request this answers, if any (Response and confirmation agree).
@@ -213,7 +215,16 @@ pub fn check(
         return reject("Assertion has no AuthnStatement".into());
     }
 
-    let attributes = attributes(doc, a, faults)?;
+    // A fault: the attributes of whichever Assertion comes last, though the identity is the
+    // signed one's.
+    let attributes_from = match fault(Fault::AttributesFromLastAssertion) {
+        true => children(doc, root, SAML, "Assertion")
+            .last()
+            .copied()
+            .unwrap_or(a),
+        false => a,
+    };
+    let attributes = attributes(doc, attributes_from, faults)?;
     let claim = |names: &[&str]| {
         attributes
             .iter()
@@ -250,6 +261,7 @@ pub fn check(
         email,
         first_name: claim(GIVEN_NAME),
         last_name: claim(SURNAME),
+        attributes: attributes.clone(),
         response_id,
         assertion_id,
         in_response_to,
@@ -314,6 +326,12 @@ fn protected_assertion(
         (_, [], _) => Err(Rejection::new("Response has no Assertion")),
         (true, [one], _) => Ok(*one),
         (false, [one], [signed_one]) if one == signed_one => Ok(*one),
+        // A fault: several Assertions, one signed, are taken (the signed one for identity).
+        (false, [_, _, ..], [signed_one])
+            if faults.contains(&Fault::AttributesFromLastAssertion) =>
+        {
+            Ok(*signed_one)
+        }
         (false, _, []) => Err(Rejection::new(
             "neither the Response nor an Assertion is signed",
         )),

@@ -16,14 +16,22 @@ pub struct User {
     pub last_name: Option<String>,
 }
 
+/// One signed-in browser: whose session it is, and the attributes of the login that
+/// opened it (the user record keeps what the first login said).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub name_id: String,
+    pub attributes: Vec<(String, String)>,
+}
+
 #[derive(Debug, Default)]
 pub struct State {
     /// Outstanding AuthnRequest IDs and when they lapse.
     requests: HashMap<String, OffsetDateTime>,
     /// Response and Assertion IDs already consumed, until their validity ends.
     seen: HashMap<String, OffsetDateTime>,
-    /// Session cookie value to NameID.
-    sessions: HashMap<String, String>,
+    /// Session cookie value to its session.
+    sessions: HashMap<String, Session>,
     /// Users by NameID.
     users: HashMap<String, User>,
 }
@@ -53,23 +61,30 @@ impl State {
         self.seen.insert(id, until);
     }
 
-    /// Opens a session for `user`, creating the user on first sight; returns the cookie value.
-    pub fn sign_in(&mut self, user: User) -> String {
+    /// Opens a session for `user` with the login's `attributes`, creating the user on first
+    /// sight; returns the cookie value.
+    pub fn sign_in(&mut self, user: User, attributes: Vec<(String, String)>) -> String {
         let token = uuid::Uuid::new_v4().simple().to_string();
         if self.sessions.len() >= MAX_ENTRIES
             && let Some(any) = self.sessions.keys().next().cloned()
         {
             self.sessions.remove(&any);
         }
-        self.sessions.insert(token.clone(), user.name_id.clone());
+        let session = Session {
+            name_id: user.name_id.clone(),
+            attributes,
+        };
+        self.sessions.insert(token.clone(), session);
         if self.users.len() < MAX_ENTRIES || self.users.contains_key(&user.name_id) {
             self.users.entry(user.name_id.clone()).or_insert(user);
         }
         token
     }
 
-    pub fn whoami(&self, token: &str) -> Option<&User> {
-        self.users.get(self.sessions.get(token)?)
+    /// The user of the session `token`, and the session's attributes.
+    pub fn whoami(&self, token: &str) -> Option<(&User, &[(String, String)])> {
+        let session = self.sessions.get(token)?;
+        Some((self.users.get(&session.name_id)?, &session.attributes))
     }
 }
 
@@ -114,14 +129,18 @@ mod tests {
             first_name: Some("A".into()),
             last_name: None,
         };
-        let t1 = s.sign_in(user.clone());
-        let t2 = s.sign_in(User {
-            first_name: Some("B".into()),
-            ..user.clone()
-        });
+        let t1 = s.sign_in(user.clone(), vec![]);
+        let t2 = s.sign_in(
+            User {
+                first_name: Some("B".into()),
+                ..user.clone()
+            },
+            vec![("role".into(), "x".into())],
+        );
         assert_ne!(t1, t2);
-        assert_eq!(s.whoami(&t1), Some(&user));
-        assert_eq!(s.whoami(&t2), Some(&user));
+        assert_eq!(s.whoami(&t1), Some((&user, &[][..])));
+        let role = [("role".to_string(), "x".to_string())];
+        assert_eq!(s.whoami(&t2), Some((&user, &role[..])));
         assert_eq!(s.whoami("nope"), None);
     }
 }

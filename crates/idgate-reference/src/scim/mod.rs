@@ -3,6 +3,7 @@
 //! Handlers speak correct SCIM; each fault is a switch they (or the two layers around them)
 //! consult, so the compliant path reads straight through.
 
+mod cursor;
 mod error;
 mod filter;
 mod patch;
@@ -161,6 +162,7 @@ fn search(app: &App, rt: &'static ResourceType, body: &Value) -> Result<Reply, S
             attributes: names("attributes")?,
             excluded: names("excludedAttributes")?,
         },
+        cursor: text("cursor").map(String::from),
     };
     list_query(app, rt, query)
 }
@@ -464,6 +466,8 @@ struct ListQuery {
     sort_by: Option<AttrPath>,
     descending: bool,
     projection: Projection,
+    /// RFC 9865: `cursor` asks for cursor paging; empty for the first page.
+    cursor: Option<String>,
 }
 
 /// Reads the query string. It is form-encoded, so `+` is a space (`userName+eq+"x"`);
@@ -475,6 +479,7 @@ fn parse_query(uri: &Uri) -> Result<ListQuery, ScimError> {
             "filter" => query.filter = Some(value.into_owned()),
             "startindex" => query.start_index = Some(integer("startIndex", &value)?),
             "count" => query.count = Some(integer("count", &value)?),
+            "cursor" => query.cursor = Some(value.into_owned()),
             "sortby" => query.sort_by = Some(sort_by(&value)?),
             "sortorder" => query.descending = descending(&value)?,
             "attributes" => query.projection.attributes = attr_list("attributes", &value)?,
@@ -619,6 +624,29 @@ fn list_query(app: &App, rt: &'static ResourceType, query: ListQuery) -> Result<
     if matched.is_empty() && filter.is_some() && app.fault(Fault::EmptyFilter404) {
         return Err(ScimError::not_found("no resource matches the filter"));
     }
+    let count = match query.count {
+        _ if app.fault(Fault::IgnoreCount) => matched.len(),
+        Some(c) => c.clamp(0, MAX_RESULTS as i64) as usize,
+        None => MAX_RESULTS,
+    };
+    if let Some(cursor) = query.cursor.as_deref()
+        && !app.fault(Fault::CursorIgnored)
+    {
+        let offset = cursor::offset(app, cursor)?;
+        let page = matched
+            .iter()
+            .skip(offset)
+            .take(count)
+            .map(|r| projection.apply(rt, r))
+            .collect();
+        return Ok(Reply::ok(cursor::page(
+            app,
+            page,
+            matched.len(),
+            offset,
+            count,
+        )));
+    }
     // startIndex is 1-based and below 1 means 1; count is capped and below 0 means 0.
     let (offset, echoed) = match query.start_index {
         Some(s) if app.fault(Fault::ZeroBasedStartIndex) => (s.max(0), s.saturating_sub(1).max(0)),
@@ -641,11 +669,6 @@ fn list_query(app: &App, rt: &'static ResourceType, query: ListQuery) -> Result<
     let offset = match past_the_end && app.fault(Fault::PastTheEndLastPage) {
         true => (matched.len() as i64 - query.count.unwrap_or(1).max(1)).max(0),
         false => offset,
-    };
-    let count = match query.count {
-        _ if app.fault(Fault::IgnoreCount) => matched.len(),
-        Some(c) => c.clamp(0, MAX_RESULTS as i64) as usize,
-        None => MAX_RESULTS,
     };
     let offset = usize::try_from(offset).unwrap_or(usize::MAX);
     let page: Vec<Value> = matched

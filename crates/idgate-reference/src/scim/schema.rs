@@ -704,9 +704,18 @@ pub fn service_provider_config(base: &str) -> Value {
         "patch": { "supported": true },
         "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
         "filter": { "supported": true, "maxResults": MAX_RESULTS },
-        "changePassword": { "supported": false },
+        "changePassword": { "supported": true },
         "sort": { "supported": true },
         "etag": { "supported": true },
+        // RFC 9865 §4: both kinds of paging; index stays the default for older clients.
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": MAX_RESULTS,
+            "maxPageSize": MAX_RESULTS,
+            "cursorTimeout": super::cursor::TIMEOUT_SECONDS,
+        },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",

@@ -154,6 +154,13 @@ fn twist(fault: Fault) -> Option<Twist> {
             200,
             Refuse(400, Some("invalidSyntax")),
         ),
+        Fault::ChangePasswordRefused => sent(
+            "PATCH",
+            "/Users/*",
+            "\"password\"",
+            200,
+            Refuse(400, Some("mutability")),
+        ),
         Fault::Patch200WithoutBody => on("PATCH", "/Users/*", 200, Set("", "{}")),
         Fault::AddRefused => sent(
             "PATCH",

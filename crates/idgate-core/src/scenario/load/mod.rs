@@ -30,8 +30,8 @@ pub use snapshot::is_snapshot_name;
 
 /// Variables every scenario has without declaring them: fresh values
 /// (`uuid`, `hex8`, `word`), the target's `base` URL, a step's repetition
-/// `index`, and the run's `email_domain` and name `prefix` (`--email-domain`,
-/// `--name-prefix`).
+/// `index`, the run's `email_domain` and name `prefix` (`--email-domain`,
+/// `--name-prefix`), and its `password`, which the redactor masks everywhere.
 pub const BUILTIN_VARS: &[&str] = &[
     "uuid",
     "hex8",
@@ -40,6 +40,7 @@ pub const BUILTIN_VARS: &[&str] = &[
     "index",
     "email_domain",
     "prefix",
+    "password",
 ];
 
 /// Names the files may use that the loader does not own, so that it can
@@ -256,7 +257,7 @@ mod tests {
             errors[0].help.as_deref(),
             Some(
                 "did you mean `thing`? Defined at this point: uuid, hex8, word, base, index, \
-                 email_domain, prefix (built in), thing ([vars]). \
+                 email_domain, prefix, password (built in), thing ([vars]). \
                  Names come from [vars], the step's `with` or a capture of an earlier step"
             )
         );

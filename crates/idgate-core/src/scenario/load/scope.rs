@@ -225,7 +225,7 @@ mod tests {
             errors[0].help.as_deref(),
             Some(
                 "did you mean `user_name`? Defined at this point: uuid, hex8, word, base, \
-                 index, email_domain, prefix (built in), user_name, email ([vars]). Names come from [vars], \
+                 index, email_domain, prefix, password (built in), user_name, email ([vars]). Names come from [vars], \
                  the step's `with` or a capture of an earlier step"
             )
         );
