@@ -85,7 +85,8 @@ pub struct SamlSp {
     whoami_url: Option<String>,
     whoami: crate::saml::whoami::WhoamiReader,
     login_url: Option<String>,
-    skew: Duration,
+    /// Unset: the battery measures the SP's tolerance.
+    skew: Option<Duration>,
     name_id: String,
     idp_key_dir: PathBuf,
     idp_entity_id: String,
@@ -101,7 +102,7 @@ impl SamlSp {
             whoami_url: None,
             whoami: Default::default(),
             login_url: None,
-            skew: Duration::from_secs(180),
+            skew: None,
             name_id: "alice@example.com".into(),
             idp_key_dir: PathBuf::from(".idgate/saml"),
             idp_entity_id: crate::saml::DEFAULT_ENTITY_ID.into(),
@@ -128,9 +129,9 @@ impl SamlSp {
         self
     }
 
-    /// The clock skew the SP allows (default three minutes).
+    /// The clock skew the SP allows; unset, the battery measures it.
     pub fn skew(mut self, skew: Duration) -> SamlSp {
-        self.skew = skew;
+        self.skew = Some(skew);
         self
     }
 
@@ -383,10 +384,13 @@ impl Harness {
                     whoami_url: sp.whoami_url.clone(),
                     whoami: sp.whoami.clone(),
                     login_url: sp.login_url.clone(),
+                    want_assertions_signed: false,
                 }),
                 Login {
-                    skew: sp.skew,
+                    skew: sp.skew.unwrap_or(Duration::from_secs(180)),
+                    skew_given: sp.skew.is_some(),
                     name_id: sp.name_id.clone(),
+                    ..Login::default()
                 },
                 IdpOptions {
                     keys: IdpKeys::Dir(sp.idp_key_dir.clone()),
@@ -701,7 +705,7 @@ mod tests {
         CheckResult {
             id: id.into(),
             title: format!("title of {id}"),
-            severity: Severity::Major,
+            severity: Severity::High,
             rule: String::new(),
             outcome,
             expected: Some("201".into()),

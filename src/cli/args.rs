@@ -242,14 +242,18 @@ pub struct RunArgs {
 /// The SAML service provider to test; without `--saml-acs-url`, the embedded one.
 #[derive(Args, Debug)]
 pub struct SamlRunArgs {
-    /// The SP's Assertion Consumer Service URL (HTTP-POST binding).
-    #[arg(
-        long,
-        env = "IDGATE_SAML_ACS_URL",
-        value_name = "URL",
-        requires = "saml_audience"
-    )]
+    /// The SP's Assertion Consumer Service URL (HTTP-POST binding); it needs --saml-audience
+    /// or --saml-sp-metadata.
+    #[arg(long, env = "IDGATE_SAML_ACS_URL", value_name = "URL")]
     pub saml_acs_url: Option<String>,
+    /// The SP's SAML metadata, a file or an http(s) URL: its entity ID, HTTP-POST ACS and
+    /// declared policy (WantAssertionsSigned) configure the run; flags win over it.
+    #[arg(long, env = "IDGATE_SAML_SP_METADATA", value_name = "FILE|URL")]
+    pub saml_sp_metadata: Option<String>,
+    /// The SP requires signed Assertions (as WantAssertionsSigned in its metadata): a
+    /// Response signed only on the outside may be refused without a failure.
+    #[arg(long)]
+    pub saml_want_assertions_signed: bool,
     /// The SP's entity ID, written into every Audience.
     #[arg(long, env = "IDGATE_SAML_AUDIENCE", value_name = "ENTITY_ID")]
     pub saml_audience: Option<String>,
@@ -269,8 +273,13 @@ pub struct SamlRunArgs {
     #[arg(long, value_name = "URL")]
     pub saml_login_url: Option<String>,
     /// The clock skew the SP allows, in seconds; timing cases sit just inside and outside it.
-    #[arg(long, default_value_t = 180, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
-    pub saml_skew: u64,
+    /// Without it, idgate measures the SP's tolerance and places them around that.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub saml_skew: Option<u64>,
+    /// The most clock tolerance the SP may show when measured, in seconds; beyond it the
+    /// clock cases fail.
+    #[arg(long, default_value_t = 300, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub saml_max_skew: u64,
     /// The user valid responses log in.
     #[arg(long, default_value = "alice@example.com", value_name = "NAME_ID")]
     pub saml_name_id: String,

@@ -37,6 +37,8 @@ pub struct Profile {
     pub saml_attributes_pointer: Option<String>,
     pub saml_login_url: Option<String>,
     pub saml_skew: Option<u64>,
+    pub saml_max_skew: Option<u64>,
+    pub saml_sp_metadata: Option<String>,
     pub key_dir: Option<PathBuf>,
     pub email_domain: Option<String>,
     pub name_prefix: Option<String>,
@@ -155,11 +157,20 @@ pub fn apply(a: &mut RunArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic> {
         a.saml.saml_login_url,
         p.saml_login_url.map(Some)
     );
-    take!("saml_skew", a.saml.saml_skew, p.saml_skew);
+    take!("saml_skew", a.saml.saml_skew, p.saml_skew.map(Some));
+    take!("saml_max_skew", a.saml.saml_max_skew, p.saml_max_skew);
     take!("key_dir", a.saml.idp.key_dir, p.key_dir);
-    if a.saml.saml_acs_url.is_some() && a.saml.saml_audience.is_none() {
+    take!(
+        "saml_sp_metadata",
+        a.saml.saml_sp_metadata,
+        p.saml_sp_metadata.map(Some)
+    );
+    if a.saml.saml_acs_url.is_some()
+        && a.saml.saml_audience.is_none()
+        && a.saml.saml_sp_metadata.is_none()
+    {
         return Err(Diagnostic::new(
-            "a SAML ACS URL needs the SP's entity ID too (--saml-audience or saml-audience in the profile)",
+            "a SAML ACS URL needs the SP's entity ID too (--saml-audience or --saml-sp-metadata, or saml-audience in the profile)",
         ));
     }
     take!("jobs", a.jobs, p.jobs);
@@ -195,6 +206,8 @@ fn merge(base: Profile, over: Profile) -> Profile {
         saml_attributes_pointer,
         saml_login_url,
         saml_skew,
+        saml_max_skew,
+        saml_sp_metadata,
         key_dir,
         email_domain,
         name_prefix

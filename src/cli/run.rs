@@ -3,13 +3,16 @@
 
 use std::time::Duration;
 
+use idgate::http::Client;
+use idgate::redact::Secret;
 use idgate::report;
 use idgate::run::event::Fanout;
 use idgate::run::{self, Event, PlanOptions, Reporter};
+use idgate::saml::sp_metadata;
 use idgate::saml::whoami::WhoamiReader;
 use idgate::session::{
     IdpKeys, IdpOptions, Login, Options, Plan, RunValues, ScimEndpoint, Selection, Session,
-    SetupError, Snapshots, SpChoice, SpEndpoint, load_suite,
+    SetupError, Snapshots, SpChoice, SpEndpoint, load_suite, saml_client_options,
 };
 
 use crate::Outcome;
@@ -32,6 +35,7 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
             attributes_pointer: a.saml.saml_attributes_pointer.clone(),
         },
         login_url: a.saml.saml_login_url.clone(),
+        want_assertions_signed: a.saml.saml_want_assertions_signed,
     });
     let scim = a.scim_url.as_ref().map(|url| ScimEndpoint {
         url: url.clone(),
@@ -42,7 +46,9 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
         scim,
         sp,
         login: Login {
-            skew: Duration::from_secs(a.saml.saml_skew),
+            skew: Duration::from_secs(a.saml.saml_skew.unwrap_or(180)),
+            skew_given: a.saml.saml_skew.is_some(),
+            max_skew: Duration::from_secs(a.saml.saml_max_skew),
             name_id: a.saml.saml_name_id.clone(),
         },
         faults: a.faults.clone(),
@@ -69,7 +75,48 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
     })
 }
 
+/// Reads `--saml-sp-metadata` and fills in what the flags leave open: the ACS URL, the
+/// audience, WantAssertionsSigned. A flag given wins over the metadata.
+async fn with_sp_metadata(mut a: RunArgs) -> Result<RunArgs, SetupError> {
+    let Some(source) = a.saml.saml_sp_metadata.clone() else {
+        return Ok(a);
+    };
+    let fail = |e: String| SetupError::usage(format!("error: --saml-sp-metadata {source}: {e}"));
+    let xml = if source.starts_with("http://") || source.starts_with("https://") {
+        let http = Client::new(
+            "",
+            Secret::new(""),
+            a.ca_cert.as_deref(),
+            saml_client_options(Duration::from_secs(a.timeout.max(1))),
+        )
+        .map_err(fail)?;
+        let x = http
+            .send(&idgate::saml::post::get(&source, &[]))
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        if x.response.status != 200 {
+            return Err(fail(format!("answered {}", x.response.status)));
+        }
+        x.response.body
+    } else {
+        std::fs::read_to_string(&source).map_err(|e| fail(e.to_string()))?
+    };
+    let metadata = sp_metadata::parse(&xml).map_err(fail)?;
+    eprintln!("note: {}", metadata.describe());
+    if a.saml.saml_acs_url.is_none() {
+        a.saml.saml_acs_url = Some(metadata.acs_url().map(String::from).ok_or_else(|| {
+            fail("it lists no HTTP-POST AssertionConsumerService; give --saml-acs-url".into())
+        })?);
+    }
+    a.saml
+        .saml_audience
+        .get_or_insert(metadata.entity_id.clone());
+    a.saml.saml_want_assertions_signed |= metadata.want_assertions_signed;
+    Ok(a)
+}
+
 pub async fn run(a: RunArgs) -> Outcome {
+    let a = with_sp_metadata(a).await?;
     if a.update_snapshots && in_ci() {
         return Err(SetupError::usage(
             "error: --update-snapshots is refused because CI is set: nothing is accepted automatically in CI\n  = help: a failed snapshot leaves a .snap.new file; review it at a terminal with `idgate snapshots review`, or run --update-snapshots there",

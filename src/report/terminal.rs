@@ -180,9 +180,14 @@ impl Terminal {
                 &step.name
             };
             match check.outcome {
+                // A pass with a message carries a figure (a measured clock tolerance).
                 Outcome::Pass if self.verbose => self.line(&format!(
-                    "  {GREEN}✓{GREEN:#} {:<44} {DIM}{label}{DIM:#}",
-                    check.id
+                    "  {GREEN}✓{GREEN:#} {:<44} {DIM}{label}{}{DIM:#}",
+                    check.id,
+                    check
+                        .message
+                        .as_ref()
+                        .map_or(String::new(), |m| format!(": {m}"))
                 )),
                 Outcome::Pass => {}
                 Outcome::Flaky => self.line(&format!(

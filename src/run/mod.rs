@@ -3,6 +3,7 @@
 //! forward, and deleting what it created when the scenario ends. `run` plays
 //! a whole plan, the SAML battery included, into one result tree.
 
+mod clock;
 pub mod event;
 mod needs;
 pub mod saml;
@@ -237,7 +238,7 @@ fn check_result(suite: &Suite, id: &str, outcome: Outcome) -> CheckResult {
     CheckResult {
         id: id.to_string(),
         title: meta.map_or_else(|| id.to_string(), |m| m.title.clone()),
-        severity: meta.map_or(crate::scenario::Severity::Major, |m| m.severity),
+        severity: meta.map_or(crate::scenario::Severity::High, |m| m.severity),
         rule: meta.map_or_else(String::new, |m| m.rule.clone()),
         outcome,
         expected: None,

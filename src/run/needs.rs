@@ -79,7 +79,7 @@ mod tests {
         CheckResult {
             id: id.into(),
             title: String::new(),
-            severity: Severity::Major,
+            severity: Severity::High,
             rule: String::new(),
             outcome,
             expected: None,

@@ -2,12 +2,14 @@
 //! posted to its ACS URL, and judged by whether a session was opened and
 //! for whom. The result is one scenario in the same result tree as SCIM.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
+use super::clock::{self, Tolerance};
 use super::{Event, Reporter};
 use crate::http::{Client, Exchange, TransportError};
 use crate::result::*;
@@ -209,11 +211,19 @@ pub async fn run_battery(
         clear_payloads(dir);
     }
     let mut steps = Vec::new();
+    let mut measured: HashMap<String, Tolerance> = HashMap::new();
     for &case in cases {
         let step = if *stop.borrow() {
             skipped(case, "the run was interrupted".into())
+        } else if case.expect == Expect::Measure {
+            let (step, tolerance) = play_measure(http, idp, sp, case, &canary).await;
+            if let Some(t) = tolerance {
+                measured.insert(case.id.clone(), t);
+            }
+            step
         } else {
-            play(http, idp, sp, case, &canary, side.payloads.as_deref()).await
+            let skew = skew_for(case, sp, &measured);
+            play(http, idp, sp, case, &canary, side.payloads.as_deref(), skew).await
         };
         observer.event(&Event::CaseFinished { step: &step });
         steps.push(step);
@@ -240,10 +250,12 @@ pub async fn run_battery(
 fn unreadable_sessions(steps: &[StepResult], sp: &SpTarget) -> Option<String> {
     let unread: Vec<&str> = steps
         .iter()
+        // Only the cases that were skipped for it: an empty NameID is judged, not unread.
         .filter(|s| {
-            s.saml
-                .as_ref()
-                .is_some_and(|e| e.session == SessionState::Opened && e.identity.is_none())
+            s.checks.first().is_some_and(|c| c.outcome == Outcome::Skip)
+                && s.saml
+                    .as_ref()
+                    .is_some_and(|e| e.session == SessionState::Opened && e.identity.is_none())
         })
         .map(|s| s.name.as_str())
         .collect();
@@ -260,11 +272,16 @@ fn unreadable_sessions(steps: &[StepResult], sp: &SpTarget) -> Option<String> {
 }
 
 fn check(case: &Case, outcome: Outcome) -> CheckResult {
+    // A case the IdP must help with says so wherever its rule is shown.
+    let rule = match &case.idp_cooperation {
+        Some(what) => format!("{} (needs the IdP's cooperation: {what})", case.rule),
+        None => case.rule.clone(),
+    };
     CheckResult {
         id: case.id.clone(),
         title: case.title.clone(),
         severity: case.severity,
-        rule: case.rule.clone(),
+        rule,
         outcome,
         expected: None,
         actual: None,
@@ -297,6 +314,82 @@ fn errored(case: &Case, reason: String) -> StepResult {
     step
 }
 
+/// A valid Response's spec for the SP, issued now; SP-initiated, it answers a fresh login
+/// (whose cookies come back with it).
+pub(super) async fn fresh_spec(
+    http: &Client,
+    idp: &Idp,
+    sp: &SpTarget,
+) -> Result<(ResponseSpec, Vec<String>), String> {
+    let now = OffsetDateTime::now_utc();
+    let mut spec = ResponseSpec::new(&idp.entity_id, &sp.acs_url, &sp.audience, &sp.name_id, now);
+    let mut login_cookies = Vec::new();
+    if let Some(url) = &sp.login_url {
+        let (id, cookies) = start_login(http, url)
+            .await
+            .map_err(|e| format!("the SP-initiated login failed: {e}"))?;
+        spec.in_response_to = Some(id);
+        login_cookies = cookies;
+    }
+    Ok((spec, login_cookies))
+}
+
+/// The skew a timing case sits around: the given one, else what its `measure` case found,
+/// never past the maximum (beyond it, the measure case has failed already, and the
+/// outside-skew case should fail too).
+fn skew_for(case: &Case, sp: &SpTarget, measured: &HashMap<String, Tolerance>) -> time::Duration {
+    if sp.skew_given {
+        return sp.skew;
+    }
+    match case.skew_from.as_ref().and_then(|m| measured.get(m)) {
+        Some(t) => time::Duration::seconds(t.accepted).min(sp.max_skew),
+        None => sp.skew,
+    }
+}
+
+/// Plays a `measure` case: the tolerance, failed only beyond `--saml-max-skew`.
+async fn play_measure(
+    http: &Client,
+    idp: &Idp,
+    sp: &SpTarget,
+    case: &Case,
+    canary: &Canary,
+) -> (StepResult, Option<Tolerance>) {
+    let tolerance = match clock::measure(http, idp, sp, case, &canary.url).await {
+        Ok(t) => t,
+        Err(e) => return (errored(case, e), None),
+    };
+    let max = sp.max_skew.whole_seconds();
+    let figure = tolerance.describe();
+    let mut c = check(
+        case,
+        if tolerance.accepted > max {
+            Outcome::Fail
+        } else {
+            Outcome::Pass
+        },
+    );
+    c.location = Some(Location::of(&case.span));
+    if c.outcome == Outcome::Fail {
+        c.expected = Some(format!(
+            "no more than {max} s past the limit (--saml-max-skew)"
+        ));
+        c.actual = Some(figure.clone());
+    }
+    c.message = Some(figure);
+    let step = StepResult {
+        name: case.id.clone(),
+        location: Location::of(&case.span),
+        status: StepStatus::Ran,
+        reason: None,
+        fallback: None,
+        exchanges: vec![],
+        checks: vec![c],
+        saml: None,
+    };
+    (step, Some(tolerance))
+}
+
 async fn play(
     http: &Client,
     idp: &Idp,
@@ -304,6 +397,7 @@ async fn play(
     case: &Case,
     canary: &Canary,
     payloads: Option<&Path>,
+    skew: time::Duration,
 ) -> StepResult {
     // Without a login, every Response is unsolicited: this case would repeat saml.valid.
     if case.id == "saml.unsolicited" && sp.login_url.is_none() {
@@ -312,20 +406,12 @@ async fn play(
             "needs --saml-login-url: without a login every case is unsolicited".into(),
         );
     }
-    let now = OffsetDateTime::now_utc();
-    let mut spec = ResponseSpec::new(&idp.entity_id, &sp.acs_url, &sp.audience, &sp.name_id, now);
-    let mut login_cookies = Vec::new();
-    if let Some(url) = &sp.login_url {
-        match start_login(http, url).await {
-            Ok((id, cookies)) => {
-                spec.in_response_to = Some(id);
-                login_cookies = cookies;
-            }
-            Err(e) => return errored(case, format!("the SP-initiated login failed: {e}")),
-        }
-    }
+    let (spec, login_cookies) = match fresh_spec(http, idp, sp).await {
+        Ok(x) => x,
+        Err(e) => return errored(case, e),
+    };
     let mut ctx = CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
-    ctx.skew = sp.skew;
+    ctx.skew = skew;
     ctx.canary_url = Some(canary.url.clone());
     let built = match cases::build(&case.id, &ctx) {
         Ok(b) => b,
@@ -370,9 +456,18 @@ async fn play(
     let Judged {
         mut outcome,
         mut expected,
-        why,
+        mut why,
     } = judge(case.expect, &verdict, original, &built.signed_attributes);
     step.saml = Some(verdict.evidence(original));
+    // Refused under a policy the SP declared: its choice, reported with the reason.
+    if outcome == Outcome::Fail
+        && !verdict.accepted
+        && case.refused_by_policy.as_deref() == Some("WantAssertionsSigned")
+        && sp.want_assertions_signed
+    {
+        outcome = Outcome::Reported;
+        why = Some("refused, as the SP's declared WantAssertionsSigned allows".into());
+    }
     // A fetch of the canary while reading this message: an external entity, an
     // XInclude or a stylesheet was followed, whatever the verdict.
     let fetched = canary.hits_for(&case.id);
@@ -383,7 +478,10 @@ async fn play(
     let mut c = check(case, outcome);
     c.location = Some(Location::of(&case.span));
     if outcome == Outcome::Reported {
-        c.message = Some(format!("policy: {}", verdict.describe()));
+        c.message = Some(match &why {
+            Some(w) => format!("{w}: {}", verdict.describe()),
+            None => format!("policy: {}", verdict.describe()),
+        });
     } else if outcome != Outcome::Pass {
         c.expected = Some(expected);
         c.actual = Some(if fetched.is_empty() {
@@ -544,6 +642,8 @@ fn judge(expect: Expect, v: &Verdict, original: &str, signed: &Attributes) -> Ju
             }
         }
         Expect::Report => Judged::new(Outcome::Reported, "reported, not judged"),
+        // Measured by play_measure, never judged here.
+        Expect::Measure => Judged::new(Outcome::Error, "a measurement"),
     }
 }
 

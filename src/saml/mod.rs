@@ -15,6 +15,7 @@ pub mod metadata;
 pub mod post;
 pub mod response;
 pub mod sign;
+pub mod sp_metadata;
 pub mod splice;
 pub mod whoami;
 

@@ -134,6 +134,8 @@ pub struct SpEndpoint {
     pub whoami: WhoamiReader,
     /// SP-initiated logins: a URL that redirects to the IdP with an AuthnRequest.
     pub login_url: Option<String>,
+    /// The SP's declared policy: it requires signed Assertions.
+    pub want_assertions_signed: bool,
 }
 
 /// Who valid Responses log in, and the clock skew the SP allows; for the
@@ -141,13 +143,24 @@ pub struct SpEndpoint {
 #[derive(Debug, Clone)]
 pub struct Login {
     pub skew: Duration,
+    /// The skew is known (`--saml-skew`, or the embedded SP's own): the timing cases sit
+    /// around it. Otherwise they sit around the tolerance the battery measures.
+    pub skew_given: bool,
+    /// The most clock tolerance a measurement may find and still pass (`--saml-max-skew`).
+    pub max_skew: Duration,
     pub name_id: String,
 }
+
+/// The clock tolerance past which a measured SP fails, unless `--saml-max-skew` says otherwise:
+/// five minutes, what common SAML libraries allow (python3-saml's fixed drift is 300 s).
+pub const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(300);
 
 impl Default for Login {
     fn default() -> Self {
         Login {
             skew: Duration::from_secs(180),
+            skew_given: false,
+            max_skew: DEFAULT_MAX_SKEW,
             name_id: "alice@example.com".into(),
         }
     }
@@ -490,6 +503,12 @@ pub struct SpTarget {
     pub login_url: Option<String>,
     /// Clock skew the SP allows; timing cases sit just inside and outside it.
     pub skew: time::Duration,
+    /// `skew` is known; without it the timing cases use the measured tolerance.
+    pub skew_given: bool,
+    /// The most tolerance a clock measurement may find and pass.
+    pub max_skew: time::Duration,
+    /// The SP declares that it requires signed Assertions (metadata WantAssertionsSigned).
+    pub want_assertions_signed: bool,
     /// The user every valid response logs in.
     pub name_id: String,
 }
@@ -611,6 +630,9 @@ impl Session {
                 whoami: sp.whoami.clone(),
                 login_url: sp.login_url.clone(),
                 skew: skew_of(opts.login.skew),
+                skew_given: opts.login.skew_given,
+                max_skew: skew_of(opts.login.max_skew),
+                want_assertions_signed: sp.want_assertions_signed,
                 name_id: opts.login.name_id.clone(),
             }),
             (SpChoice::Embedded, Some(r)) => Some(SpTarget {
@@ -620,6 +642,10 @@ impl Session {
                 whoami: WhoamiReader::default(),
                 login_url: None,
                 skew: skew_of(opts.login.skew),
+                // The embedded SP allows the skew it was started with.
+                skew_given: true,
+                max_skew: skew_of(opts.login.max_skew),
+                want_assertions_signed: false,
                 name_id: opts.login.name_id.clone(),
             }),
             _ => None,

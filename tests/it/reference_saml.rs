@@ -3,6 +3,8 @@
 //! wrong. The inputs come from idgate's test IdP; the SP verifies them with its own, independent
 //! verifier. Nothing but 127.0.0.1 is bound or fetched.
 
+use crate::common;
+
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -259,6 +261,8 @@ fn correct(expect: Expect, built: &BuiltCase, verdict: &Verdict) -> Option<bool>
         (Expect::Reject, v) => Some(matches!(v, Verdict::Rejected(..))),
         (Expect::AcceptOriginalOnly, Verdict::Accepted(u)) => Some(original(u)),
         (Expect::AcceptOriginalOnly, Verdict::Rejected(..)) => Some(true),
+        // One post proves nothing of a tolerance: measured by the battery (mutation tests).
+        (Expect::Measure, _) => None,
     }
 }
 
@@ -584,4 +588,65 @@ async fn login_and_metadata() {
     assert!(md.contains(&format!("Location=\"{}\"", sp.running.saml_acs_url)));
     assert_eq!(sp.running.saml_audience, reference::DEFAULT_ENTITY_ID);
     assert!(sp.running.saml_whoami_url.starts_with("http://127.0.0.1:"));
+}
+
+/// Without `--saml-skew`, the battery measures the SP's tolerance and places the timing
+/// cases around it: an SP allowing 40 s passes them although the guess was 180 s, and the
+/// figure reads 40 s; given the wrong skew, the inside-skew cases fail as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_clock_tolerance_is_measured_and_the_timing_cases_follow_it() {
+    use idgate::result::Outcome;
+    use idgate::run::Silent;
+    use idgate::session::SpTarget;
+    let running = reference::start(ReferenceOptions {
+        saml: SpOptions {
+            skew: std::time::Duration::from_secs(40),
+            ..SpOptions::default()
+        },
+        ..ReferenceOptions::default()
+    })
+    .await
+    .expect("reference target starts");
+    let sp = |skew_given| SpTarget {
+        acs_url: running.saml_acs_url.clone(),
+        audience: running.saml_audience.clone(),
+        login_url: None,
+        whoami_url: Some(running.saml_whoami_url.clone()),
+        whoami: Default::default(),
+        skew: time::Duration::minutes(3),
+        skew_given,
+        max_skew: time::Duration::seconds(300),
+        want_assertions_signed: false,
+        name_id: "alice@example.com".into(),
+    };
+    let timing: Vec<_> = cases::all()
+        .iter()
+        .filter(|c| c.id.contains("clock") || c.skew_from.is_some())
+        .collect();
+    assert_eq!(timing.len(), 9);
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let measured =
+        idgate::run::saml::run_battery(&common::saml_side(sp(false)), &timing, &stop, &mut Silent)
+            .await;
+    for case in &timing {
+        let (outcome, detail) = common::outcome_of(&measured, &case.id);
+        assert_eq!(outcome, Outcome::Pass, "{}: {detail}", case.id);
+    }
+    let (_, c) = measured
+        .checks()
+        .find(|(_, c)| c.id == "saml.clock-expired")
+        .unwrap();
+    let figure = c.message.clone().unwrap();
+    assert!(
+        figure.starts_with("accepts up to 3") || figure.starts_with("accepts up to 4"),
+        "{figure}"
+    );
+    let guessed =
+        idgate::run::saml::run_battery(&common::saml_side(sp(true)), &timing, &stop, &mut Silent)
+            .await;
+    assert_eq!(
+        common::outcome_of(&guessed, "saml.expired-inside-skew").0,
+        Outcome::Fail
+    );
+    running.stop().await;
 }

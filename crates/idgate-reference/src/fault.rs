@@ -489,7 +489,7 @@ mod tests {
             assert!(!fault.description().is_empty());
         }
         let saml = Fault::ALL.iter().filter(|f| f.area() == "saml").count();
-        assert_eq!(saml, 25);
+        assert_eq!(saml, 26);
     }
 
     #[test]

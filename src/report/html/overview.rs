@@ -198,7 +198,7 @@ impl Page<'_> {
         out.push_str("<table class=\"counts\">\n<caption>Check results by severity</caption>\n<thead><tr><th scope=\"col\">Severity</th>");
         count_heads(out);
         out.push_str("</tr></thead>\n<tbody>\n");
-        for sev in [Severity::Critical, Severity::Major, Severity::Minor] {
+        for sev in Severity::ALL {
             let c = by_sev.get(&sev).copied().unwrap_or_default();
             put!(
                 out,

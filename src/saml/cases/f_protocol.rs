@@ -33,6 +33,12 @@ pub(super) const BUILDERS: &[(&str, Builder)] = &[
     ("saml.response-issuer-wrong", response_issuer_wrong),
     ("saml.assertion-issuer-missing", assertion_issuer_missing),
     ("saml.response-issuer-missing", response_issuer_missing),
+    ("saml.clock-not-yet-valid", clock_not_yet_valid),
+    ("saml.clock-expired", clock_expired),
+    (
+        "saml.clock-confirmation-expired",
+        clock_confirmation_expired,
+    ),
     ("saml.not-yet-valid-inside-skew", not_yet_valid_inside_skew),
     (
         "saml.not-yet-valid-outside-skew",
@@ -206,6 +212,19 @@ fn issued_at(ctx: &CaseContext<'_>, start: OffsetDateTime) -> Result<BuiltCase> 
     spec.shift_times(start - spec.issue_instant);
     spec.not_before = start;
     Ok(post(ctx, &both_signed(&spec, &idp_opts(ctx))?, false))
+}
+
+// The probes of the clock measurement: `ctx.probe` before NotBefore, or after a NotOnOrAfter.
+fn clock_not_yet_valid(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    issued_at(ctx, ctx.now + ctx.probe)
+}
+
+fn clock_expired(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    ended_at(ctx, ctx.now - ctx.probe, false)
+}
+
+fn clock_confirmation_expired(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    ended_at(ctx, ctx.now - ctx.probe, true)
 }
 
 fn not_yet_valid_inside_skew(ctx: &CaseContext<'_>) -> Result<BuiltCase> {

@@ -117,6 +117,8 @@ pub struct CaseContext<'a> {
     pub canary_url: Option<String>,
     /// The identity forged payloads claim (the victim an attacker wants to be).
     pub forged_name_id: String,
+    /// For the `measure` cases: how far past its limit the probe's time sits.
+    pub probe: Duration,
 }
 
 impl<'a> CaseContext<'a> {
@@ -147,6 +149,7 @@ impl<'a> CaseContext<'a> {
             cloned,
             skew: Duration::minutes(3),
             canary_url: None,
+            probe: Duration::ZERO,
         }
     }
 

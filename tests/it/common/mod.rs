@@ -180,6 +180,9 @@ pub async fn run_reference_saml_as(faults: &[Fault], sp_initiated: bool) -> Scen
         whoami_url: Some(running.saml_whoami_url.clone()),
         whoami: Default::default(),
         skew: time::Duration::minutes(3),
+        skew_given: true,
+        max_skew: time::Duration::seconds(300),
+        want_assertions_signed: false,
         name_id: "alice@example.com".into(),
     };
     let side = saml_side(sp);

@@ -236,24 +236,57 @@ pub enum Predicate {
     AnyOf(Vec<Predicate>),
 }
 
-/// How bad a failure is for the integration.
+/// The SP policies a case can name in `refused_by_policy`.
+pub const SP_POLICIES: &[&str] = &["WantAssertionsSigned"];
+
+/// How bad a failure is, one scale for SCIM and SAML (docs/saml-cases.md says how SAML cases
+/// are placed on it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// Provisioning breaks: users are not created, disabled or removed.
+    /// The integration is broken or unsafe at its core: provisioning does not create, disable
+    /// or remove users; an SP opens a session for an identity or attributes the IdP did not sign.
     Critical,
-    /// Some changes are lost or the client quarantines the app after retries.
-    Major,
-    /// Works with today's clients, against the letter of the RFC.
-    Minor,
+    /// Changes are lost or the client quarantines the app; an SP opens a session from a message
+    /// the IdP did not sign, or one that is invalid (tampered, expired, wrong audience,
+    /// recipient or issuer, replayed).
+    High,
+    /// Hardening: an XML parser that takes what it should refuse, with no harm seen yet.
+    Medium,
+    /// Protocol strictness and interoperability: against the letter of the RFC or profile,
+    /// works with today's clients.
+    Low,
 }
 
 impl Severity {
+    /// Every severity, worst first.
+    pub const ALL: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
+    /// The names a catalogue may write.
+    pub const NAMES: &'static [&'static str] = &["critical", "high", "medium", "low"];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Critical => "critical",
-            Severity::Major => "major",
-            Severity::Minor => "minor",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+
+    /// A catalogue's word; `major` and `minor`, the names of an earlier three-step scale, are
+    /// read as `high` and `low` so that older catalogues still load.
+    pub fn parse(word: &str) -> Option<Severity> {
+        match word {
+            "critical" => Some(Severity::Critical),
+            "high" | "major" => Some(Severity::High),
+            "medium" => Some(Severity::Medium),
+            "low" | "minor" => Some(Severity::Low),
+            _ => None,
         }
     }
 }
@@ -298,6 +331,15 @@ pub struct SamlCase {
     /// What a correct SP does.
     pub expect: CaseExpect,
     pub severity: Severity,
+    /// What the IdP must sign for this case to be possible at all, when it is something a
+    /// well-behaved IdP would not: such a case is never critical.
+    pub idp_cooperation: Option<String>,
+    /// A timing case sits just inside or outside the clock tolerance that this `measure`
+    /// case found (unless the tolerance is given with `--saml-skew`).
+    pub skew_from: Option<String>,
+    /// A declared SP policy under which refusing this case is the SP's choice, not a defect:
+    /// `WantAssertionsSigned` (from its metadata, or `--saml-want-assertions-signed`).
+    pub refused_by_policy: Option<String>,
     /// A short name.
     pub title: String,
     /// What differs from the valid Response.
@@ -321,6 +363,9 @@ pub enum CaseExpect {
     /// Policy, not correctness (weak algorithms, unsolicited responses): what
     /// the SP did is reported, not judged.
     Report,
+    /// A figure, measured by bisection over several posts (the SP's clock tolerance): it
+    /// fails only beyond the configured maximum (`--saml-max-skew`).
+    Measure,
 }
 
 impl CaseExpect {
@@ -331,6 +376,7 @@ impl CaseExpect {
             CaseExpect::Reject => "reject",
             CaseExpect::AcceptOriginalOnly => "accept-original-only",
             CaseExpect::Report => "report",
+            CaseExpect::Measure => "measure",
         }
     }
 }

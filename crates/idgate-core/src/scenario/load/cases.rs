@@ -5,13 +5,20 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::super::model::{CaseCatalogue, CaseExpect, CaseGroup, CheckMeta, SamlCase, Severity};
+use super::super::model::{
+    CaseCatalogue, CaseExpect, CaseGroup, CheckMeta, SP_POLICIES, SamlCase, Severity,
+};
 use super::raw;
 use super::toml::{span_of, toml_error};
 use crate::diagnostic::{Diagnostic, Source, did_you_mean};
 
-const EXPECTS: &[&str] = &["accept", "reject", "accept-original-only", "report"];
-const SEVERITIES: &[&str] = &["critical", "major", "minor"];
+const EXPECTS: &[&str] = &[
+    "accept",
+    "reject",
+    "accept-original-only",
+    "report",
+    "measure",
+];
 
 /// Whether `name` is the battery's catalogue file.
 pub(super) fn is_case_catalogue(name: &str) -> bool {
@@ -87,6 +94,7 @@ pub(super) fn load_cases(
             "reject" => Some(CaseExpect::Reject),
             "accept-original-only" => Some(CaseExpect::AcceptOriginalOnly),
             "report" => Some(CaseExpect::Report),
+            "measure" => Some(CaseExpect::Measure),
             other => {
                 errors.push(
                     Diagnostic::at(
@@ -99,18 +107,17 @@ pub(super) fn load_cases(
                 None
             }
         };
-        let severity = match c.severity.get_ref().as_str() {
-            "critical" => Some(Severity::Critical),
-            "major" => Some(Severity::Major),
-            "minor" => Some(Severity::Minor),
-            other => {
+        let severity = match Severity::parse(c.severity.get_ref()) {
+            Some(s) => Some(s),
+            None => {
+                let other = c.severity.get_ref();
                 errors.push(
                     Diagnostic::at(
                         source,
                         c.severity.span(),
                         format!("unknown severity `{other}`"),
                     )
-                    .with_help(did_you_mean(other, SEVERITIES)),
+                    .with_help(did_you_mean(other, Severity::NAMES)),
                 );
                 None
             }
@@ -124,6 +131,54 @@ pub(super) fn load_cases(
                 c.id.span(),
                 format!("`{id}` is already a check of checks.toml"),
             ));
+            continue;
+        }
+        // A timing case places itself by a tolerance measured before it.
+        if let Some(from) = &c.skew_from {
+            let measured: Vec<&str> = out
+                .cases
+                .iter()
+                .filter(|k| k.expect == CaseExpect::Measure)
+                .map(|k| k.id.as_str())
+                .collect();
+            if !measured.contains(&from.get_ref().as_str()) {
+                errors.push(
+                    Diagnostic::at(
+                        source,
+                        from.span(),
+                        format!(
+                            "skew_from `{}` names no `measure` case written before this one",
+                            from.get_ref()
+                        ),
+                    )
+                    .with_help(did_you_mean(from.get_ref(), &measured)),
+                );
+                continue;
+            }
+        }
+        if let Some(policy) = &c.refused_by_policy
+            && !SP_POLICIES.contains(&policy.get_ref().as_str())
+        {
+            errors.push(
+                Diagnostic::at(
+                    source,
+                    policy.span(),
+                    format!("unknown SP policy `{}`", policy.get_ref()),
+                )
+                .with_help(did_you_mean(policy.get_ref(), SP_POLICIES)),
+            );
+            continue;
+        }
+        // Only what an attacker can do alone is critical.
+        if c.idp_cooperation.is_some() && severity == Severity::Critical {
+            errors.push(
+                Diagnostic::at(
+                    source,
+                    c.severity.span(),
+                    format!("case `{id}` needs the IdP's cooperation, so it cannot be critical"),
+                )
+                .with_help("write severity = \"high\" (or lower), or drop idp_cooperation"),
+            );
             continue;
         }
         checks.insert(
@@ -141,6 +196,9 @@ pub(super) fn load_cases(
             group: c.group.into_inner(),
             expect,
             severity,
+            idp_cooperation: c.idp_cooperation,
+            skew_from: c.skew_from.map(|s| s.into_inner()),
+            refused_by_policy: c.refused_by_policy.map(|s| s.into_inner()),
             title: c.title,
             changes: c.changes,
             rule: c.rule,

@@ -19,18 +19,17 @@ pub(super) fn load_catalogue(
     };
     for c in raw.check {
         let c = c.into_inner();
-        let severity = match c.severity.get_ref().as_str() {
-            "critical" => Severity::Critical,
-            "major" => Severity::Major,
-            "minor" => Severity::Minor,
-            other => {
+        let severity = match Severity::parse(c.severity.get_ref()) {
+            Some(s) => s,
+            None => {
+                let other = c.severity.get_ref();
                 errors.push(
                     Diagnostic::at(
                         source,
                         c.severity.span(),
                         format!("unknown severity `{other}`"),
                     )
-                    .with_help(did_you_mean(other, &["critical", "major", "minor"])),
+                    .with_help(did_you_mean(other, Severity::NAMES)),
                 );
                 continue;
             }

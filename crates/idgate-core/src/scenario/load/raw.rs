@@ -152,6 +152,12 @@ pub struct Case {
     pub group: Spanned<String>,
     pub expect: Spanned<String>,
     pub severity: Spanned<String>,
+    #[serde(default)]
+    pub idp_cooperation: Option<String>,
+    #[serde(default)]
+    pub skew_from: Option<Spanned<String>>,
+    #[serde(default)]
+    pub refused_by_policy: Option<Spanned<String>>,
     pub title: String,
     pub changes: String,
     pub rule: String,

@@ -1,0 +1,111 @@
+//! A second real SAML SP nobody here wrote, on another library: saml2-js 4.0.4 (npm) behind a
+//! small Node.js shell (`.ci/peers/saml2-js-sp/`), trusting idgate's IdP metadata. `.ci/run`
+//! starts it and exports its URL; run alone, this test starts it itself. No `--saml-skew` is
+//! given, as a user would run it: the battery measures saml2-js's clock tolerance.
+//!
+//! Where saml2-js disagrees with the catalogue, the finding is pinned here with the reason
+//! (each checked by hand against saml2-js's code: .ci/peers/saml2-js-sp/findings.md), so a
+//! change that loses or invents a finding fails.
+
+use crate::common;
+use crate::saml_peer::SamlPeer;
+
+use idgate::result::Outcome;
+use idgate::run::Silent;
+use idgate::run::saml::run_battery;
+use idgate::saml::Idp;
+use idgate::session::SpTarget;
+
+/// Cases where saml2-js 4.0.4 does not do what the catalogue asks.
+const FINDINGS: &[&str] = &[
+    // Destination is returned to the caller but never compared with the ACS.
+    "saml.destination-wrong",
+    "saml.destination-empty",
+    "saml.destination-missing",
+    // SubjectConfirmation and its data are never read: Recipient, Method, NotOnOrAfter.
+    "saml.recipient-wrong",
+    "saml.not-bearer",
+    "saml.clock-confirmation-expired",
+    "saml.confirmation-expired-outside-skew",
+    // No Issuer is checked anywhere (the IdP object takes no entity ID).
+    "saml.assertion-issuer-wrong",
+    "saml.response-issuer-wrong",
+    "saml.assertion-issuer-missing",
+    "saml.response-issuer-missing",
+    // IssueInstant is never read; there is no schema validation.
+    "saml.issue-instant-malformed",
+    // The audience is checked only when an AudienceRestriction exists, and only the first.
+    "saml.audience-missing",
+    "saml.audience-second-wrong",
+    // A missing or empty NameID logs in with an undefined name.
+    "saml.nameid-empty",
+    "saml.nameid-missing",
+    // Attributes of one name overwrite each other: the last (forged) value wins.
+    "saml.duplicate-attribute",
+    // A Signature child of the Response is accepted whatever its Reference names.
+    "saml.signature-misplaced",
+    // KeyInfo is ignored: the configured certificate verifies.
+    "saml.broken-empty-keyinfo",
+    // xmldom accepts a DOCTYPE and skips its internal subset (no fetch, no expansion).
+    "saml.doctype",
+    "saml.xxe-external-entity",
+    "saml.xxe-external-dtd",
+    "saml.xxe-parameter-entity",
+    "saml.billion-laughs",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_battery_against_saml2_js_reports_the_pinned_findings() {
+    let idp = Idp {
+        entity_id: idgate::saml::DEFAULT_ENTITY_ID.into(),
+        ..common::fixture_idp()
+    };
+    let Some(peer) = SamlPeer::start(
+        "saml2-js",
+        "saml2-js-sp.sh",
+        "saml2-js-sp",
+        "IDGATE_PEER_SAML2JS",
+        &idp.key,
+        "apt-get install nodejs npm, and reach the npm registry (or run .ci/run)",
+    ) else {
+        return;
+    };
+    let sp = SpTarget {
+        acs_url: format!("{}/acs", peer.base),
+        audience: format!("{}/metadata", peer.base),
+        login_url: None,
+        whoami_url: Some(format!("{}/whoami", peer.base)),
+        whoami: Default::default(),
+        skew: time::Duration::minutes(3),
+        // Measured, not given.
+        skew_given: false,
+        max_skew: time::Duration::seconds(300),
+        want_assertions_signed: false,
+        name_id: "alice@example.com".into(),
+    };
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let mut side = common::saml_side(sp);
+    side.idp = idp;
+    let result = run_battery(&side, &common::all_cases(), &stop, &mut Silent).await;
+    let results = [result];
+    assert!(
+        common::outcomes(&results, Outcome::Error).is_empty(),
+        "{:?}",
+        common::outcomes(&results, Outcome::Error)
+    );
+    let skipped = common::outcomes(&results, Outcome::Skip);
+    assert!(
+        skipped.iter().all(|o| o.ends_with("› saml.unsolicited")),
+        "{skipped:?}"
+    );
+    let mut found: Vec<String> = common::failures(&results)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    let mut pinned: Vec<String> = FINDINGS.iter().map(|s| s.to_string()).collect();
+    found.sort();
+    pinned.sort();
+    assert_eq!(found, pinned, "findings against saml2-js changed");
+    // Identity and attributes were read from its whoami: no warning.
+    assert!(results[0].warnings.is_empty(), "{:?}", results[0].warnings);
+}
