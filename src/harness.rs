@@ -527,7 +527,7 @@ fn verdict(
     redactor: &Redactor,
     interrupted: bool,
 ) -> Result<Completion, Failed> {
-    for c in result.cleanup.iter().filter(|c| c.outcome == "failed") {
+    for c in result.cleanup.iter().filter(|c| c.left_behind()) {
         eprintln!(
             "{}",
             redactor.apply(&format!(

@@ -126,8 +126,11 @@ pub struct RunResult {
     pub finished_at: String,
     pub target: TargetInfo,
     pub scenarios: Vec<ScenarioResult>,
-    /// Set when the run was stopped by Ctrl-C (after cleanup).
+    /// Set when the run was stopped by Ctrl-C or SIGTERM (after cleanup).
     pub interrupted: bool,
+    /// The stop was SIGTERM.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub terminated: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -246,10 +249,18 @@ pub struct CleanupResult {
     /// `Users` or `Groups`.
     pub kind: String,
     pub id: String,
-    /// `deleted`, `already-gone` or `failed`.
+    /// `deleted` (and a GET then answered 404), `already-gone`, `failed` (the DELETE was
+    /// refused or not answered) or `survived` (answered 2xx, yet still there).
     pub outcome: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+impl CleanupResult {
+    /// The resource is (or may be) still on the target.
+    pub fn left_behind(&self) -> bool {
+        self.outcome == "failed" || self.outcome == "survived"
+    }
 }
 
 /// Totals over a run.
@@ -303,6 +314,15 @@ impl ScenarioResult {
 }
 
 impl RunResult {
+    /// How many resources the run created are still on the target after cleanup.
+    pub fn left_behind(&self) -> usize {
+        self.scenarios
+            .iter()
+            .flat_map(|s| &s.cleanup)
+            .filter(|c| c.left_behind())
+            .count()
+    }
+
     /// Every scenario's warnings, once each, in order.
     pub fn warnings(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
@@ -339,9 +359,11 @@ impl RunResult {
     /// The exit code a CI gate reads (see `exit`).
     pub fn exit_code(&self) -> u8 {
         use crate::exit;
-        if self.interrupted {
+        if self.interrupted && self.terminated {
+            exit::TERMINATED
+        } else if self.interrupted {
             exit::INTERRUPTED
-        } else if self.scenarios.iter().any(ScenarioResult::errored) {
+        } else if self.scenarios.iter().any(ScenarioResult::errored) || self.left_behind() > 0 {
             exit::RUNTIME
         } else if self.counts().fail > 0 {
             exit::CHECK_FAILED

@@ -113,9 +113,16 @@ pub enum SamlCommand {
         audience: String,
         #[arg(long, default_value = "alice@example.com", value_name = "NAME_ID")]
         name_id: String,
-        /// Print the SAMLResponse form value(s), one per post, instead of the XML.
+        /// Print every form value the case posts, one `name=value` line each (a line per post;
+        /// a second SAMLResponse and a RelayState where the case sends them), instead of the XML.
         #[arg(long)]
         base64: bool,
+        /// The clock skew the timing cases sit around, in seconds (as `run --saml-skew`).
+        #[arg(long, default_value_t = 180, value_name = "SECS")]
+        skew: u64,
+        /// Answer this AuthnRequest ID (InResponseTo), as an SP-initiated login would.
+        #[arg(long, value_name = "ID")]
+        in_response_to: Option<String>,
         #[command(flatten)]
         idp: IdpArgs,
     },

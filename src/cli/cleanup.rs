@@ -15,6 +15,14 @@ use crate::out;
 pub async fn cleanup(a: CleanupArgs) -> Outcome {
     check_url("--scim-url", &a.scim_url)?;
     let token = read_token(&a.token.scim_token_env)?;
+    // A ledger that is not there is a wrong path, not a clean target: saying "nothing to
+    // clean up" would hide the resources a run left.
+    if !a.ledger.is_file() {
+        return Err(SetupError::usage(format!(
+            "error: there is no ledger at {}\n  = help: a run writes its ledger to REPORTS/ledger.jsonl (--reports, default reports); pass that file with --ledger",
+            a.ledger.display()
+        )));
+    }
     let ledger = Ledger::open(&a.ledger).map_err(|e| SetupError::usage(format!("error: {e}")))?;
     let base = a.scim_url.trim_end_matches('/').to_string();
     let pending = ledger.pending(&base).len();
@@ -41,7 +49,7 @@ pub async fn cleanup(a: CleanupArgs) -> Outcome {
                 .map(|d| format!(": {d}"))
                 .unwrap_or_default()
         );
-        failed += usize::from(r.outcome == "failed");
+        failed += usize::from(r.left_behind());
     }
     Ok(if failed > 0 { exit::RUNTIME } else { exit::OK })
 }

@@ -11,8 +11,9 @@ use idgate::run::{self, Event, PlanOptions, Reporter};
 use idgate::saml::sp_metadata;
 use idgate::saml::whoami::WhoamiReader;
 use idgate::session::{
-    IdpKeys, IdpOptions, Login, Options, Plan, RunValues, ScimEndpoint, Selection, Session,
-    SetupError, Snapshots, SpChoice, SpEndpoint, load_suite, saml_client_options,
+    IdpKeys, IdpOptions, Login, Options, Plan, RunValues, ScimEndpoint, ScimTarget, Selection,
+    Session, SetupError, Snapshots, SpChoice, SpEndpoint, load_suite, preflight,
+    saml_client_options,
 };
 
 use crate::Outcome;
@@ -115,8 +116,53 @@ async fn with_sp_metadata(mut a: RunArgs) -> Result<RunArgs, SetupError> {
     Ok(a)
 }
 
+/// A Tenant URL as an Entra admin pastes it may carry Entra's feature flag
+/// (`…/scim/v2?aadOptscim062020`). Entra reads the flag, picks its 2020 dialect and leaves it out
+/// of request paths; so does idgate (unless `--client` says otherwise). Any other query in a
+/// base URL would be glued into every path, so it is refused.
+fn with_tenant_url_flags(mut a: RunArgs) -> Result<RunArgs, SetupError> {
+    let Some((base, query)) = a.scim_url.as_deref().and_then(|u| u.split_once('?')) else {
+        return Ok(a);
+    };
+    let (base, query) = (base.to_string(), query.to_string());
+    let mut rest = Vec::new();
+    let mut flag = false;
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        if part
+            .split('=')
+            .next()
+            .is_some_and(|k| k.eq_ignore_ascii_case("aadOptscim062020"))
+        {
+            flag = true;
+        } else {
+            rest.push(part.to_string());
+        }
+    }
+    if !rest.is_empty() {
+        return Err(SetupError::usage(format!(
+            "error: --scim-url carries a query (`?{}`), which would be glued into every request path\n  = help: give the SCIM root alone, e.g. {base}",
+            rest.join("&")
+        )));
+    }
+    if flag {
+        eprintln!(
+            "note: the Tenant URL's aadOptscim062020 flag selects Entra's 2020 dialect{}; it is kept out of request paths, as Entra does",
+            if a.clients.is_empty() {
+                " (--client entra-2020)"
+            } else {
+                ", though --client was given and wins"
+            }
+        );
+        if a.clients.is_empty() {
+            a.clients = vec!["entra-2020".into()];
+        }
+    }
+    a.scim_url = Some(base);
+    Ok(a)
+}
+
 pub async fn run(a: RunArgs) -> Outcome {
-    let a = with_sp_metadata(a).await?;
+    let a = with_sp_metadata(with_tenant_url_flags(a)?).await?;
     if a.update_snapshots && in_ci() {
         return Err(SetupError::usage(
             "error: --update-snapshots is refused because CI is set: nothing is accepted automatically in CI\n  = help: a failed snapshot leaves a .snap.new file; review it at a terminal with `idgate snapshots review`, or run --update-snapshots there",
@@ -142,6 +188,14 @@ pub async fn run(a: RunArgs) -> Outcome {
     };
     let plan = Plan::new(&suite, &selection, opts.tests_scim(), opts.tests_saml())?;
     let session = Session::open(&opts, plan.needs()).await?;
+    // One read first: a setup mistake is one clear error, not a page of failed checks.
+    if let ScimTarget::Endpoint(e) = &opts.scim
+        && plan.plays_scim()
+        && let Err(e) = preflight::check(&session.target.scim, &e.token_env).await
+    {
+        session.close().await;
+        return Err(e);
+    }
     for note in plan.notes.iter().chain(&session.notes) {
         eprintln!("{note}");
     }

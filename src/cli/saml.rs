@@ -56,6 +56,8 @@ pub fn saml(c: SamlCommand) -> Outcome {
             audience,
             name_id,
             base64,
+            skew,
+            in_response_to,
             idp,
         } => {
             if cases::find(&case).is_none() {
@@ -70,20 +72,30 @@ pub fn saml(c: SamlCommand) -> Outcome {
                 entity_id: idp.entity_id.clone(),
                 sign_in_url: idp.sign_in_url.clone(),
             })?;
-            let spec = idgate::saml::ResponseSpec::new(
+            let mut spec = idgate::saml::ResponseSpec::new(
                 &idp.entity_id,
                 &acs_url,
                 &audience,
                 &name_id,
                 time::OffsetDateTime::now_utc(),
             );
-            let ctx =
+            spec.in_response_to = in_response_to;
+            let mut ctx =
                 cases::CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
+            ctx.skew = time::Duration::seconds(i64::try_from(skew).unwrap_or(i64::MAX));
             let built =
                 cases::build(&case, &ctx).map_err(|e| SetupError::usage(format!("error: {e}")))?;
             if base64 {
+                // Every value, as `name=value`: each post on its line (a replay posts twice),
+                // then what goes with the last one.
                 for p in &built.posts {
-                    out!("{p}");
+                    out!("SAMLResponse={p}");
+                }
+                if let Some(second) = &built.second_value {
+                    out!("SAMLResponse={second}");
+                }
+                if let Some(relay) = &built.relay_state {
+                    out!("RelayState={relay}");
                 }
             } else {
                 out!("{}", built.xml);

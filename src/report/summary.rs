@@ -90,6 +90,7 @@ pub fn verdict(run: &RunResult) -> (&'static str, &'static str) {
         exit::RUNTIME => ("error", "The target could not be reached for some steps"),
         exit::CHECK_FAILED => ("fail", "Checks failed"),
         exit::INTERRUPTED => ("interrupted", "The run was interrupted"),
+        exit::TERMINATED => ("interrupted", "The run was terminated (SIGTERM)"),
         _ => ("error", "The run did not complete"),
     }
 }

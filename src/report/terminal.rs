@@ -93,6 +93,7 @@ impl Terminal {
             exit::RUNTIME => format!("{RED}the target could not be reached for some steps{RED:#}"),
             exit::CHECK_FAILED => format!("{RED}checks failed{RED:#}"),
             exit::INTERRUPTED => format!("{YELLOW}interrupted{YELLOW:#}"),
+            exit::TERMINATED => format!("{YELLOW}terminated (SIGTERM){YELLOW:#}"),
             _ => String::new(),
         };
         let target = [
@@ -237,11 +238,7 @@ impl Terminal {
     }
 
     fn scenario_finished(&mut self, result: &ScenarioResult) {
-        let failed: Vec<_> = result
-            .cleanup
-            .iter()
-            .filter(|c| c.outcome == "failed")
-            .collect();
+        let failed: Vec<_> = result.cleanup.iter().filter(|c| c.left_behind()).collect();
         if !result.cleanup.is_empty() {
             self.line(&format!(
                 "  {DIM}cleanup: deleted {} resource(s) idgate created{DIM:#}",

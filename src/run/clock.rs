@@ -4,13 +4,7 @@
 //! reported ("accepts Responses up to 300 s after NotOnOrAfter") and fails only beyond
 //! `--saml-max-skew`; the timing cases then sit around it.
 
-use time::Duration;
-
-use super::saml::{fresh_spec, post_case};
-use crate::http::Client;
-use crate::saml::Idp;
-use crate::saml::cases::{self, Case, CaseContext};
-use crate::session::SpTarget;
+use std::future::Future;
 
 /// How far past its limit a probe may go: an SP that accepts an hour is reported as
 /// accepting "at least" that.
@@ -43,17 +37,14 @@ impl Tolerance {
     }
 }
 
-/// Measures the tolerance that `case` (a `measure` case) probes. Each probe is a fresh valid
-/// Response (new IDs, a new login when SP-initiated), so a replay cache cannot decide it.
-/// The bisection assumes the SP accepts every offset below its tolerance, as clock checks do.
-pub async fn measure(
-    http: &Client,
-    idp: &Idp,
-    sp: &SpTarget,
-    case: &Case,
-    canary_url: &str,
-) -> Result<Tolerance, String> {
-    let accepts = |offset: i64| probe(http, idp, sp, case, canary_url, offset);
+/// Bisects the tolerance with `accepts(offset)`, which posts one fresh valid Response `offset`
+/// seconds past its limit and says whether the SP took it. The bisection assumes the SP
+/// accepts every offset below its tolerance, as clock checks do.
+pub async fn measure<F, Fut>(mut accepts: F) -> Result<Tolerance, String>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: Future<Output = Result<bool, String>>,
+{
     if accepts(LIMIT).await? {
         return Ok(Tolerance {
             accepted: LIMIT,
@@ -81,36 +72,35 @@ pub async fn measure(
     })
 }
 
-/// Whether the SP accepts `case` built `offset` seconds past its limit.
-async fn probe(
-    http: &Client,
-    idp: &Idp,
-    sp: &SpTarget,
-    case: &Case,
-    canary_url: &str,
-    offset: i64,
-) -> Result<bool, String> {
-    let (spec, cookies) = fresh_spec(http, idp, sp).await?;
-    let mut ctx = CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
-    ctx.canary_url = Some(canary_url.to_string());
-    ctx.probe = Duration::seconds(offset);
-    let built =
-        cases::build(&case.id, &ctx).map_err(|e| format!("idgate could not build a probe: {e}"))?;
-    let posted = post_case(http, sp, &built, &cookies)
-        .await
-        .map_err(|e| e.to_string())?;
-    if posted.verdict.status >= 500 {
-        return Err(format!(
-            "the SP answered {} to a valid Response {offset} s past its limit",
-            posted.verdict.status
-        ));
-    }
-    Ok(posted.verdict.accepted)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn bisection_finds_the_tolerance_in_a_few_posts() {
+        let mut posts = 0;
+        let t = measure(|offset| {
+            posts += 1;
+            async move { Ok(offset <= 180) }
+        })
+        .await
+        .unwrap();
+        assert!(t.accepted <= 180 && t.refused.unwrap() > 180, "{t:?}");
+        assert!(t.refused.unwrap() - t.accepted <= RESOLUTION);
+        assert!(posts <= 14, "{posts} posts");
+        let none = measure(|_| async { Ok(false) }).await.unwrap();
+        assert_eq!(
+            none,
+            Tolerance {
+                accepted: 0,
+                refused: Some(1)
+            }
+        );
+        let all = measure(|_| async { Ok(true) }).await.unwrap();
+        assert_eq!(all.refused, None);
+        let broken = measure(|_| async { Err("500".to_string()) }).await;
+        assert!(broken.is_err());
+    }
 
     #[test]
     fn figures_read_as_sentences() {

@@ -82,6 +82,7 @@ pub async fn run(
         target: session.info.clone(),
         scenarios,
         interrupted: session.stopped(),
+        terminated: session.terminated(),
     };
     observer.event(&Event::RunFinished { run: &run });
     run
@@ -805,9 +806,12 @@ async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) {
             });
         }
     } else if req.method == "DELETE"
-        && ((200..300).contains(&status) || status == 404)
+        && status == 404
         && let Some(id) = id
     {
+        // Gone, by the server's own word. A 2xx is not taken at its word: the entry stays until
+        // cleanup's DELETE and GET show the resource is gone (a DELETE may answer 204 and keep
+        // the resource, and then it must be reported, not forgotten).
         ctx.session
             .ledger
             .lock()
@@ -840,7 +844,9 @@ pub async fn cleanup(
             auth: Credential::Bearer,
         };
         let (outcome, detail) = match scim.send(&req).await {
-            Ok(x) if (200..300).contains(&x.response.status) => ("deleted", None),
+            Ok(x) if (200..300).contains(&x.response.status) => {
+                verify_gone(scim, &req.path, x.response.status).await
+            }
             Ok(x) if x.response.status == 404 => ("already-gone", None),
             Ok(x) => (
                 "failed",
@@ -848,7 +854,8 @@ pub async fn cleanup(
             ),
             Err(err) => ("failed", Some(err.to_string())),
         };
-        if outcome != "failed" {
+        // Only what is known to be gone leaves the ledger; the rest stays for `idgate cleanup`.
+        if outcome == "deleted" || outcome == "already-gone" {
             ledger.lock().await.deleted(base, &e.kind, &e.id);
         }
         out.push(CleanupResult {
@@ -859,6 +866,36 @@ pub async fn cleanup(
         });
     }
     out
+}
+
+/// After a DELETE answered `status`, a GET of the same path must answer 404 (or 410): a
+/// server that says 204 and keeps the resource has not cleaned up (RFC 7644 §3.6: "MUST return
+/// a 404 (Not Found) error code for all operations associated with the previously deleted
+/// resource").
+async fn verify_gone(scim: &HttpClient, path: &str, status: u16) -> (&'static str, Option<String>) {
+    let get = Request {
+        method: "GET".into(),
+        path: path.to_string(),
+        headers: Vec::new(),
+        body: None,
+        auth: Credential::Bearer,
+    };
+    match scim.send(&get).await {
+        Ok(x) if matches!(x.response.status, 404 | 410) => ("deleted", None),
+        Ok(x) => (
+            "survived",
+            Some(format!(
+                "DELETE answered {status}, but a GET still answers {}: the resource is still on the target",
+                x.response.status
+            )),
+        ),
+        Err(err) => (
+            "survived",
+            Some(format!(
+                "DELETE answered {status}, but the GET that checks it failed: {err}"
+            )),
+        ),
+    }
 }
 
 /// Play every (scenario, client) pair in order, stopping between scenarios

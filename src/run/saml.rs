@@ -71,8 +71,12 @@ pub async fn post_case(
         // Each post comes from a fresh browser: a replay carries no session of the first.
         // Only the first post comes from the browser that started the login.
         let cookies = if i == 0 { login_cookies } else { &[] };
+        // The RelayState goes with the post the case is about, the last.
+        let relay = (i + 1 == built.posts.len())
+            .then_some(built.relay_state.as_deref())
+            .flatten();
         let x = http
-            .send(&post::form_post(&sp.acs_url, &values, None, cookies))
+            .send(&post::form_post(&sp.acs_url, &values, relay, cookies))
             .await?;
         // Every post before the last is the genuine one a replay repeats; it must get in.
         if i + 1 < built.posts.len() && x.response.status >= 400 && earlier_refused.is_none() {
@@ -212,9 +216,18 @@ pub async fn run_battery(
     }
     let mut steps = Vec::new();
     let mut measured: HashMap<String, Tolerance> = HashMap::new();
+    // Set when the SP stopped answering: the case after which it did.
+    let mut died_after: Option<String> = None;
+    // Whether the SP has answered a post yet.
+    let mut answered = false;
     for &case in cases {
         let step = if *stop.borrow() {
             skipped(case, "the run was interrupted".into())
+        } else if let Some(culprit) = &died_after {
+            skipped(
+                case,
+                format!("the SP stopped answering after {culprit}, so nothing was posted"),
+            )
         } else if case.expect == Expect::Measure {
             let (step, tolerance) = play_measure(http, idp, sp, case, &canary).await;
             if let Some(t) = tolerance {
@@ -224,6 +237,21 @@ pub async fn run_battery(
         } else {
             let skew = skew_for(case, sp, &measured);
             play(http, idp, sp, case, &canary, side.payloads.as_deref(), skew).await
+        };
+        // Still there? A message that crashes or hangs an SP that was answering is a finding
+        // of its own; an SP that never answered is a setup problem, left to the errors.
+        answered |= step.status == StepStatus::Ran;
+        let step = match (&died_after, step.status) {
+            (None, StepStatus::Ran | StepStatus::Error) if answered => {
+                match alive(http, sp).await {
+                    Ok(()) => step,
+                    Err(e) => {
+                        died_after = Some(case.id.clone());
+                        stopped_answering(case, step, e)
+                    }
+                }
+            }
+            _ => step,
         };
         observer.event(&Event::CaseFinished { step: &step });
         steps.push(step);
@@ -243,6 +271,25 @@ pub async fn run_battery(
     };
     observer.event(&Event::ScenarioFinished { result: &result });
     result
+}
+
+/// Whether the SP still answers: any HTTP answer to a GET of its ACS will do (many say 405).
+async fn alive(http: &Client, sp: &SpTarget) -> Result<(), TransportError> {
+    http.send(&post::get(&sp.acs_url, &[])).await.map(|_| ())
+}
+
+/// The case after which the SP stopped answering fails, whatever it expected.
+fn stopped_answering(case: &Case, mut step: StepResult, e: TransportError) -> StepResult {
+    let mut c = check(case, Outcome::Fail);
+    c.location = Some(Location::of(&case.span));
+    c.expected = Some("the SP still answers after this message".into());
+    c.actual = Some(format!(
+        "it stopped answering (a crash or a denial of service): {e}"
+    ));
+    c.message = Some(format!("it changes: {}", case.changes));
+    step.status = StepStatus::Ran;
+    step.checks = vec![c];
+    step
 }
 
 /// One warning when sessions were opened whose identity could not be read: the verdicts
@@ -316,7 +363,7 @@ fn errored(case: &Case, reason: String) -> StepResult {
 
 /// A valid Response's spec for the SP, issued now; SP-initiated, it answers a fresh login
 /// (whose cookies come back with it).
-pub(super) async fn fresh_spec(
+async fn fresh_spec(
     http: &Client,
     idp: &Idp,
     sp: &SpTarget,
@@ -347,6 +394,35 @@ fn skew_for(case: &Case, sp: &SpTarget, measured: &HashMap<String, Tolerance>) -
     }
 }
 
+/// Whether the SP accepts `case` (a `measure` case) built `offset` seconds past its limit.
+/// Each probe is a fresh valid Response (new IDs, a new login when SP-initiated), so a replay
+/// cache cannot decide it.
+async fn probe(
+    http: &Client,
+    idp: &Idp,
+    sp: &SpTarget,
+    case: &Case,
+    canary_url: &str,
+    offset: i64,
+) -> Result<bool, String> {
+    let (spec, cookies) = fresh_spec(http, idp, sp).await?;
+    let mut ctx = CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
+    ctx.canary_url = Some(canary_url.to_string());
+    ctx.probe = time::Duration::seconds(offset);
+    let built =
+        cases::build(&case.id, &ctx).map_err(|e| format!("idgate could not build a probe: {e}"))?;
+    let posted = post_case(http, sp, &built, &cookies)
+        .await
+        .map_err(|e| e.to_string())?;
+    if posted.verdict.status >= 500 {
+        return Err(format!(
+            "the SP answered {} to a valid Response {offset} s past its limit",
+            posted.verdict.status
+        ));
+    }
+    Ok(posted.verdict.accepted)
+}
+
 /// Plays a `measure` case: the tolerance, failed only beyond `--saml-max-skew`.
 async fn play_measure(
     http: &Client,
@@ -355,10 +431,11 @@ async fn play_measure(
     case: &Case,
     canary: &Canary,
 ) -> (StepResult, Option<Tolerance>) {
-    let tolerance = match clock::measure(http, idp, sp, case, &canary.url).await {
-        Ok(t) => t,
-        Err(e) => return (errored(case, e), None),
-    };
+    let tolerance =
+        match clock::measure(|offset| probe(http, idp, sp, case, &canary.url, offset)).await {
+            Ok(t) => t,
+            Err(e) => return (errored(case, e), None),
+        };
     let max = sp.max_skew.whole_seconds();
     let figure = tolerance.describe();
     let mut c = check(
@@ -468,6 +545,19 @@ async fn play(
         outcome = Outcome::Reported;
         why = Some("refused, as the SP's declared WantAssertionsSigned allows".into());
     }
+    // A RelayState naming a foreign host, followed: an open redirect, whatever the session.
+    if built.relay_state.is_some()
+        && let Some(location) = redirects_to_foreign_host(&x)
+    {
+        outcome = Outcome::Fail;
+        expected = format!(
+            "no redirect to {}: a RelayState is the SP's own state, not a URL to follow blindly",
+            cases::FOREIGN_HOST
+        );
+        why = Some(format!(
+            "the ACS redirected to `{location}`, the RelayState's foreign URL"
+        ));
+    }
     // A fetch of the canary while reading this message: an external entity, an
     // XInclude or a stylesheet was followed, whatever the verdict.
     let fetched = canary.hits_for(&case.id);
@@ -519,6 +609,25 @@ async fn play(
     step
 }
 
+/// The Location of an ACS redirect that leads to the RelayState cases' foreign host, read as a
+/// browser reads it (a backslash is a slash, `//host` is the same scheme on another host).
+fn redirects_to_foreign_host(x: &Exchange) -> Option<String> {
+    if !(300..400).contains(&x.response.status) {
+        return None;
+    }
+    let location = x.response.header("location")?;
+    let normal = location.trim().replace('\\', "/").to_ascii_lowercase();
+    let after_scheme = match normal.split_once("://") {
+        Some((_, rest)) => rest,
+        None => normal.strip_prefix("//")?,
+    };
+    let host = after_scheme
+        .split(['/', '?', '#', ':'])
+        .next()
+        .unwrap_or("");
+    (host == cases::FOREIGN_HOST).then(|| location.to_string())
+}
+
 /// Saves the last post of a case under `dir` (`CASE.b64` as posted, `CASE.xml` to read) and
 /// returns the curl line that posts the file again, with `ACS_URL` for the URL.
 fn save_payload(dir: &Path, id: &str, built: &cases::BuiltCase) -> std::io::Result<String> {
@@ -531,6 +640,12 @@ fn save_payload(dir: &Path, id: &str, built: &cases::BuiltCase) -> std::io::Resu
         "curl -sS -X POST ACS_URL --data-urlencode SAMLResponse@{}",
         shell_quote(&b64.display().to_string())
     );
+    if let Some(relay) = &built.relay_state {
+        line.push_str(&format!(
+            " --data-urlencode {}",
+            shell_quote(&format!("RelayState={relay}"))
+        ));
+    }
     if let Some(second) = &built.second_value {
         let path = dir.join(format!("{id}.second.b64"));
         std::fs::write(&path, second)?;

@@ -1,7 +1,8 @@
 //! What a target says it can do: the optional features of its
-//! `/ServiceProviderConfig` (RFC 7643 §5; cursor paging, RFC 9865 §4) and the
-//! schema extensions of its `/ResourceTypes` (RFC 7643 §6), read once per
-//! session, so that scenarios skip what is not advertised (with the reason)
+//! `/ServiceProviderConfig` (RFC 7643 §5; cursor paging, RFC 9865 §4), the
+//! schema extensions of its `/ResourceTypes` (RFC 7643 §6) and the schemas of
+//! its `/Schemas` (RFC 7643 §7, where /ResourceTypes cannot be read), read once
+//! per session, so that scenarios skip what is not advertised (with the reason)
 //! and test what is.
 
 use serde_json::Value;
@@ -13,6 +14,7 @@ use crate::http::{Client, Credential, Request};
 pub struct Advertised {
     read: Result<Value, String>,
     resource_types: Result<Value, String>,
+    schemas: Result<Value, String>,
 }
 
 const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -25,6 +27,7 @@ impl Advertised {
         Advertised {
             read: fetch(client, "/ServiceProviderConfig").await,
             resource_types: fetch(client, "/ResourceTypes").await,
+            schemas: fetch(client, "/Schemas").await,
         }
     }
 
@@ -33,6 +36,7 @@ impl Advertised {
         Advertised {
             read: Ok(config),
             resource_types: Err("not read".into()),
+            schemas: Err("not read".into()),
         }
     }
 
@@ -75,10 +79,21 @@ impl Advertised {
     /// Whether the User resource type lists the enterprise extension (RFC 7643 §6
     /// `schemaExtensions`), from a ListResponse or a bare array of resource types.
     fn has_enterprise_user(&self) -> Result<bool, String> {
-        let types = self
-            .resource_types
-            .as_ref()
-            .map_err(|e| format!("its /ResourceTypes could not be read ({e})"))?;
+        let types = match (&self.resource_types, &self.schemas) {
+            (Ok(types), _) => types,
+            // Without resource types, a listed enterprise schema says as much.
+            (Err(_), Ok(schemas)) => {
+                return Ok(list(schemas).is_some_and(|l| {
+                    l.iter()
+                        .any(|s| s.get("id").and_then(Value::as_str) == Some(ENTERPRISE_URN))
+                }));
+            }
+            (Err(e), Err(_)) => {
+                return Err(format!(
+                    "neither its /ResourceTypes nor its /Schemas could be read ({e})"
+                ));
+            }
+        };
         let list = types
             .get("Resources")
             .unwrap_or(types)
@@ -91,6 +106,11 @@ impl Advertised {
             .flatten()
             .any(|e| e.get("schema").and_then(Value::as_str) == Some(ENTERPRISE_URN)))
     }
+}
+
+/// The resources of a ListResponse, or a bare array of them.
+fn list(body: &Value) -> Option<&Vec<Value>> {
+    body.get("Resources").unwrap_or(body).as_array()
 }
 
 async fn fetch(client: &Client, path: &str) -> Result<Value, String> {
@@ -141,6 +161,7 @@ mod tests {
         let broken = Advertised {
             read: Err("401".into()),
             resource_types: Err("401".into()),
+            schemas: Err("401".into()),
         };
         assert!(
             broken
@@ -155,6 +176,7 @@ mod tests {
         let with = |types: Value| Advertised {
             read: Ok(serde_json::json!({})),
             resource_types: Ok(types),
+            schemas: Err("not read".into()),
         };
         let user = |ext: &str| serde_json::json!({"schema": USER_URN, "schemaExtensions": [{"schema": ext, "required": false}]});
         let listed = with(serde_json::json!({"Resources": [user(ENTERPRISE_URN)]}));
@@ -171,5 +193,12 @@ mod tests {
         );
         let unread = Advertised::from_config(serde_json::json!({}));
         assert!(unread.supports("enterpriseUser").is_err());
+        // /ResourceTypes unreadable: /Schemas listing the extension is enough.
+        let from_schemas = Advertised {
+            read: Ok(serde_json::json!({})),
+            resource_types: Err("404".into()),
+            schemas: Ok(serde_json::json!({"Resources": [{"id": ENTERPRISE_URN}]})),
+        };
+        assert_eq!(from_schemas.supports("enterpriseUser"), Ok(true));
     }
 }

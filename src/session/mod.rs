@@ -7,10 +7,12 @@
 pub mod advertised;
 mod embedded;
 pub mod plan;
+pub mod preflight;
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, watch};
@@ -576,6 +578,8 @@ pub struct Session {
     pub stop: StopSignal,
     /// Kept so `stop` stays open: a dropped sender would read as an interrupt.
     stop_tx: Arc<watch::Sender<bool>>,
+    /// The stop came from SIGTERM (a CI cancel, `docker stop`), not Ctrl-C.
+    terminated: Arc<AtomicBool>,
     pub redactor: Redactor,
     pub snapshots: SnapshotOptions,
     pub info: TargetInfo,
@@ -671,8 +675,19 @@ impl Session {
         };
         let (stop_tx, stop) = watch::channel(false);
         let stop_tx = Arc::new(stop_tx);
+        let terminated = Arc::new(AtomicBool::new(false));
         if opts.signals {
-            watch_signals(Arc::clone(&stop_tx));
+            // What finishes the job if a second signal cuts cleanup short.
+            let resume = match (&opts.scim, &opts.ledger) {
+                (ScimTarget::Endpoint(e), Some(ledger)) => Some(format!(
+                    "idgate cleanup --scim-url {} --scim-token-env {} --ledger {}",
+                    base,
+                    e.token_env,
+                    ledger.display()
+                )),
+                _ => None,
+            };
+            watch_signals(Arc::clone(&stop_tx), Arc::clone(&terminated), resume);
         }
         let scim = Client::on(
             transport.clone(),
@@ -701,6 +716,7 @@ impl Session {
             ledger: Mutex::new(ledger),
             stop,
             stop_tx,
+            terminated,
             redactor,
             snapshots,
             info,
@@ -728,6 +744,7 @@ impl Session {
             ledger: Mutex::new(Ledger::in_memory()),
             stop,
             stop_tx: Arc::new(stop_tx),
+            terminated: Arc::new(AtomicBool::new(false)),
             snapshots: SnapshotOptions::default(),
             info,
             values,
@@ -752,6 +769,11 @@ impl Session {
     /// Whether the run was asked to stop (Ctrl-C).
     pub fn stopped(&self) -> bool {
         *self.stop.borrow()
+    }
+
+    /// Whether the stop came from SIGTERM.
+    pub fn terminated(&self) -> bool {
+        self.terminated.load(Ordering::SeqCst)
     }
 
     /// Ask the run to stop between requests, as Ctrl-C does.
@@ -802,18 +824,48 @@ fn snapshot_options(
     )
 }
 
-/// Ctrl-C stops the run between requests, so each scenario deletes what it
-/// created; a second Ctrl-C quits at once.
-fn watch_signals(stop: Arc<watch::Sender<bool>>) {
+/// Ctrl-C or SIGTERM (what a CI cancel, `docker stop`, Kubernetes and systemd send) stops the
+/// run between requests, so each scenario deletes what it created and the reports are
+/// written. A second signal quits at once, saying how to finish the cleanup.
+fn watch_signals(
+    stop: Arc<watch::Sender<bool>>,
+    terminated: Arc<AtomicBool>,
+    resume: Option<String>,
+) {
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\ninterrupted: finishing cleanup of what this run created (Ctrl-C again to quit now)"
-            );
-            let _ = stop.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(exit::INTERRUPTED as i32);
+        let Some(first) = next_signal().await else {
+            return;
+        };
+        terminated.store(first == "SIGTERM", Ordering::SeqCst);
+        eprintln!(
+            "\n{first}: finishing cleanup of what this run created (a second signal quits now)"
+        );
+        let _ = stop.send(true);
+        if next_signal().await.is_some() {
+            match &resume {
+                Some(line) => eprintln!(
+                    "stopped before cleanup finished: what this run created may still be on the target; finish with:\n  {line}"
+                ),
+                None => eprintln!("stopped before cleanup finished"),
             }
+            std::process::exit(exit::ABORTED as i32);
         }
     });
+}
+
+/// The next SIGINT or SIGTERM, by name; `None` if they cannot be watched.
+async fn next_signal() -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).ok()?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.ok().map(|_| "interrupted"),
+            _ = term.recv() => Some("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.ok().map(|_| "interrupted")
+    }
 }

@@ -436,3 +436,315 @@ async fn an_unreadable_session_warns_in_the_terminal_and_every_report() {
         }
     }
 }
+
+/// A SCIM stub for the safety tests: lists are empty, a POST /Users answers 201 for `u-1`
+/// after `create_delay`, a DELETE of it answers 204, and a GET of it answers `get_after`.
+async fn stub_scim(create_delay: std::time::Duration, get_after: u16) -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let user = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": "u-1", "userName": "idgate-someone", "active": true,
+        "meta": {"resourceType": "User", "location": format!("{}/Users/u-1", server.uri())}
+    });
+    Mock::given(method("POST"))
+        .and(path("/Users"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_delay(create_delay)
+                .set_body_raw(user.to_string(), "application/scim+json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/Users/u-1"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let error = serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404"});
+    Mock::given(method("GET"))
+        .and(path("/Users/u-1"))
+        .respond_with(if get_after == 404 {
+            ResponseTemplate::new(404).set_body_raw(error.to_string(), "application/scim+json")
+        } else {
+            ResponseTemplate::new(get_after).set_body_raw(user.to_string(), "application/scim+json")
+        })
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let empty = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": 0, "Resources": []
+    });
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(empty.to_string(), "application/scim+json"),
+        )
+        .with_priority(5)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Starts `idgate run` against `uri` in `dir`, as a child the test can signal.
+fn spawn_run(uri: &str, dir: &std::path::Path) -> std::process::Child {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_idgate"));
+    cmd.args([
+        "run",
+        "--scim-url",
+        uri,
+        "--client",
+        "entra-2020",
+        "--tag",
+        "users",
+    ])
+    .current_dir(dir)
+    .env("NO_COLOR", "1")
+    .env("IDGATE_SCIM_TOKEN", "signal-test-token")
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("IDGATE_") && k != "IDGATE_SCIM_TOKEN" || k == "CI" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.spawn().expect("idgate starts")
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let status = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -{name} {}", child.id())])
+        .status()
+        .expect("sh runs");
+    assert!(status.success());
+}
+
+/// Waits for the stub to have seen a request with `method`, up to ten seconds.
+async fn wait_for(server: &wiremock::MockServer, method: &str) {
+    for _ in 0..200 {
+        let seen = server.received_requests().await.unwrap_or_default();
+        if seen.iter().any(|r| r.method.as_str() == method) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no {method} reached the stub");
+}
+
+/// SIGTERM (a CI cancel, `docker stop`) is Ctrl-C's twin: the run stops between requests,
+/// deletes what it created, writes every report, and exits 143.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_cleans_up_writes_the_reports_and_exits_143() {
+    let server = stub_scim(std::time::Duration::from_millis(1500), 404).await;
+    let dir = tempfile::tempdir().unwrap();
+    let child = spawn_run(&server.uri(), dir.path());
+    wait_for(&server, "POST").await;
+    signal(&child, "TERM");
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(143), "{out}");
+    assert!(out.contains("SIGTERM"), "{out}");
+    let deleted = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.method.as_str() == "DELETE" && r.url.path() == "/Users/u-1");
+    assert!(
+        deleted,
+        "the user created before the signal was not deleted"
+    );
+    let reports = dir.path().join("reports");
+    for f in ["junit.xml", "report.json", "report.html"] {
+        assert!(reports.join(f).is_file(), "{f} not written: {out}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["interrupted"], true);
+    assert_eq!(json["terminated"], true);
+}
+
+/// A second signal stops at once, with its own exit code and the line that finishes the job.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_signal_quits_at_once_and_says_how_to_finish() {
+    let server = stub_scim(std::time::Duration::from_secs(3), 404).await;
+    let dir = tempfile::tempdir().unwrap();
+    let child = spawn_run(&server.uri(), dir.path());
+    wait_for(&server, "POST").await;
+    signal(&child, "TERM");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    signal(&child, "INT");
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(5), "{out}");
+    assert!(
+        out.contains("idgate cleanup --scim-url") && out.contains("--ledger reports/ledger.jsonl"),
+        "{out}"
+    );
+    assert!(!out.contains("signal-test-token"), "{out}");
+}
+
+/// A DELETE that answers 204 while the resource stays is not counted as cleaned up: the
+/// resource stays in the ledger, the run exits 3, and `idgate cleanup` still finds it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delete_that_lies_is_reported_and_kept_for_cleanup() {
+    let server = stub_scim(std::time::Duration::ZERO, 200).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (uri, path) = (server.uri(), dir.path().to_path_buf());
+    let o = tokio::task::spawn_blocking(move || {
+        idgate(
+            &[
+                "run",
+                "--scim-url",
+                &uri,
+                "--client",
+                "entra-2020",
+                "--tag",
+                "users",
+            ],
+            &[("IDGATE_SCIM_TOKEN", "t")],
+            &path,
+        )
+    })
+    .await
+    .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(out.contains("still on the target"), "{out}");
+    let (uri, path) = (server.uri(), dir.path().to_path_buf());
+    let again = tokio::task::spawn_blocking(move || {
+        idgate(
+            &["cleanup", "--scim-url", &uri],
+            &[("IDGATE_SCIM_TOKEN", "t")],
+            &path,
+        )
+    })
+    .await
+    .unwrap();
+    let again_out = text(&again);
+    assert!(!again_out.contains("nothing to clean up"), "{again_out}");
+    assert!(again_out.contains("survived"), "{again_out}");
+    assert_eq!(again.status.code(), Some(3), "{again_out}");
+    // A ledger that is not there is a usage error, never "nothing to clean up".
+    let (uri, path) = (server.uri(), dir.path().to_path_buf());
+    let missing = tokio::task::spawn_blocking(move || {
+        idgate(
+            &[
+                "cleanup",
+                "--scim-url",
+                &uri,
+                "--ledger",
+                "no/such/ledger.jsonl",
+            ],
+            &[("IDGATE_SCIM_TOKEN", "t")],
+            &path,
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+    assert!(
+        text(&missing).contains("no ledger at"),
+        "{}",
+        text(&missing)
+    );
+}
+
+/// Setup mistakes are one clear runtime error before any scenario (exit 3, no verdict): a
+/// refused token, an HTML page where the SCIM root should be, a closed port.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_misconfigured_target_is_one_clear_error_not_a_page_of_failures() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let refusing = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&refusing)
+        .await;
+    let html = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw("<html><body>Sign in</body></html>", "text/html"),
+        )
+        .mount(&html)
+        .await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    for (uri, says) in [
+        (refusing.uri(), "the token was refused: 401"),
+        (html.uri(), "HTML, not SCIM: is the base URL right?"),
+        (closed, "Is the service up, and is --scim-url right?"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let target = uri.clone();
+        let o = tokio::task::spawn_blocking(move || {
+            idgate(
+                &["run", "--scim-url", &target],
+                &[("IDGATE_SCIM_TOKEN", "wrong")],
+                &path,
+            )
+        })
+        .await
+        .unwrap();
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(3), "{uri}: {out}");
+        assert!(out.contains(says), "{uri}: {out}");
+        assert!(
+            !out.contains("finding"),
+            "{uri}: a verdict was given: {out}"
+        );
+        assert!(out.lines().count() < 5, "{uri}: {out}");
+    }
+    // Nothing but the one read was sent.
+    let seen = refusing.received_requests().await.unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+}
+
+/// A Tenant URL carrying Entra's feature flag is read as Entra reads it: the 2020 dialect,
+/// and a clean path.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_entra_feature_flag_in_a_tenant_url_selects_the_2020_dialect() {
+    let token = "flag-test-token".to_string();
+    let running = reference::start(ReferenceOptions {
+        token: token.clone(),
+        ..ReferenceOptions::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}?aadOptscim062020", running.scim_base);
+    let path = dir.path().to_path_buf();
+    let o = tokio::task::spawn_blocking(move || {
+        idgate(
+            &["run", "--scim-url", &url, "--tag", "smoke"],
+            &[("IDGATE_SCIM_TOKEN", &token)],
+            &path,
+        )
+    })
+    .await
+    .unwrap();
+    running.stop().await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("aadOptscim062020 flag selects Entra's 2020 dialect"),
+        "{out}"
+    );
+    assert!(out.contains("entra-2020"), "{out}");
+    assert!(!out.contains("entra-legacy"), "{out}");
+    let json = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
+    assert!(
+        !json.contains("aadOptscim062020/"),
+        "the flag went into a path"
+    );
+}

@@ -29,6 +29,7 @@ async fn run_with(faults: &[Fault]) -> RunResult {
         },
         scenarios,
         interrupted: false,
+        terminated: false,
     }
 }
 

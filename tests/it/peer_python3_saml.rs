@@ -28,8 +28,16 @@ const FINDINGS: &[&str] = &[
     "saml.audience-missing",
     // Audiences of all restrictions are merged, so a second restriction for another SP is ignored.
     "saml.audience-second-wrong",
-    // Only Issuers that are present are checked.
+    // Only Issuers that are present are checked, and an Issuer's Format never is.
     "saml.response-issuer-missing",
+    "saml.issuer-format-wrong",
+    // Bearer SubjectConfirmationData is checked for what it has: without Recipient or
+    // NotOnOrAfter, nothing is compared (the profile requires both).
+    "saml.confirmation-no-recipient",
+    "saml.confirmation-no-not-on-or-after",
+    // A SignedInfo with two References (both to the Assertion) verifies: xmlsec checks every
+    // Reference, and nothing holds it to the single one SAML core §5.4.2 requires.
+    "saml.two-references",
     // Not a finding any more: python3-saml allows no clock drift on SubjectConfirmationData
     // NotOnOrAfter (300 s on Conditions). With the tolerance measured, that strictness is a
     // figure (saml.clock-confirmation-expired: 0 s), and the timing cases sit around it.

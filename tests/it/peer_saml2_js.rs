@@ -32,8 +32,20 @@ const FINDINGS: &[&str] = &[
     "saml.response-issuer-wrong",
     "saml.assertion-issuer-missing",
     "saml.response-issuer-missing",
-    // IssueInstant is never read; there is no schema validation.
+    // IssueInstant is never read; there is no schema validation (Version, Issuer Format).
     "saml.issue-instant-malformed",
+    "saml.assertion-version-missing",
+    "saml.response-version-missing",
+    "saml.issuer-format-wrong",
+    // Without Conditions neither time nor audience is checked; malformed times never compare.
+    "saml.conditions-missing",
+    "saml.not-before-malformed",
+    "saml.not-on-or-after-malformed",
+    // SubjectConfirmationData is never read, so its absence goes unnoticed too.
+    "saml.confirmation-data-missing",
+    "saml.subject-confirmation-missing",
+    "saml.confirmation-no-not-on-or-after",
+    "saml.confirmation-no-recipient",
     // The audience is checked only when an AudienceRestriction exists, and only the first.
     "saml.audience-missing",
     "saml.audience-second-wrong",
@@ -42,8 +54,10 @@ const FINDINGS: &[&str] = &[
     "saml.nameid-missing",
     // Attributes of one name overwrite each other: the last (forged) value wins.
     "saml.duplicate-attribute",
-    // A Signature child of the Response is accepted whatever its Reference names.
+    // A Signature child of the Response is accepted whatever its Reference names, and a
+    // SignedInfo with two References (xml-crypto checks each; SAML allows one).
     "saml.signature-misplaced",
+    "saml.two-references",
     // KeyInfo is ignored: the configured certificate verifies.
     "saml.broken-empty-keyinfo",
     // xmldom accepts a DOCTYPE and skips its internal subset (no fetch, no expansion).

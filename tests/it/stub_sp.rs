@@ -36,11 +36,16 @@ async fn stub_sp(acs_status: u16, user: &str) -> MockServer {
 }
 
 fn side(server: &MockServer) -> SamlSide {
+    side_at(&server.uri())
+}
+
+/// The SAML side for an SP at `base` (`/acs`, `/whoami`).
+fn side_at(base: &str) -> SamlSide {
     common::saml_side(SpTarget {
-        acs_url: format!("{}/acs", server.uri()),
+        acs_url: format!("{base}/acs"),
         audience: "https://sp.example.test".into(),
         login_url: None,
-        whoami_url: Some(format!("{}/whoami", server.uri())),
+        whoami_url: Some(format!("{base}/whoami")),
         whoami: Default::default(),
         skew: time::Duration::minutes(3),
         skew_given: true,
@@ -368,4 +373,74 @@ async fn forged_attribute_values_fail_the_forgery_cases() {
     );
     // The valid case is not a forgery case: the verdict there rests on the identity.
     assert_eq!(common::outcome_of(&r, "saml.valid").0, Outcome::Pass);
+}
+
+/// An SP that answers 403 to `served` requests, then stops listening, as one that crashed.
+async fn sp_that_dies_after(served: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        for _ in 0..served {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            // Read the head, then as much body as it announces, so the answer is not a reset.
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 8192];
+            loop {
+                let n = conn.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf);
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let length = text[..head_end]
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= head_end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let _ = conn
+                .write_all(
+                    b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                )
+                .await;
+        }
+        // The listener drops here: every later connection is refused.
+    });
+    base
+}
+
+/// A message after which the SP no longer answers is a finding of that case, and the battery
+/// stops posting (the rest are skipped with the reason), rather than erroring 100 times.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_sp_that_stops_answering_fails_the_case_that_stopped_it() {
+    let base = sp_that_dies_after(3).await;
+    let mut side = side_at(&base);
+    side.sp.whoami_url = None;
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let r = run_battery(&side, &common::all_cases(), &stop, &mut Silent).await;
+    // Post, probe, post: the second case's probe finds nobody.
+    let second = &r.steps[1];
+    let (outcome, detail) = common::outcome_of(&r, &second.name);
+    assert_eq!(outcome, Outcome::Fail, "{detail}");
+    assert!(detail.contains("stopped answering"), "{detail}");
+    assert_eq!(common::outcome_of(&r, &r.steps[0].name).0, Outcome::Fail);
+    for step in &r.steps[2..] {
+        assert_eq!(step.checks[0].outcome, Outcome::Skip, "{}", step.name);
+        assert!(
+            step.reason.as_deref().unwrap_or("").contains(&second.name),
+            "{:?}",
+            step.reason
+        );
+    }
 }

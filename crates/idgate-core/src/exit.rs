@@ -13,6 +13,11 @@ pub const RUNTIME: u8 = 3;
 pub const CHECK_FAILED: u8 = 4;
 /// Stopped by Ctrl-C, after deleting what the run had created.
 pub const INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM (a CI cancel, `docker stop`), after deleting what the run had created.
+pub const TERMINATED: u8 = 143;
+/// A second signal stopped the run at once: cleanup did not finish, and the printed
+/// `idgate cleanup` line finishes it.
+pub const ABORTED: u8 = 5;
 
 /// What a code means, in the words the README's table uses.
 pub fn meaning(code: u8) -> &'static str {
@@ -23,6 +28,8 @@ pub fn meaning(code: u8) -> &'static str {
         RUNTIME => "the target could not be reached or answered unusably",
         CHECK_FAILED => "at least one check failed",
         INTERRUPTED => "interrupted; what the run created was deleted",
+        TERMINATED => "terminated (SIGTERM); what the run created was deleted",
+        ABORTED => "stopped at once by a second signal; run the printed `idgate cleanup` line",
         _ => "unknown exit code",
     }
 }

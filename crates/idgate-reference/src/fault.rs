@@ -140,6 +140,8 @@ faults! {
         "the last cursor page still carries a nextCursor";
     CursorForgedAccepted => "cursor-forged-accepted", "rfc7644.cursor.invalid-400",
         "a cursor the server never issued is answered with the first page";
+    FilterUnadvertisedIgnored => "filter-unadvertised-ignored", "rfc7644.filter.unadvertised-not-ignored",
+        "/ServiceProviderConfig says filtering is unsupported, and a filter is answered 200 with every user";
     ChangePasswordRefused => "change-password-refused", "rfc7644.change-password.patch",
         "a PATCH that replaces the password is refused with 400, though changePassword is advertised";
     SpcFeatureMissing => "spc-feature-missing", "rfc7644.discovery.spc-features",
@@ -325,6 +327,14 @@ faults! {
         "signatures are verified with the certificate in their own KeyInfo, not the configured one";
     IdentityFromUnsignedElement => "identity-from-unsigned-element", "saml.xsw3",
         "once a signature verifies, the identity is read from the first Assertion in the document, signed or not";
+    SignatureCoversAnything => "signature-covers-anything", "saml.response-in-advice",
+        "a valid signature counts for the element it sits in, whatever its Reference names";
+    SeveralSignedAssertionsTaken => "several-signed-assertions-taken", "saml.two-signed-subjects-forged-last",
+        "a Response with several Assertions, each signed, is taken, and the first one counts";
+    IssuerFormatIgnored => "issuer-format-ignored", "saml.issuer-format-wrong",
+        "an Assertion Issuer's Format is not checked";
+    RelayStateFollowed => "relay-state-followed", "saml.relaystate-absolute",
+        "after a login, the ACS redirects to whatever URL the RelayState holds";
     AttributesFromLastAssertion => "attributes-from-last-assertion", "saml.multiple-assertions-forged-last",
         "a Response with several Assertions is taken: the identity from the signed one, the attributes from the last, signed or not";
     HmacKeyedWithCert => "hmac-keyed-with-cert", "saml.hmac-with-idp-cert",
@@ -489,7 +499,7 @@ mod tests {
             assert!(!fault.description().is_empty());
         }
         let saml = Fault::ALL.iter().filter(|f| f.area() == "saml").count();
-        assert_eq!(saml, 26);
+        assert_eq!(saml, 30);
     }
 
     #[test]

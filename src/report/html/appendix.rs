@@ -51,7 +51,7 @@ impl Page<'_> {
             .scenarios
             .iter()
             .flat_map(|s| s.cleanup.iter().map(move |c| (s, c)))
-            .filter(|(_, c)| c.outcome == "failed")
+            .filter(|(_, c)| c.left_behind())
             .collect();
         if failed.is_empty() {
             return;

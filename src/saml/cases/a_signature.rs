@@ -19,6 +19,8 @@ pub(super) const BUILDERS: &[(&str, Builder)] = &[
     ("saml.tampered", tampered),
     ("saml.reference-elsewhere", reference_elsewhere),
     ("saml.reference-empty", reference_empty),
+    ("saml.reference-relative-uri", reference_relative_uri),
+    ("saml.two-references", two_references),
     ("saml.signature-misplaced", signature_misplaced),
     ("saml.foreign-signed-document", foreign_signed_document),
     ("saml.broken-signature-value", broken_signature_value),
@@ -77,6 +79,36 @@ fn reference_elsewhere(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 
 fn reference_empty(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     reference_to_response(ctx, "")
+}
+
+/// The Assertion signed by the IdP key with a Reference URI that is no same-document
+/// reference (`assertion.xml`, which nothing resolves), over the Assertion's digest: a
+/// verifier that cannot dereference it must not fall back to "the parent element".
+fn reference_relative_uri(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let assertion = assertion_xml(&ctx.spec);
+    let sig = signature_element(&assertion, "assertion.xml", &idp_opts(ctx))?;
+    let signed = insert_signature(&assertion, &splice::root(&assertion)?, &sig)?;
+    Ok(post(ctx, &response_xml(&ctx.spec, &signed), false))
+}
+
+/// The Assertion signed by the IdP key with a SignedInfo of two References, both to the
+/// Assertion: what the signature covers is no longer one element, which SAML requires.
+fn two_references(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let opts = idp_opts(ctx);
+    let assertion = assertion_xml(&ctx.spec);
+    let digest = opts.digest.digest_base64(assertion.as_bytes())?;
+    let uri = format!("#{}", ctx.spec.assertion_id);
+    let info = sign::signed_info(&uri, &digest, &opts);
+    let twice = |text: &str| -> Result<String> {
+        let reference = splice::first(text, "ds:Reference")?;
+        let copy = splice::slice(text, &reference).to_string();
+        Ok(splice::insert(text, reference.end, &copy))
+    };
+    let apex = twice(&info.apex)?;
+    let value = sign::signature_value(&apex, &opts)?;
+    let sig = sign::assemble(&twice(&info.in_signature)?, &value, &opts);
+    let signed = insert_signature(&assertion, &splice::root(&assertion)?, &sig)?;
+    Ok(post(ctx, &response_xml(&ctx.spec, &signed), false))
 }
 
 fn signature_misplaced(ctx: &CaseContext<'_>) -> Result<BuiltCase> {

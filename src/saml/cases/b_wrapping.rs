@@ -41,6 +41,21 @@ pub(super) const BUILDERS: &[(&str, Builder)] = &[
     ("saml.extra-signedinfo", extra_signedinfo),
     ("saml.comment-in-digestvalue", comment_in_digestvalue),
     ("saml.encrypted-assertion-plain", encrypted_assertion_plain),
+    ("saml.xsw1-object", xsw1_object),
+    ("saml.xsw2-extensions", xsw2_extensions),
+    ("saml.xsw6-object", xsw6_object),
+    ("saml.response-in-advice", response_in_advice),
+    (
+        "saml.two-signed-subjects-forged-first",
+        two_signed_subjects_forged_first,
+    ),
+    (
+        "saml.two-signed-subjects-forged-last",
+        two_signed_subjects_forged_last,
+    ),
+    ("saml.id-attribute-pollution", id_attribute_pollution),
+    ("saml.xml-id-decoy", xml_id_decoy),
+    ("saml.namespace-confusion", namespace_confusion),
 ];
 
 /// An unsigned copy of the assertion for the forged identity, with `id`.
@@ -234,6 +249,133 @@ fn encrypted_assertion_plain(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     let body = format!(
         "<saml:EncryptedAssertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\">{forged}</saml:EncryptedAssertion>"
     );
+    Ok(post(ctx, &response_xml(&ctx.spec, &body), true))
+}
+
+/// XSW1 where the schema allows it: the clean copy of the signed Response in a `ds:Object`
+/// of its Signature, so an SP that validates against the schema first still gets to choose.
+fn xsw1_object(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let (evil, original) = renamed_response(ctx)?;
+    let sig = response_signature(&evil)?;
+    let object = format!("<ds:Object>{original}</ds:Object>");
+    Ok(post(
+        ctx,
+        &splice::insert(&evil, sig.inner_end, &object),
+        true,
+    ))
+}
+
+/// XSW2 where the schema allows it: the clean copy in `samlp:Extensions`, right after the
+/// Signature (Issuer, Signature, Extensions, Status is the schema's order).
+fn xsw2_extensions(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let (evil, original) = renamed_response(ctx)?;
+    let sig = response_signature(&evil)?;
+    let ext = format!("<samlp:Extensions>{original}</samlp:Extensions>");
+    Ok(post(ctx, &splice::insert(&evil, sig.end, &ext), true))
+}
+
+/// The Response-signed message edited and renamed, with the original bytes that were digested.
+fn renamed_response(ctx: &CaseContext<'_>) -> Result<(String, String)> {
+    let original = response_xml(&ctx.spec, &assertion_xml(&ctx.spec));
+    let signed = sign::sign_response(&original, &idp_opts(ctx))?;
+    let evil = with_root_id(&edit_subject(ctx, &signed)?, &new_id())?;
+    let assertion = splice::first(&evil, "saml:Assertion")?;
+    let evil = splice::set_attr(&evil, &assertion, "ID", Some(&new_id()))?;
+    Ok((evil, original))
+}
+
+/// XSW6 where the schema allows it: the clean copy in a `ds:Object` of the edited Assertion's
+/// Signature.
+fn xsw6_object(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let evil = edited_signed_assertion(ctx, true)?;
+    let object = format!("<ds:Object>{}</ds:Object>", assertion_xml(&ctx.spec));
+    let evil = splice::append_into(&evil, "ds:Signature", &object)?;
+    Ok(post(ctx, &response_xml(&ctx.spec, &evil), true))
+}
+
+/// The IdP-signed Response, its Signature taken out, hidden in the Advice of a forged Assertion;
+/// the Signature moves to a new outer Response around it. The signature still verifies (its
+/// Reference finds the hidden Response by ID, and the enveloped-signature transform never
+/// digested the Signature), but it is not about the outer Response the SP consumes.
+fn response_in_advice(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let signed = sign::sign_response(
+        &response_xml(&ctx.spec, &assertion_xml(&ctx.spec)),
+        &idp_opts(ctx),
+    )?;
+    let sig = response_signature(&signed)?;
+    let signature = splice::slice(&signed, &sig).to_string();
+    let hidden = splice::remove(&signed, &sig);
+    let hidden = hidden.trim_start_matches(|c| c != '<');
+    let evil = forged_assertion(ctx, &new_id());
+    let advice = format!("<saml:Advice>{hidden}</saml:Advice>");
+    let evil = splice::insert_after(&evil, "saml:Conditions", &advice)?;
+    let mut outer = ctx.forged();
+    outer.response_id = new_id();
+    let outer = response_xml(&outer, &evil);
+    let root = splice::root(&outer)?;
+    Ok(post(
+        ctx,
+        &insert_signature(&outer, &root, &signature)?,
+        true,
+    ))
+}
+
+/// Two assertions, each validly signed by the IdP, for different subjects: the Web SSO profile
+/// requires every assertion of a Response to be about the same principal.
+fn two_signed_subjects(ctx: &CaseContext<'_>, forged_first: bool) -> Result<BuiltCase> {
+    let genuine = signed_assertion(ctx)?;
+    let mut other = ctx.forged();
+    other.assertion_id = new_id();
+    let other = sign::sign_assertion(&assertion_xml(&other), &idp_opts(ctx))?;
+    let body = if forged_first {
+        format!("{other}{genuine}")
+    } else {
+        format!("{genuine}{other}")
+    };
+    Ok(post(ctx, &response_xml(&ctx.spec, &body), true))
+}
+
+fn two_signed_subjects_forged_first(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    two_signed_subjects(ctx, true)
+}
+
+fn two_signed_subjects_forged_last(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    two_signed_subjects(ctx, false)
+}
+
+/// A forged Assertion, first, whose own ID is new but which carries an attribute of another
+/// namespace with the local name `ID` and the signed Assertion's ID: an SP that finds IDs by
+/// local name takes the forged element for the signed one.
+fn id_attribute_pollution(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let decoy = forged_assertion(ctx, &new_id());
+    let root = splice::root(&decoy)?;
+    let decoy = splice::insert(
+        &decoy,
+        root.inner_start - 1,
+        &format!(
+            " xmlns:idg=\"urn:idgate:pollution\" idg:ID=\"{}\"",
+            escape_attr(&ctx.spec.assertion_id)
+        ),
+    );
+    let body = format!("{decoy}{}", signed_assertion(ctx)?);
+    Ok(post(ctx, &response_xml(&ctx.spec, &body), true))
+}
+
+/// A forged Assertion (own ID) carrying `xml:id` with the signed Assertion's ID, first: XML
+/// libraries that register `xml:id` as an ID (libxml2 does) may resolve the Reference to it.
+fn xml_id_decoy(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    id_decoy(ctx, "xml:id")
+}
+
+/// A forged `saml:Assertion` whose `saml` prefix is bound to another namespace, first, then the
+/// signed one: it is no SAML assertion at all, but an SP that matches names by prefix reads it.
+fn namespace_confusion(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let evil = splice::replace_all(
+        &forged_assertion(ctx, &new_id()),
+        "xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\"",
+        "xmlns:saml=\"urn:idgate:not-saml\"",
+    )?;
+    let body = format!("{evil}{}", signed_assertion(ctx)?);
     Ok(post(ctx, &response_xml(&ctx.spec, &body), true))
 }
 

@@ -30,6 +30,7 @@ pub(super) fn post_doc(ctx: &CaseContext<'_>, xml: String, forged: bool) -> Buil
         original_user: ctx.spec.name_id.clone(),
         signed_attributes: super::signed_attributes(&ctx.spec),
         attacker_user: forged.then(|| ctx.forged_name_id.clone()),
+        relay_state: None,
     }
 }
 

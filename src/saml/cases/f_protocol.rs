@@ -15,6 +15,10 @@ use super::{Builder, BuiltCase, CaseContext};
 /// This group's builders by case id, in table order.
 pub(super) const BUILDERS: &[(&str, Builder)] = &[
     ("saml.status-responder", status_responder),
+    (
+        "saml.error-response-forged-assertion",
+        error_response_forged_assertion,
+    ),
     ("saml.status-missing", status_missing),
     ("saml.version-not-2", version_not_2),
     ("saml.response-id-missing", response_id_missing),
@@ -59,6 +63,22 @@ pub(super) const BUILDERS: &[(&str, Builder)] = &[
     ("saml.nameid-empty", nameid_empty),
     ("saml.nameid-missing", nameid_missing),
     ("saml.duplicate-attribute", duplicate_attribute),
+    ("saml.conditions-missing", conditions_missing),
+    ("saml.not-on-or-after-malformed", not_on_or_after_malformed),
+    ("saml.not-before-malformed", not_before_malformed),
+    ("saml.confirmation-data-missing", confirmation_data_missing),
+    (
+        "saml.confirmation-no-not-on-or-after",
+        confirmation_no_not_on_or_after,
+    ),
+    ("saml.confirmation-no-recipient", confirmation_no_recipient),
+    ("saml.issuer-format-wrong", issuer_format_wrong),
+    ("saml.assertion-version-missing", assertion_version_missing),
+    ("saml.response-version-missing", response_version_missing),
+    (
+        "saml.subject-confirmation-missing",
+        subject_confirmation_missing,
+    ),
     ("saml.assertion-for-other-sp", assertion_for_other_sp),
 ];
 
@@ -284,6 +304,87 @@ fn no_authn_statement(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 
 fn nameid_empty(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     assertion_variant(ctx, |a| splice::set_inner(a, "saml:NameID", ""))
+}
+
+/// The IdP's signed error Response (Status Responder, no Assertion) with a forged, unsigned
+/// Assertion in a `ds:Object` of its Signature, outside what the signature covers: an SP that
+/// checks the signature, ignores the status and reads any Assertion in the document logs the
+/// forged identity in.
+fn error_response_forged_assertion(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let mut spec = ctx.spec.clone();
+    spec.status_code = "urn:oasis:names:tc:SAML:2.0:status:Responder".into();
+    let signed = sign::sign_response(&response_xml(&spec, ""), &idp_opts(ctx))?;
+    let forged = assertion_xml(&ctx.forged());
+    let signed = splice::append_into(
+        &signed,
+        "ds:Signature",
+        &format!("<ds:Object>{forged}</ds:Object>"),
+    )?;
+    Ok(post(ctx, &signed, true))
+}
+
+/// The signed Assertion with one attribute of its first `qname` element set (or removed).
+fn assertion_attr(xml: &str, qname: &str, name: &str, value: Option<&str>) -> Result<String> {
+    let e = splice::first(xml, qname)?;
+    splice::set_attr(xml, &e, name, value)
+}
+
+fn conditions_missing(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    assertion_variant(ctx, |a| splice::remove_first(a, "saml:Conditions"))
+}
+
+fn not_on_or_after_malformed(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    assertion_variant(ctx, |a| {
+        assertion_attr(a, "saml:Conditions", "NotOnOrAfter", Some("never"))
+    })
+}
+
+fn not_before_malformed(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    assertion_variant(ctx, |a| {
+        assertion_attr(a, "saml:Conditions", "NotBefore", Some("yesterday"))
+    })
+}
+
+fn confirmation_data_missing(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    assertion_variant(ctx, |a| {
+        splice::remove_first(a, "saml:SubjectConfirmationData")
+    })
+}
+
+fn confirmation_no_not_on_or_after(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    assertion_variant(ctx, |a| {
+        assertion_attr(a, "saml:SubjectConfirmationData", "NotOnOrAfter", None)
+    })
+}
+
+fn confirmation_no_recipient(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    assertion_variant(ctx, |a| {
+        assertion_attr(a, "saml:SubjectConfirmationData", "Recipient", None)
+    })
+}
+
+fn issuer_format_wrong(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    assertion_variant(ctx, |a| {
+        // The Issuer has no Format to change: one is added (attributes sorted, as canonical).
+        let issuer = splice::first(a, "saml:Issuer")?;
+        Ok(splice::insert(
+            a,
+            issuer.inner_start - 1,
+            " Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\"",
+        ))
+    })
+}
+
+fn response_version_missing(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    response_variant(ctx, |r| root_attr(r, "Version", None))
+}
+
+fn subject_confirmation_missing(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    assertion_variant(ctx, |a| splice::remove_first(a, "saml:SubjectConfirmation"))
+}
+
+fn assertion_version_missing(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    assertion_variant(ctx, |a| root_attr(a, "Version", None))
 }
 
 fn nameid_missing(ctx: &CaseContext<'_>) -> Result<BuiltCase> {

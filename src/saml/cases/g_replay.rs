@@ -11,7 +11,7 @@ use crate::saml::sign;
 
 use super::a_signature::valid;
 use super::build::{b64, both_signed, idp_opts, post_doc, signed_assertion};
-use super::{Builder, BuiltCase, CaseContext};
+use super::{Builder, BuiltCase, CaseContext, FOREIGN_HOST};
 
 /// This group's builders by case id, in table order.
 pub(super) const BUILDERS: &[(&str, Builder)] = &[
@@ -24,7 +24,34 @@ pub(super) const BUILDERS: &[(&str, Builder)] = &[
     ("saml.binding-base64-whitespace", base64_whitespace),
     ("saml.binding-base64-url-safe", base64_url_safe),
     ("saml.binding-base64-no-padding", base64_no_padding),
+    ("saml.relaystate-absolute", relaystate_absolute),
+    (
+        "saml.relaystate-protocol-relative",
+        relaystate_protocol_relative,
+    ),
+    ("saml.relaystate-backslash", relaystate_backslash),
 ];
+
+/// The valid response with a RelayState naming a URL on a foreign host.
+fn with_relay_state(ctx: &CaseContext<'_>, relay_state: String) -> Result<BuiltCase> {
+    Ok(BuiltCase {
+        relay_state: Some(relay_state),
+        ..valid(ctx)?
+    })
+}
+
+fn relaystate_absolute(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    with_relay_state(ctx, format!("https://{FOREIGN_HOST}/after-login"))
+}
+
+fn relaystate_protocol_relative(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    with_relay_state(ctx, format!("//{FOREIGN_HOST}/after-login"))
+}
+
+/// Browsers read `/\host` as `//host`; a check for a leading `//` alone lets it through.
+fn relaystate_backslash(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    with_relay_state(ctx, format!("/\\{FOREIGN_HOST}/after-login"))
+}
 
 fn replay_same_response(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     let mut built = valid(ctx)?;

@@ -2,9 +2,13 @@
 //! default namespace, inclusive prefixes, SHA-512, milliseconds, other attribute naming).
 
 use crate::saml::error::Result;
-use crate::saml::sign::{DigestAlg, SignatureAlg};
+use crate::saml::response::{Attribute, response_xml};
+use crate::saml::sign::{self, DigestAlg, SignatureAlg};
+use crate::saml::splice;
 
-use super::build::{both_signed, idp_opts, post, spec_variant, valid_signed_with};
+use super::build::{
+    both_signed, idp_opts, post, signed_assertion, spec_variant, valid_signed_with,
+};
 use super::{Builder, BuiltCase, CaseContext};
 
 /// This group's builders by case id, in table order.
@@ -17,7 +21,33 @@ pub(super) const BUILDERS: &[(&str, Builder)] = &[
     ("saml.attributes-no-nameformat", attributes_no_nameformat),
     ("saml.claims-short-names", claims_short_names),
     ("saml.claims-uri-names", claims_uri_names),
+    ("saml.attribute-multi-valued", attribute_multi_valued),
+    (
+        "saml.extensions-foreign-element",
+        extensions_foreign_element,
+    ),
 ];
+
+/// A `groups` attribute with two values, as IdPs send group memberships.
+fn attribute_multi_valued(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    spec_variant(ctx, |s| {
+        let mut groups = Attribute::basic("groups", "staff");
+        groups.values.push("admins-of-nothing".into());
+        s.attributes.push(groups);
+    })
+}
+
+/// `samlp:Extensions` holding an element of another namespace, which the schema allows
+/// (`##other`), before the signature is made.
+fn extensions_foreign_element(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let r = response_xml(&ctx.spec, &signed_assertion(ctx)?);
+    let r = splice::insert_after(
+        &r,
+        "saml:Issuer",
+        "<samlp:Extensions><idg:note xmlns:idg=\"urn:idgate:extension\">hello</idg:note></samlp:Extensions>",
+    )?;
+    Ok(post(ctx, &sign::sign_response(&r, &idp_opts(ctx))?, false))
+}
 
 fn pretty_printed(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     let mut spec = ctx.spec.clone();

@@ -31,6 +31,9 @@ mod f_protocol;
 mod g_replay;
 mod h_accept;
 
+/// The host of the RelayState cases' foreign URLs: an SP must never send a browser there.
+pub const FOREIGN_HOST: &str = "evil.idgate.invalid";
+
 /// Where external-entity, XInclude and similar cases point when no canary URL is given: the
 /// discard port on loopback, so nothing leaves the machine even if the SP fetches.
 pub const DEFAULT_CANARY: &str = "http://127.0.0.1:9/idgate-canary";
@@ -187,6 +190,9 @@ pub struct BuiltCase {
     pub signed_attributes: Attributes,
     /// The identity a forged part claims, when there is one.
     pub attacker_user: Option<String>,
+    /// A RelayState posted beside the last SAMLResponse; a case that sets one also fails when
+    /// the SP redirects to [`FOREIGN_HOST`] (an open redirect).
+    pub relay_state: Option<String>,
 }
 
 /// What `spec` signs as attributes: each attribute's values by name.
@@ -457,8 +463,10 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}", c.id));
             assert_eq!(decoded, built.xml.as_bytes(), "{}", c.id);
             if c.expect == Expect::AcceptOriginalOnly {
+                // Only parser attacks (a fetch) and the RelayState cases (a redirect) fail
+                // on something other than a forged identity.
                 assert!(
-                    built.attacker_user.is_some() || c.group == "E",
+                    built.attacker_user.is_some() || c.group == "E" || built.relay_state.is_some(),
                     "{} has no attacker user",
                     c.id
                 );

@@ -209,6 +209,18 @@ async fn acs(State(app): State<Arc<App>>, request: Request) -> Response {
         Ok((user, attributes)) => {
             let token = app.state().sign_in(user.clone(), attributes);
             let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; Path=/");
+            // A fault: the browser is sent wherever the RelayState says.
+            if let Some(target) = relay_state.as_deref()
+                && app.fault(Fault::RelayStateFollowed)
+                && let Ok(location) = header::HeaderValue::from_str(target)
+            {
+                return (
+                    StatusCode::SEE_OTHER,
+                    [(header::SET_COOKIE, cookie)],
+                    [(header::LOCATION, location)],
+                )
+                    .into_response();
+            }
             (
                 StatusCode::OK,
                 [(header::SET_COOKIE, cookie)],

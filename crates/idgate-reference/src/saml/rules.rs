@@ -39,6 +39,9 @@ const SURNAME: &[&str] = &[
     "urn:oid:2.5.4.4",
 ];
 
+/// The one Format an Issuer may name (SAML 2.0 core §8.3.6).
+const NAMEID_ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+
 /// What an accepted Response says, before the checks that need the SP's memory (InResponseTo
 /// and replay).
 #[derive(Debug, Clone)]
@@ -148,6 +151,15 @@ pub fn check(
             Some(issuer) => return reject(format!("Assertion Issuer {issuer:?} is not the IdP")),
             None => return reject("Assertion has no Issuer".into()),
         }
+    }
+    // Profiles §4.1.4.2: the Issuer's Format, if given, is the entity format.
+    if let Some(format) = child(doc, a, SAML, "Issuer").and_then(|i| attr(doc, i, "Format"))
+        && format != NAMEID_ENTITY
+        && !fault(Fault::IssuerFormatIgnored)
+    {
+        return reject(format!(
+            "Assertion Issuer has Format {format:?}, not the entity format"
+        ));
     }
 
     let subject =
@@ -326,6 +338,13 @@ fn protected_assertion(
         (_, [], _) => Err(Rejection::new("Response has no Assertion")),
         (true, [one], _) => Ok(*one),
         (false, [one], [signed_one]) if one == signed_one => Ok(*one),
+        // A fault: several Assertions, each signed, are taken; the first one counts.
+        (false, [first, _, ..], signed_all)
+            if signed_all.len() == assertions.len()
+                && faults.contains(&Fault::SeveralSignedAssertionsTaken) =>
+        {
+            Ok(*first)
+        }
         // A fault: several Assertions, one signed, are taken (the signed one for identity).
         (false, [_, _, ..], [signed_one])
             if faults.contains(&Fault::AttributesFromLastAssertion) =>

@@ -587,7 +587,7 @@ fn list_query(app: &App, rt: &'static ResourceType, query: ListQuery) -> Result<
     let ignored = if rt.is_group() {
         app.fault(Fault::GroupFilterIgnored)
     } else {
-        app.fault(Fault::FilterIgnored)
+        app.fault(Fault::FilterIgnored) || app.fault(Fault::FilterUnadvertisedIgnored)
     };
     let filter: Option<Filter> = match &query.filter {
         Some(text) if !ignored => {

@@ -82,6 +82,12 @@ const ENTERPRISE: &str = "/urn:ietf:params:scim:schemas:extension:enterprise:2.0
 fn twist(fault: Fault) -> Option<Twist> {
     use Then::*;
     Some(match fault {
+        Fault::FilterUnadvertisedIgnored => on(
+            "GET",
+            "/ServiceProviderConfig",
+            200,
+            Set("/filter/supported", "false"),
+        ),
         Fault::SpcFeatureMissing => on(
             "GET",
             "/ServiceProviderConfig",
