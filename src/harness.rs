@@ -698,7 +698,7 @@ mod tests {
             .tags(["no-such-tag"])
             .trials()
             .unwrap_err();
-        assert!(e.to_string().contains("no scenario matches"), "{e}");
+        assert!(e.to_string().contains("names no tag or scenario"), "{e}");
     }
 
     fn check(id: &str, outcome: Outcome) -> CheckResult {
@@ -736,6 +736,7 @@ mod tests {
                 fallback: None,
                 exchanges: vec![],
                 checks,
+                millis: 0,
                 saml: None,
             }],
             cleanup: vec![],

@@ -20,9 +20,28 @@ pub struct Entry {
     pub created_by: String,
 }
 
+/// A create about to be sent, journaled before it goes out: if idgate dies before the answer,
+/// the server may still create the resource, and cleanup finds it by its unique name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    pub target: String,
+    /// `Users` or `Groups`.
+    pub kind: String,
+    /// The `userName` (or a group's `displayName`) the create carries: unique to the run.
+    pub name: String,
+    /// Matches the intent with its outcome.
+    pub intent: String,
+    pub created_by: String,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
 enum Event {
+    Intended(Intent),
+    /// The create's answer came: what it created (if anything) is a `Created` of its own.
+    Settled {
+        intent: String,
+    },
     Created(Entry),
     Deleted {
         target: String,
@@ -35,6 +54,7 @@ enum Event {
 pub struct Ledger {
     file: Option<PathBuf>,
     pending: Vec<Entry>,
+    intended: Vec<Intent>,
 }
 
 impl Ledger {
@@ -48,6 +68,7 @@ impl Ledger {
         let mut ledger = Ledger {
             file: Some(path.to_path_buf()),
             pending: Vec::new(),
+            intended: Vec::new(),
         };
         match std::fs::read_to_string(path) {
             Ok(text) => {
@@ -57,6 +78,10 @@ impl Ledger {
                     }
                     match serde_json::from_str::<Event>(line) {
                         Ok(Event::Created(e)) => ledger.pending.push(e),
+                        Ok(Event::Intended(i)) => ledger.intended.push(i),
+                        Ok(Event::Settled { intent }) => {
+                            ledger.intended.retain(|i| i.intent != intent)
+                        }
                         Ok(Event::Deleted { target, kind, id }) => ledger
                             .pending
                             .retain(|e| !(e.target == target && e.kind == kind && e.id == id)),
@@ -98,6 +123,41 @@ impl Ledger {
             let _ = writeln!(f, "{}", serde_json::to_string(event).expect("serializable"));
             let _ = f.sync_data();
         }
+    }
+
+    /// Journals a create before it is sent; the id to settle it with once answered.
+    pub fn intend(&mut self, target: &str, kind: &str, name: &str, created_by: &str) -> String {
+        let intent = Intent {
+            target: target.to_string(),
+            kind: kind.to_string(),
+            name: name.to_string(),
+            intent: uuid::Uuid::new_v4().simple().to_string(),
+            created_by: created_by.to_string(),
+        };
+        self.append(&Event::Intended(intent.clone()));
+        let id = intent.intent.clone();
+        self.intended.push(intent);
+        id
+    }
+
+    /// The create was answered: whatever it made is journaled as `created`.
+    pub fn settle(&mut self, intent: &str) {
+        let before = self.intended.len();
+        self.intended.retain(|i| i.intent != intent);
+        if self.intended.len() != before {
+            self.append(&Event::Settled {
+                intent: intent.to_string(),
+            });
+        }
+    }
+
+    /// Creates sent to `target` whose answer never came.
+    pub fn unsettled(&self, target: &str) -> Vec<Intent> {
+        self.intended
+            .iter()
+            .filter(|i| i.target == target)
+            .cloned()
+            .collect()
     }
 
     pub fn created(&mut self, entry: Entry) {
@@ -166,5 +226,24 @@ mod tests {
             vec![e("2")]
         );
         assert!(again.pending("http://other").is_empty());
+    }
+
+    #[test]
+    fn an_unanswered_create_outlives_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.jsonl");
+        let mut l = Ledger::open(&path).unwrap();
+        let answered = l.intend("http://t", "Users", "idgate-a-1", "x");
+        let lost = l.intend("http://t", "Users", "idgate-b-2", "x");
+        l.settle(&answered);
+        // Killed here: the second create's answer never came.
+        let again = Ledger::open(&path).unwrap();
+        let open = again.unsettled("http://t");
+        assert_eq!(open.len(), 1);
+        assert_eq!(
+            (open[0].name.as_str(), open[0].intent.as_str()),
+            ("idgate-b-2", lost.as_str())
+        );
+        assert!(again.unsettled("http://other").is_empty());
     }
 }

@@ -184,6 +184,9 @@ pub struct StepResult {
     pub fallback: Option<String>,
     pub exchanges: Vec<Exchange>,
     pub checks: Vec<CheckResult>,
+    /// Time the step took, request and checks; 0 for a step skipped without a request.
+    #[serde(default)]
+    pub millis: u64,
     /// A SAML case's evidence: what the SP answered and who got the session, kept for
     /// every case, passed or failed, so a pass can be told from a rejection.
     #[serde(skip_serializing_if = "Option::is_none")]

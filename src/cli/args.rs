@@ -160,7 +160,7 @@ pub struct RunArgs {
     #[arg(long = "skip", value_name = "NAME_OR_TAG")]
     pub skip: Vec<String>,
     /// Play a failed scenario again up to N times; a pass on a retry is reported as flaky.
-    #[arg(long, default_value_t = 0, env = "IDGATE_RETRIES", value_name = "N")]
+    #[arg(long, default_value_t = 0, env = "IDGATE_RETRIES", value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,
     /// Play this many scenarios at once (each creates and deletes only its own resources).
     #[arg(
@@ -168,9 +168,10 @@ pub struct RunArgs {
         short = 'j',
         default_value_t = 1,
         env = "IDGATE_JOBS",
-        value_name = "N"
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..=64)
     )]
-    pub jobs: usize,
+    pub jobs: u16,
     /// Stop after the first scenario that fails (cleanup still runs).
     #[arg(long, env = "IDGATE_FAIL_FAST")]
     pub fail_fast: bool,
@@ -210,7 +211,8 @@ pub struct RunArgs {
         long,
         default_value_t = 30,
         env = "IDGATE_TIMEOUT",
-        value_name = "SECS"
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..=3600)
     )]
     pub timeout: u64,
     /// PEM certificate(s) of a private CA the target's TLS certificate chains to.

@@ -25,7 +25,8 @@ pub async fn cleanup(a: CleanupArgs) -> Outcome {
     }
     let ledger = Ledger::open(&a.ledger).map_err(|e| SetupError::usage(format!("error: {e}")))?;
     let base = a.scim_url.trim_end_matches('/').to_string();
-    let pending = ledger.pending(&base).len();
+    // Creates whose answer never came count too: the server may have made them.
+    let pending = ledger.pending(&base).len() + ledger.unsettled(&base).len();
     if pending == 0 {
         out!(
             "nothing to clean up on {base} (ledger {})",

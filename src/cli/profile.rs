@@ -27,7 +27,7 @@ pub struct Profile {
     pub report_markdown: Option<PathBuf>,
     pub timeout: Option<u64>,
     pub retries: Option<u32>,
-    pub jobs: Option<usize>,
+    pub jobs: Option<u16>,
     pub fail_fast: Option<bool>,
     pub quiet: Option<bool>,
     pub saml_acs_url: Option<String>,
@@ -174,6 +174,12 @@ pub fn apply(a: &mut RunArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic> {
         ));
     }
     take!("jobs", a.jobs, p.jobs);
+    if a.jobs == 0 || a.jobs > 64 {
+        return Err(Diagnostic::new(format!(
+            "jobs = {} in the profile is out of range: between 1 and 64 scenarios play at once",
+            a.jobs
+        )));
+    }
     take!("email_domain", a.email_domain, p.email_domain);
     take!("name_prefix", a.name_prefix, p.name_prefix);
     Ok(())

@@ -229,7 +229,7 @@ pub async fn run(a: RunArgs) -> Outcome {
             PlanOptions {
                 retries: a.retries,
                 fail_fast: a.fail_fast,
-                jobs: a.jobs,
+                jobs: usize::from(a.jobs),
                 ..PlanOptions::default()
             },
         )

@@ -19,6 +19,7 @@ pub fn render(run: &RunResult, redactor: &Redactor) -> String {
             suite.add_property(("warning", redactor.apply(w).as_str()));
         }
         let classname = format!("{}.{}", scenario.client, scenario.name);
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (step, check) in scenario.checks() {
             let text = redactor.apply(&failure_text(step, check));
             let status = match check.outcome {
@@ -68,8 +69,19 @@ pub fn render(run: &RunResult, redactor: &Redactor) -> String {
                     s
                 }
             };
-            let mut case = TestCase::new(format!("{} › {}", step.name, check.id), status);
+            // Unique within the suite: a step repeated, or one check judged twice in a step,
+            // gets its occurrence number, so CI tools do not merge or drop results.
+            let base = format!("{} › {}", step.name, check.id);
+            let n = seen.entry(base.clone()).or_insert(0);
+            *n += 1;
+            let name = if *n == 1 {
+                base
+            } else {
+                format!("{base} ({n})")
+            };
+            let mut case = TestCase::new(name, status);
             case.set_classname(classname.as_str());
+            case.set_time(std::time::Duration::from_millis(step.millis));
             suite.add_test_case(case);
         }
         report.add_test_suite(suite);

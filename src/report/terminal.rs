@@ -82,6 +82,11 @@ impl Terminal {
                 let places: Vec<String> = f.occurrences.iter().map(|o| o.label()).collect();
                 self.line(&format!("      {DIM}at {}{DIM:#}", fold(&places, 3)));
             }
+            if let Some(serve) = serve_line(run) {
+                self.line(&format!(
+                    "  {DIM}the embedded target stopped with the run; to repeat a curl line, first start it on the same port: {serve}{DIM:#}"
+                ));
+            }
         }
         // Loud and last before the verdict: a warning says the verdict is weaker than it looks.
         for w in run.warnings() {
@@ -156,6 +161,24 @@ impl Reporter for Terminal {
             Event::RunStarted { .. } => {}
         }
     }
+}
+
+/// For an embedded run, the command that brings its target back on the same port (the curl
+/// lines name that port, and read the token from `$IDGATE_SCIM_TOKEN`, which serve takes).
+fn serve_line(run: &RunResult) -> Option<String> {
+    if run.target.kind != "embedded" {
+        return None;
+    }
+    let port = reqwest::Url::parse(&run.target.scim_base).ok()?.port()?;
+    let faults: String = run
+        .target
+        .faults
+        .iter()
+        .map(|f| format!(" --fault {f}"))
+        .collect();
+    Some(format!(
+        "export IDGATE_SCIM_TOKEN=any-token; idgate serve --port {port}{faults} &"
+    ))
 }
 
 impl Terminal {

@@ -16,7 +16,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::check::{Finding, builtin, expect, snapshot};
-use crate::http::{Client as HttpClient, Credential, Exchange, Request};
+use crate::http::{Client as HttpClient, Credential, Exchange, Request, TransportError};
 use crate::ledger::{Entry, Ledger};
 use crate::result::*;
 use crate::scenario::{Client, Expect, RequestTemplate, Scenario, Step, StepRequest, Suite};
@@ -184,7 +184,9 @@ async fn run_scenario_with(
                 slow_after: opts.slow_after,
                 trace: &trace,
             };
-            let r = run_step(&ctx, step, &mut vars, &mut missing_captures, observer).await;
+            let started = Instant::now();
+            let mut r = run_step(&ctx, step, &mut vars, &mut missing_captures, observer).await;
+            r.millis = started.elapsed().as_millis() as u64;
             if r.status == StepStatus::Error {
                 abort = Some(format!(
                     "an earlier step (`{}`) could not get an answer from the target",
@@ -278,6 +280,7 @@ fn unanswered(
         reason: Some(reason),
         fallback: None,
         exchanges: Vec::new(),
+        millis: 0,
         saml: None,
     }
 }
@@ -366,6 +369,7 @@ async fn run_step(
         fallback: None,
         exchanges: Vec::new(),
         checks: Vec::new(),
+        millis: 0,
         saml: None,
     };
     for i in 0..step.repeat {
@@ -409,13 +413,12 @@ async fn run_step(
                 "the run was interrupted".into(),
             );
         }
-        let exchange = match send_watched(ctx, step, &request, observer).await {
+        let exchange = match send_tracked(ctx, step, &request, observer).await {
             Err(e) => {
                 return unanswered(suite, step, ctx.client_name, Outcome::Error, e.to_string());
             }
             Ok(x) => x,
         };
-        track(ctx, &request, &exchange, &step.name).await;
         let curl = exchange.curl(&ctx.session.target.token_env);
         let checks = &mut result.checks;
         if let Some(f) = builtin::content_type(&exchange.response) {
@@ -512,10 +515,9 @@ async fn send_fallback(
     if ctx.session.stopped() {
         return Err("was not sent: the run was interrupted".into());
     }
-    let exchange = send_watched(ctx, step, &request, observer)
+    let exchange = send_tracked(ctx, step, &request, observer)
         .await
         .map_err(|e| format!("got no answer: {e}"))?;
-    track(ctx, &request, &exchange, &step.name).await;
     Ok((
         format!(
             "went on with `{action}`, answered {}",
@@ -652,6 +654,7 @@ async fn run_saml_step(
         fallback: None,
         exchanges: Vec::new(),
         checks: Vec::new(),
+        millis: 0,
         saml: None,
     };
     let posted = match saml::post_case(side.http_client(), &side.sp, &built, &[]).await {
@@ -780,6 +783,50 @@ fn bulk_created(body: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Sends `request` with the ledger kept true on both sides of it: a create is journaled as
+/// intended (with the unique name it carries) before it goes out, and what it created or
+/// deleted is journaled once it is answered. A create whose answer never comes (a timeout, a
+/// kill) stays intended, and cleanup looks it up by its name.
+async fn send_tracked(
+    ctx: &StepContext<'_>,
+    step: &Step,
+    request: &Request,
+    observer: &mut dyn Reporter,
+) -> Result<Exchange, TransportError> {
+    let intent = match creates_named(request) {
+        Some((kind, name)) => Some(ctx.session.ledger.lock().await.intend(
+            ctx.base,
+            &kind,
+            &name,
+            &format!("{} › {}", ctx.created_by, step.name),
+        )),
+        None => None,
+    };
+    let exchange = send_watched(ctx, step, request, observer).await?;
+    track(ctx, request, &exchange, &step.name).await;
+    if let Some(intent) = intent {
+        ctx.session.ledger.lock().await.settle(&intent);
+    }
+    Ok(exchange)
+}
+
+/// The collection and unique name of a resource `req` would create: `userName` of a POST to
+/// /Users, `displayName` of one to /Groups.
+fn creates_named(req: &Request) -> Option<(String, String)> {
+    let (kind, id) = resource_of(&req.path);
+    if req.method != "POST" || id.is_some() {
+        return None;
+    }
+    let attr = match kind.as_str() {
+        "Users" => "userName",
+        "Groups" => "displayName",
+        _ => return None,
+    };
+    let body: Value = serde_json::from_str(req.body.as_deref()?).ok()?;
+    let name = body.get(attr)?.as_str()?.to_string();
+    Some((kind, name))
+}
+
 /// Journal what a request created or deleted.
 async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) {
     let (kind, id) = resource_of(&req.path);
@@ -827,6 +874,8 @@ pub async fn cleanup(
     base: &str,
     created_by: Option<&str>,
 ) -> Vec<CleanupResult> {
+    let mut out = Vec::new();
+    resolve_intents(scim, ledger, base, created_by, &mut out).await;
     let pending: Vec<Entry> = ledger
         .lock()
         .await
@@ -834,7 +883,6 @@ pub async fn cleanup(
         .into_iter()
         .filter(|e| created_by.is_none_or(|c| e.created_by.starts_with(&format!("{c} › "))))
         .collect();
-    let mut out = Vec::new();
     for e in pending {
         let req = Request {
             method: "DELETE".into(),
@@ -866,6 +914,89 @@ pub async fn cleanup(
         });
     }
     out
+}
+
+/// Creates whose answer never came: each is looked up by the unique name it carried, and what
+/// carries exactly that name is journaled as created, so the DELETEs below remove it. A
+/// resource without that name is never touched.
+async fn resolve_intents(
+    scim: &HttpClient,
+    ledger: &Mutex<Ledger>,
+    base: &str,
+    created_by: Option<&str>,
+    out: &mut Vec<CleanupResult>,
+) {
+    let open: Vec<_> = ledger
+        .lock()
+        .await
+        .unsettled(base)
+        .into_iter()
+        .filter(|i| created_by.is_none_or(|c| i.created_by.starts_with(&format!("{c} › "))))
+        .collect();
+    for intent in open {
+        let attr = if intent.kind == "Groups" {
+            "displayName"
+        } else {
+            "userName"
+        };
+        let filter = format!("{attr} eq \"{}\"", intent.name.replace('"', "\\\""));
+        let query: String = form_urlencoded::byte_serialize(filter.as_bytes()).collect();
+        let req = Request {
+            method: "GET".into(),
+            path: format!("/{}?filter={query}", intent.kind),
+            headers: Vec::new(),
+            body: None,
+            auth: Credential::Bearer,
+        };
+        let found = match scim.send(&req).await {
+            Ok(x) if x.response.status == 200 => serde_json::from_str::<Value>(&x.response.body)
+                .ok()
+                .and_then(|b| b.get("Resources").and_then(Value::as_array).cloned())
+                .unwrap_or_default(),
+            Ok(x) => {
+                out.push(unresolved(
+                    &intent,
+                    format!("the lookup answered {}", x.response.status),
+                ));
+                continue;
+            }
+            Err(e) => {
+                out.push(unresolved(&intent, e.to_string()));
+                continue;
+            }
+        };
+        let mut guard = ledger.lock().await;
+        for r in &found {
+            let named = r.get(attr).and_then(Value::as_str);
+            let id = r.get("id").and_then(Value::as_str);
+            if let (Some(named), Some(id)) = (named, id)
+                && named.eq_ignore_ascii_case(&intent.name)
+                && !guard.is_tracked(base, &intent.kind, id)
+            {
+                guard.created(Entry {
+                    target: base.to_string(),
+                    kind: intent.kind.clone(),
+                    id: id.to_string(),
+                    created_by: format!(
+                        "{} (found by its name after an unanswered create)",
+                        intent.created_by
+                    ),
+                });
+            }
+        }
+        guard.settle(&intent.intent);
+    }
+}
+
+fn unresolved(intent: &crate::ledger::Intent, why: String) -> CleanupResult {
+    CleanupResult {
+        kind: intent.kind.clone(),
+        id: format!("(name {})", intent.name),
+        outcome: "failed".into(),
+        detail: Some(format!(
+            "a create whose answer never came could not be looked up: {why}"
+        )),
+    }
 }
 
 /// After a DELETE answered `status`, a GET of the same path must answer 404 (or 410): a

@@ -101,6 +101,7 @@ mod tests {
             fallback: None,
             exchanges: vec![],
             checks: vec![check("a.created", Outcome::Fail, Some("status 400"))],
+            millis: 0,
             saml: None,
         });
         let need = |id: &str| vec![id.to_string()];

@@ -194,6 +194,7 @@ pub async fn run_battery(
                 fallback: None,
                 exchanges: vec![],
                 checks: vec![],
+                millis: 0,
                 saml: None,
             };
             observer.event(&Event::CaseFinished { step: &step });
@@ -221,6 +222,7 @@ pub async fn run_battery(
     // Whether the SP has answered a post yet.
     let mut answered = false;
     for &case in cases {
+        let case_started = Instant::now();
         let step = if *stop.borrow() {
             skipped(case, "the run was interrupted".into())
         } else if let Some(culprit) = &died_after {
@@ -238,6 +240,8 @@ pub async fn run_battery(
             let skew = skew_for(case, sp, &measured);
             play(http, idp, sp, case, &canary, side.payloads.as_deref(), skew).await
         };
+        let mut step = step;
+        step.millis = case_started.elapsed().as_millis() as u64;
         // Still there? A message that crashes or hangs an SP that was answering is a finding
         // of its own; an SP that never answered is a setup problem, left to the errors.
         answered |= step.status == StepStatus::Ran;
@@ -349,6 +353,7 @@ fn skipped(case: &Case, reason: String) -> StepResult {
         fallback: None,
         exchanges: vec![],
         checks: vec![c],
+        millis: 0,
         saml: None,
     }
 }
@@ -462,6 +467,7 @@ async fn play_measure(
         fallback: None,
         exchanges: vec![],
         checks: vec![c],
+        millis: 0,
         saml: None,
     };
     (step, Some(tolerance))
@@ -502,6 +508,7 @@ async fn play(
         fallback: None,
         exchanges: vec![],
         checks: vec![],
+        millis: 0,
         saml: None,
     };
     let error = |mut step: StepResult, e: TransportError| {

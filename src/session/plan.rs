@@ -53,6 +53,7 @@ impl<'s> Plan<'s> {
         scim: bool,
         saml: bool,
     ) -> Result<Plan<'s>, SetupError> {
+        check_names(suite, selection)?;
         let mut clients = if scim {
             expand_clients(suite, &selection.clients)?
         } else {
@@ -137,6 +138,40 @@ impl<'s> Plan<'s> {
     pub fn plays_scim(&self) -> bool {
         self.pairs.iter().any(|(_, c)| c != SAML_CLIENT)
     }
+}
+
+/// Every `--tag` and `--skip` names a tag or scenario of the suite, and `--saml-case` matches
+/// a case: a typo would otherwise run everything, or nothing, silently.
+fn check_names(suite: &Suite, selection: &Selection) -> Result<(), SetupError> {
+    let mut known: Vec<&str> = vec![SAML_TAG, BATTERY];
+    for s in &suite.scenarios {
+        known.push(&s.name);
+        known.extend(s.tags.iter().map(String::as_str));
+    }
+    known.sort_unstable();
+    known.dedup();
+    for (flag, names) in [("--tag", &selection.tags), ("--skip", &selection.skip)] {
+        if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str())) {
+            return Err(SetupError::usage(format!(
+                "error: {flag} `{unknown}` names no tag or scenario of the suite\n  = help: {} (`idgate list` shows them)",
+                did_you_mean(unknown, &known)
+            )));
+        }
+    }
+    if let Some(part) = &selection.saml_case
+        && !suite
+            .cases
+            .cases
+            .iter()
+            .any(|c| c.id.contains(part.as_str()))
+    {
+        let ids: Vec<&str> = suite.cases.cases.iter().map(|c| c.id.as_str()).collect();
+        return Err(SetupError::usage(format!(
+            "error: --saml-case `{part}` is in no case id\n  = help: {} (`idgate saml cases` lists them)",
+            did_you_mean(part, &ids)
+        )));
+    }
+    Ok(())
 }
 
 /// `entra` → both Entra dialects; every name must be a client of the suite.

@@ -23,6 +23,43 @@ fn run_on_the_embedded_target_passes_and_writes_reports() {
     .unwrap();
     assert_eq!(json["target"]["kind"], "embedded");
     assert!(json["scenarios"].as_array().unwrap().len() >= 14);
+    // A machine can trust it: the published schema holds, and the verdict and exit code are
+    // the process's own.
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .take(5)
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report.json breaks docs/report.schema.json: {errors:?}"
+    );
+    assert_eq!(json["exit_code"], 0);
+    assert_eq!(json["verdict"]["result"], "pass");
+    // JUnit: every testcase has a time, and no two share a name within a suite.
+    for suite in junit.split("<testsuite ").skip(1) {
+        let mut names = std::collections::HashSet::new();
+        for case in suite.split("<testcase ").skip(1) {
+            let head = &case[..case.find('>').unwrap()];
+            assert!(head.contains(" time=\""), "{head}");
+            let name = head
+                .split("name=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            assert!(names.insert(name.to_string()), "duplicate testcase {name}");
+        }
+    }
 }
 
 #[test]
@@ -746,5 +783,121 @@ async fn the_entra_feature_flag_in_a_tenant_url_selects_the_2020_dialect() {
     assert!(
         !json.contains("aadOptscim062020/"),
         "the flag went into a path"
+    );
+}
+
+/// A SCIM stub with memory: a POST /Users is stored as soon as it arrives (the server finishes
+/// the create even if the client is gone) and answered after `delay`; filters on userName,
+/// GET and DELETE of the stored user work; one user idgate never created is there from the
+/// start and must stay untouched.
+#[derive(Clone)]
+struct Remembering {
+    users: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    delay: std::time::Duration,
+}
+
+impl wiremock::Respond for Remembering {
+    fn respond(&self, req: &wiremock::Request) -> wiremock::ResponseTemplate {
+        use wiremock::ResponseTemplate;
+        let json = |v: serde_json::Value| {
+            ResponseTemplate::new(200).set_body_raw(v.to_string(), "application/scim+json")
+        };
+        let mut users = self.users.lock().unwrap();
+        let path = req.url.path().to_string();
+        match (req.method.as_str(), path.as_str()) {
+            ("POST", "/Users") => {
+                let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+                let user = serde_json::json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "id": format!("u-{}", users.len() + 1),
+                    "userName": body["userName"],
+                });
+                users.push(user.clone());
+                ResponseTemplate::new(201)
+                    .set_body_raw(user.to_string(), "application/scim+json")
+                    .set_delay(self.delay)
+            }
+            ("GET", "/Users") => {
+                let filter = req
+                    .url
+                    .query_pairs()
+                    .find(|(k, _)| k == "filter")
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
+                let hits: Vec<_> = users
+                    .iter()
+                    .filter(|u| {
+                        filter.contains(&format!("\"{}\"", u["userName"].as_str().unwrap()))
+                    })
+                    .cloned()
+                    .collect();
+                json(serde_json::json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                    "totalResults": hits.len(), "Resources": hits
+                }))
+            }
+            (method, p) if p.starts_with("/Users/") => {
+                let id = &p["/Users/".len()..];
+                let at = users.iter().position(|u| u["id"] == id);
+                match (method, at) {
+                    ("DELETE", Some(i)) => {
+                        users.remove(i);
+                        ResponseTemplate::new(204)
+                    }
+                    ("GET", Some(i)) => json(users[i].clone()),
+                    _ => ResponseTemplate::new(404),
+                }
+            }
+            _ => ResponseTemplate::new(404),
+        }
+    }
+}
+
+/// Killed with SIGKILL while a create is in flight, idgate never hears its answer; the create
+/// was journaled before it was sent, so `idgate cleanup` finds the user by its unique name and
+/// deletes it, and a user it did not create is left exactly as it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_in_flight_when_idgate_is_killed_is_cleaned_up_by_its_name() {
+    let foreign = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": "someone-else", "userName": "alice@corp.example"
+    });
+    let stub = Remembering {
+        users: std::sync::Arc::new(std::sync::Mutex::new(vec![foreign.clone()])),
+        delay: std::time::Duration::from_secs(3),
+    };
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(stub.clone())
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawn_run(&server.uri(), dir.path());
+    wait_for(&server, "POST").await;
+    signal(&child, "KILL");
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+    assert_eq!(
+        stub.users.lock().unwrap().len(),
+        2,
+        "the stub kept the create"
+    );
+    let (uri, path) = (server.uri(), dir.path().to_path_buf());
+    let o = tokio::task::spawn_blocking(move || {
+        idgate(
+            &["cleanup", "--scim-url", &uri],
+            &[("IDGATE_SCIM_TOKEN", "signal-test-token")],
+            &path,
+        )
+    })
+    .await
+    .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("deleted"), "{out}");
+    let left = stub.users.lock().unwrap().clone();
+    assert_eq!(
+        left,
+        vec![foreign],
+        "cleanup touched what it did not create, or missed its own"
     );
 }
