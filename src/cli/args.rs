@@ -172,6 +172,15 @@ pub struct RunArgs {
         value_parser = clap::value_parser!(u16).range(1..=64)
     )]
     pub jobs: u16,
+    /// Let the run create, change and delete resources on a SCIM target that is not on this
+    /// machine (127.0.0.0/8, ::1, localhost). Without it, idgate says what it would write and
+    /// exits 1: a staging tenant is written to only by consent.
+    #[arg(long, env = "IDGATE_ALLOW_WRITES")]
+    pub allow_writes: bool,
+    /// Play on after a request timed out; by default the rest of the run is skipped, since a
+    /// target that does not answer would cost every later request its timeout.
+    #[arg(long, env = "IDGATE_KEEP_GOING")]
+    pub keep_going: bool,
     /// Stop after the first scenario that fails (cleanup still runs).
     #[arg(long, env = "IDGATE_FAIL_FAST")]
     pub fail_fast: bool,

@@ -39,6 +39,7 @@ pub struct Profile {
     pub saml_skew: Option<u64>,
     pub saml_max_skew: Option<u64>,
     pub saml_sp_metadata: Option<String>,
+    pub allow_writes: Option<bool>,
     pub key_dir: Option<PathBuf>,
     pub email_domain: Option<String>,
     pub name_prefix: Option<String>,
@@ -127,6 +128,7 @@ pub fn apply(a: &mut RunArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic> {
     take!("retries", a.retries, p.retries);
     take!("fail_fast", a.fail_fast, p.fail_fast);
     take!("quiet", a.quiet, p.quiet);
+    take!("allow_writes", a.allow_writes, p.allow_writes);
     take!(
         "saml_acs_url",
         a.saml.saml_acs_url,
@@ -214,6 +216,7 @@ fn merge(base: Profile, over: Profile) -> Profile {
         saml_skew,
         saml_max_skew,
         saml_sp_metadata,
+        allow_writes,
         key_dir,
         email_domain,
         name_prefix

@@ -10,6 +10,7 @@ use idgate::run::event::Fanout;
 use idgate::run::{self, Event, PlanOptions, Reporter};
 use idgate::saml::sp_metadata;
 use idgate::saml::whoami::WhoamiReader;
+use idgate::scenario::{StepRequest, Suite};
 use idgate::session::{
     IdpKeys, IdpOptions, Login, Options, Plan, RunValues, ScimEndpoint, ScimTarget, Selection,
     Session, SetupError, Snapshots, SpChoice, SpEndpoint, load_suite, preflight,
@@ -161,6 +162,55 @@ fn with_tenant_url_flags(mut a: RunArgs) -> Result<RunArgs, SetupError> {
     Ok(a)
 }
 
+/// Whether `url` names this machine: 127.0.0.0/8, ::1 or localhost.
+fn on_loopback(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let Some(host) = u.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// A plan that writes (POST, PUT, PATCH, DELETE) to a target away from this machine needs
+/// `--allow-writes`; without it, what it would do is said, and nothing is sent.
+fn consent_to_write(url: &str, suite: &Suite, plan: &Plan<'_>) -> Result<(), SetupError> {
+    if on_loopback(url) {
+        return Ok(());
+    }
+    let writes = |m: &str| matches!(m, "POST" | "PUT" | "PATCH" | "DELETE");
+    let mut writing: Vec<String> = Vec::new();
+    for (scenario, client) in &plan.pairs {
+        let Some(profile) = suite.clients.get(client) else {
+            continue;
+        };
+        let wrote = scenario.steps.iter().any(|step| match &step.request {
+            StepRequest::Send { action } => profile
+                .actions
+                .get(action)
+                .is_some_and(|t| writes(&t.method)),
+            StepRequest::Raw(t) => writes(&t.method),
+            StepRequest::Saml(_) => false,
+        });
+        if wrote {
+            writing.push(format!("{client}/{}", scenario.name));
+        }
+    }
+    if writing.is_empty() {
+        return Ok(());
+    }
+    Err(SetupError::usage(format!(
+        "error: {url} is not on this machine, and {} scenario run(s) would create, change and delete users and groups there (each named with the run's prefix, deleted when its scenario ends): {}\n  = help: pass --allow-writes (or allow-writes = true in the profile) to let it; --tag smoke only reads",
+        writing.len(),
+        writing.join(", ")
+    )))
+}
+
 pub async fn run(a: RunArgs) -> Outcome {
     let a = with_sp_metadata(with_tenant_url_flags(a)?).await?;
     if a.update_snapshots && in_ci() {
@@ -187,6 +237,11 @@ pub async fn run(a: RunArgs) -> Outcome {
         own_scenarios: a.scenarios.is_some(),
     };
     let plan = Plan::new(&suite, &selection, opts.tests_scim(), opts.tests_saml())?;
+    if let ScimTarget::Endpoint(e) = &opts.scim
+        && !a.allow_writes
+    {
+        consent_to_write(&e.url, &suite, &plan)?;
+    }
     let session = Session::open(&opts, plan.needs()).await?;
     // One read first: a setup mistake is one clear error, not a page of failed checks.
     if let ScimTarget::Endpoint(e) = &opts.scim
@@ -230,6 +285,7 @@ pub async fn run(a: RunArgs) -> Outcome {
                 retries: a.retries,
                 fail_fast: a.fail_fast,
                 jobs: usize::from(a.jobs),
+                keep_going: a.keep_going,
                 ..PlanOptions::default()
             },
         )
@@ -241,4 +297,30 @@ pub async fn run(a: RunArgs) -> Outcome {
     snapshots::notes(&suite, &snapshots::snapshot_root(a.scenarios.as_deref()));
     session.close().await;
     Ok(result.exit_code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_is_this_machine_only() {
+        for url in [
+            "http://127.0.0.1:8080/scim/v2",
+            "http://127.4.5.6/scim",
+            "http://[::1]:9/scim",
+            "http://LOCALHOST:1/x",
+        ] {
+            assert!(on_loopback(url), "{url}");
+        }
+        for url in [
+            "https://scim.staging.example.test/scim/v2",
+            "http://10.0.0.1/scim",
+            "http://[::ffff:10.0.0.1]/",
+            "http://127.0.0.1.nip.io/",
+            "not a url",
+        ] {
+            assert!(!on_loopback(url), "{url}");
+        }
+    }
 }

@@ -38,6 +38,9 @@ pub struct PlanOptions {
     pub jobs: usize,
     /// A request still unanswered after this long is reported as slow (and waited for).
     pub slow_after: Duration,
+    /// Play on after a request timed out (by default the rest of the run is skipped: a target
+    /// that does not answer would cost every later request its timeout).
+    pub keep_going: bool,
 }
 
 impl Default for PlanOptions {
@@ -47,6 +50,7 @@ impl Default for PlanOptions {
             fail_fast: false,
             jobs: 1,
             slow_after: Duration::from_secs(5),
+            keep_going: false,
         }
     }
 }
@@ -138,7 +142,8 @@ async fn run_scenario_with(
     let mut steps = Vec::new();
     // Why a capture is missing, for the reason of the steps that needed it.
     let mut missing_captures: HashMap<String, String> = HashMap::new();
-    let mut abort: Option<String> = None;
+    // An earlier timeout ended the run: this scenario's steps are skipped, saying so.
+    let mut abort: Option<String> = session.gave_up();
 
     for (name, template) in &scenario.vars {
         match template.render(&mut vars) {
@@ -182,6 +187,7 @@ async fn run_scenario_with(
                 base: &base,
                 created_by: &created_by,
                 slow_after: opts.slow_after,
+                keep_going: opts.keep_going,
                 trace: &trace,
             };
             let started = Instant::now();
@@ -226,6 +232,7 @@ struct StepContext<'a> {
     base: &'a str,
     created_by: &'a str,
     slow_after: Duration,
+    keep_going: bool,
     /// What passed so far in this scenario run, for `needs`.
     trace: &'a Trace,
 }
@@ -802,7 +809,16 @@ async fn send_tracked(
         )),
         None => None,
     };
-    let exchange = send_watched(ctx, step, request, observer).await?;
+    let exchange = match send_watched(ctx, step, request, observer).await {
+        Err(e @ TransportError::Timeout { .. }) if !ctx.keep_going => {
+            ctx.session.give_up(format!(
+                "the target timed out at {} › {}, so the run ended early (--keep-going plays on)",
+                ctx.created_by, step.name
+            ));
+            return Err(e);
+        }
+        other => other?,
+    };
     track(ctx, request, &exchange, &step.name).await;
     if let Some(intent) = intent {
         ctx.session.ledger.lock().await.settle(&intent);

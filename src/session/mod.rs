@@ -390,6 +390,7 @@ pub fn check_url(flag: &str, url: &str) -> Result<(), SetupError> {
 pub fn load_suite(dir: Option<&std::path::Path>) -> Result<crate::scenario::Suite, SetupError> {
     let files = match dir {
         Some(d) => {
+            suite_root(d)?;
             let mut files = crate::scenario::read_dir(d).map_err(scenario_errors)?;
             let has_cases = files
                 .iter()
@@ -411,6 +412,32 @@ pub fn load_suite(dir: Option<&std::path::Path>) -> Result<crate::scenario::Suit
         return Err(scenario_errors(errors));
     }
     Ok(suite)
+}
+
+/// A suite folder holds the check catalogue and the client profiles; a folder without them is
+/// one error naming the folder that has them (pointing at `scenarios/entra` instead of
+/// `scenarios` would otherwise give an error per scenario line that names a client).
+fn suite_root(dir: &std::path::Path) -> Result<(), SetupError> {
+    let is_root =
+        |d: &std::path::Path| d.join("checks.toml").is_file() && d.join("clients").is_dir();
+    if is_root(dir) || !dir.is_dir() {
+        return Ok(());
+    }
+    let above = dir.ancestors().skip(1).take(3).find(|d| is_root(d));
+    let help = match above {
+        Some(root) => format!(
+            "it looks like a part of the suite in {}: point --scenarios at that folder",
+            root.display()
+        ),
+        None => "a suite folder holds checks.toml, clients/ and the scenario files: copy idgate's scenarios/ folder and edit it".into(),
+    };
+    Err(SetupError::new(
+        exit::SCENARIO,
+        format!(
+            "error: {} is not a suite folder: it has no checks.toml and no clients/\n  = help: {help}",
+            dir.display()
+        ),
+    ))
 }
 
 /// Build a suite from `(name, text)` pairs, a request's `returns = "..."`
@@ -580,6 +607,8 @@ pub struct Session {
     stop_tx: Arc<watch::Sender<bool>>,
     /// The stop came from SIGTERM (a CI cancel, `docker stop`), not Ctrl-C.
     terminated: Arc<AtomicBool>,
+    /// Why the rest of the run is skipped (a request timed out), once it is.
+    gave_up: std::sync::Mutex<Option<String>>,
     pub redactor: Redactor,
     pub snapshots: SnapshotOptions,
     pub info: TargetInfo,
@@ -717,6 +746,7 @@ impl Session {
             stop,
             stop_tx,
             terminated,
+            gave_up: std::sync::Mutex::new(None),
             redactor,
             snapshots,
             info,
@@ -745,6 +775,7 @@ impl Session {
             stop,
             stop_tx: Arc::new(stop_tx),
             terminated: Arc::new(AtomicBool::new(false)),
+            gave_up: std::sync::Mutex::new(None),
             snapshots: SnapshotOptions::default(),
             info,
             values,
@@ -769,6 +800,22 @@ impl Session {
     /// Whether the run was asked to stop (Ctrl-C).
     pub fn stopped(&self) -> bool {
         *self.stop.borrow()
+    }
+
+    /// Skip the rest of the run, with `reason` (the first reason given stays).
+    pub fn give_up(&self, reason: String) {
+        let mut g = self.gave_up.lock().unwrap_or_else(|p| p.into_inner());
+        if g.is_none() {
+            *g = Some(reason);
+        }
+    }
+
+    /// Why the rest of the run is skipped, if it is.
+    pub fn gave_up(&self) -> Option<String> {
+        self.gave_up
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Whether the stop came from SIGTERM.

@@ -284,3 +284,47 @@ async fn an_untrusted_certificate_is_a_tls_error_that_names_ca_cert() {
     assert!(matches!(err, TransportError::Tls { .. }), "{text}");
     assert!(text.contains("--ca-cert"), "{text}");
 }
+
+/// After one request timed out, the rest of the run is skipped with the reason (a target that
+/// does not answer would cost every later request its timeout); `--keep-going` plays on.
+#[tokio::test]
+async fn one_timeout_ends_the_run_early_unless_told_to_keep_going() {
+    use idgate::run::{PlanOptions, Silent};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    let suite = common::suite();
+    let opts = ClientOptions {
+        timeout: Duration::from_secs(1),
+        ..ClientOptions::default()
+    };
+    for keep_going in [false, true] {
+        let session = common::session(&server.uri(), "stub-token-1234", opts.clone());
+        let pairs = idgate::session::plan::pairs(
+            &suite,
+            &["entra-2020".into()],
+            &["smoke".into(), "discovery".into()],
+            &[],
+        );
+        assert!(pairs.len() >= 2, "{}", pairs.len());
+        let plan = PlanOptions {
+            keep_going,
+            ..PlanOptions::default()
+        };
+        let r = idgate::run::run_plan(&suite, &session, &pairs, &mut Silent, plan).await;
+        assert_eq!(r[0].steps[0].status, StepStatus::Error);
+        let later = &r[1].steps[0];
+        if keep_going {
+            assert_eq!(later.status, StepStatus::Error, "{later:?}");
+        } else {
+            assert_eq!(later.status, StepStatus::Skipped, "{later:?}");
+            let reason = later.reason.clone().unwrap_or_default();
+            assert!(
+                reason.contains("timed out") && reason.contains("--keep-going"),
+                "{reason}"
+            );
+        }
+    }
+}

@@ -71,7 +71,10 @@ pub struct Saml {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a status code is a number (201) or a list of numbers ([200, 204]), not text"
+)]
 pub enum Status {
     One(u16),
     Many(Vec<u16>),
