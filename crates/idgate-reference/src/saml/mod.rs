@@ -303,6 +303,14 @@ fn judge(app: &App, xml: &str, now: OffsetDateTime) -> Result<Login, Rejection> 
     rules::check(&doc, &signatures, &app.cfg, &app.faults, now)
 }
 
+/// What the ACS does with a posted value before any rule: decode, look for a DOCTYPE, parse.
+pub(crate) fn fuzz_read(value: &str) -> Result<String, Rejection> {
+    let xml = document::decode_base64(value)?;
+    document::doctype(&xml)?;
+    document::parse(&xml)?;
+    Ok(xml)
+}
+
 /// `GET /saml/whoami`: the signed-in user, from the session cookie.
 async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let token = headers
