@@ -26,13 +26,15 @@ peer_wait() {
 }
 
 # peer_stop DIR: stop the server whose PID is in DIR/pid, but only if that
-# process is still one started from DIR (a PID can be reused by anything).
+# process is still one started from DIR (a PID can be reused by anything): its
+# command line names DIR/$PEER_MARK (default venv, for the Python peers; a
+# script whose server runs from another file in DIR sets PEER_MARK).
 peer_stop() {
-    local dir="$1" pid i
+    local dir="$1" pid i mark="${PEER_MARK:-venv}"
     dir="$(cd "$dir" 2>/dev/null && pwd || echo "$dir")"
     [[ -f "$dir/pid" ]] || { echo "no pid file in $dir" >&2; return 0; }
     pid="$(cat "$dir/pid")"
-    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir/venv"; then
+    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir/$mark"; then
         kill "$pid"
         for ((i = 0; i < 50; i++)); do
             kill -0 "$pid" 2>/dev/null || break

@@ -25,26 +25,8 @@ usage() {
     exit 1
 }
 
-# lib.sh's peer_stop recognises its servers by "$dir/venv" in their command line, which a Node
-# server has not. This one is recognised by its own copy of server.js in DIR. peer_wait calls
-# peer_stop on a timeout, so the name is kept: it is this definition that runs, here only.
-peer_stop() {
-    local dir="$1" pid i
-    dir="$(cd "$dir" 2>/dev/null && pwd || echo "$dir")"
-    [[ -f "$dir/pid" ]] || { echo "no pid file in $dir" >&2; return 0; }
-    pid="$(cat "$dir/pid")"
-    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir/server.js"; then
-        kill "$pid"
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -9 "$pid"
-        fi
-    fi
-    rm -f "$dir/pid"
-}
+# The server runs from its own copy of server.js in DIR: that is what peer_stop recognises.
+PEER_MARK=server.js
 
 installed() {
     local dir="$1"

@@ -342,19 +342,28 @@ fn check(case: &Case, outcome: Outcome) -> CheckResult {
     }
 }
 
+/// The step of `case` that was played, with `checks` (more evidence is added by the caller).
+fn played(case: &Case, checks: Vec<CheckResult>) -> StepResult {
+    StepResult {
+        name: case.id.clone(),
+        location: Location::of(&case.span),
+        status: StepStatus::Ran,
+        reason: None,
+        fallback: None,
+        exchanges: vec![],
+        checks,
+        millis: 0,
+        saml: None,
+    }
+}
+
 fn skipped(case: &Case, reason: String) -> StepResult {
     let mut c = check(case, Outcome::Skip);
     c.message = Some(reason.clone());
     StepResult {
-        name: case.id.clone(),
-        location: Location::of(&case.span),
         status: StepStatus::Skipped,
         reason: Some(reason),
-        fallback: None,
-        exchanges: vec![],
-        checks: vec![c],
-        millis: 0,
-        saml: None,
+        ..played(case, vec![c])
     }
 }
 
@@ -459,18 +468,7 @@ async fn play_measure(
         c.actual = Some(figure.clone());
     }
     c.message = Some(figure);
-    let step = StepResult {
-        name: case.id.clone(),
-        location: Location::of(&case.span),
-        status: StepStatus::Ran,
-        reason: None,
-        fallback: None,
-        exchanges: vec![],
-        checks: vec![c],
-        millis: 0,
-        saml: None,
-    };
-    (step, Some(tolerance))
+    (played(case, vec![c]), Some(tolerance))
 }
 
 async fn play(
@@ -500,17 +498,7 @@ async fn play(
         Ok(b) => b,
         Err(e) => return errored(case, format!("idgate could not build this case: {e}")),
     };
-    let mut step = StepResult {
-        name: case.id.clone(),
-        location: Location::of(&case.span),
-        status: StepStatus::Ran,
-        reason: None,
-        fallback: None,
-        exchanges: vec![],
-        checks: vec![],
-        millis: 0,
-        saml: None,
-    };
+    let mut step = played(case, vec![]);
     let error = |mut step: StepResult, e: TransportError| {
         let mut c = check(case, Outcome::Error);
         c.message = Some(e.to_string());

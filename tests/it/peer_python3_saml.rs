@@ -7,13 +7,9 @@
 //! change that loses or invents a finding fails.
 
 use crate::common;
-use crate::saml_peer::SamlPeer;
+use crate::saml_peer::{SamlPeer, assert_pinned, peer_idp};
 
 use idgate::result::Outcome;
-use idgate::run::Silent;
-use idgate::run::saml::run_battery;
-use idgate::saml::Idp;
-use idgate::session::SpTarget;
 
 /// Cases where python3-saml 1.16.0 (strict mode) does not do what the catalogue asks.
 const FINDINGS: &[&str] = &[
@@ -46,10 +42,7 @@ const FINDINGS: &[&str] = &[
 #[tokio::test(flavor = "multi_thread")]
 async fn the_battery_against_python3_saml_reports_the_pinned_findings() {
     // The peer trusts metadata with idgate's default issuer, not the reference SP's.
-    let idp = Idp {
-        entity_id: idgate::saml::DEFAULT_ENTITY_ID.into(),
-        ..common::fixture_idp()
-    };
+    let idp = peer_idp();
     let Some(peer) = SamlPeer::start(
         "python3-saml",
         "python3-saml-sp.sh",
@@ -60,43 +53,8 @@ async fn the_battery_against_python3_saml_reports_the_pinned_findings() {
     ) else {
         return;
     };
-    let sp = SpTarget {
-        acs_url: format!("{}/acs", peer.base),
-        audience: format!("{}/metadata", peer.base),
-        login_url: None,
-        whoami_url: Some(format!("{}/whoami", peer.base)),
-        whoami: Default::default(),
-        // Measured, not given (python3-saml's allowed clock drift is a fixed 300 s).
-        skew: time::Duration::minutes(3),
-        skew_given: false,
-        max_skew: time::Duration::seconds(300),
-        want_assertions_signed: false,
-        name_id: "alice@example.com".into(),
-    };
-    let (_tx, stop) = tokio::sync::watch::channel(false);
-    let mut side = common::saml_side(sp);
-    side.idp = idp;
-    let result = run_battery(&side, &common::all_cases(), &stop, &mut Silent).await;
-    let results = [result];
-    assert!(
-        common::outcomes(&results, Outcome::Error).is_empty(),
-        "{:?}",
-        common::outcomes(&results, Outcome::Error)
-    );
-    // Without a login every Response is unsolicited, so that case alone is skipped.
-    let skipped = common::outcomes(&results, Outcome::Skip);
-    assert!(
-        skipped.iter().all(|o| o.ends_with("› saml.unsolicited")),
-        "{skipped:?}"
-    );
-    let mut found: Vec<String> = common::failures(&results)
-        .into_iter()
-        .map(|(_, id)| id)
-        .collect();
-    let mut pinned: Vec<String> = FINDINGS.iter().map(|s| s.to_string()).collect();
-    found.sort();
-    pinned.sort();
-    assert_eq!(found, pinned, "findings against python3-saml changed");
+    let results = [peer.battery(idp).await];
+    assert_pinned(&results, FINDINGS, "python3-saml");
     // Policy cases are reported, never counted as passes.
     let reported = common::outcomes(&results, Outcome::Reported).len();
     let report_cases = idgate::saml::cases::all()

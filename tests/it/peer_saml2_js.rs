@@ -7,14 +7,7 @@
 //! (each checked by hand against saml2-js's code: .ci/peers/saml2-js-sp/findings.md), so a
 //! change that loses or invents a finding fails.
 
-use crate::common;
-use crate::saml_peer::SamlPeer;
-
-use idgate::result::Outcome;
-use idgate::run::Silent;
-use idgate::run::saml::run_battery;
-use idgate::saml::Idp;
-use idgate::session::SpTarget;
+use crate::saml_peer::{SamlPeer, assert_pinned, peer_idp};
 
 /// Cases where saml2-js 4.0.4 does not do what the catalogue asks.
 const FINDINGS: &[&str] = &[
@@ -70,10 +63,7 @@ const FINDINGS: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_battery_against_saml2_js_reports_the_pinned_findings() {
-    let idp = Idp {
-        entity_id: idgate::saml::DEFAULT_ENTITY_ID.into(),
-        ..common::fixture_idp()
-    };
+    let idp = peer_idp();
     let Some(peer) = SamlPeer::start(
         "saml2-js",
         "saml2-js-sp.sh",
@@ -84,42 +74,8 @@ async fn the_battery_against_saml2_js_reports_the_pinned_findings() {
     ) else {
         return;
     };
-    let sp = SpTarget {
-        acs_url: format!("{}/acs", peer.base),
-        audience: format!("{}/metadata", peer.base),
-        login_url: None,
-        whoami_url: Some(format!("{}/whoami", peer.base)),
-        whoami: Default::default(),
-        skew: time::Duration::minutes(3),
-        // Measured, not given.
-        skew_given: false,
-        max_skew: time::Duration::seconds(300),
-        want_assertions_signed: false,
-        name_id: "alice@example.com".into(),
-    };
-    let (_tx, stop) = tokio::sync::watch::channel(false);
-    let mut side = common::saml_side(sp);
-    side.idp = idp;
-    let result = run_battery(&side, &common::all_cases(), &stop, &mut Silent).await;
-    let results = [result];
-    assert!(
-        common::outcomes(&results, Outcome::Error).is_empty(),
-        "{:?}",
-        common::outcomes(&results, Outcome::Error)
-    );
-    let skipped = common::outcomes(&results, Outcome::Skip);
-    assert!(
-        skipped.iter().all(|o| o.ends_with("› saml.unsolicited")),
-        "{skipped:?}"
-    );
-    let mut found: Vec<String> = common::failures(&results)
-        .into_iter()
-        .map(|(_, id)| id)
-        .collect();
-    let mut pinned: Vec<String> = FINDINGS.iter().map(|s| s.to_string()).collect();
-    found.sort();
-    pinned.sort();
-    assert_eq!(found, pinned, "findings against saml2-js changed");
+    let results = [peer.battery(idp).await];
+    assert_pinned(&results, FINDINGS, "saml2-js");
     // Identity and attributes were read from its whoami: no warning.
     assert!(results[0].warnings.is_empty(), "{:?}", results[0].warnings);
 }

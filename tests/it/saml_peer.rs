@@ -7,7 +7,19 @@ use crate::common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use idgate::saml::IdpKey;
+use idgate::result::{Outcome, ScenarioResult};
+use idgate::run::Silent;
+use idgate::run::saml::run_battery;
+use idgate::saml::{Idp, IdpKey};
+use idgate::session::SpTarget;
+
+/// idgate's IdP as the peers trust it: the fixture key under the default entity ID.
+pub fn peer_idp() -> Idp {
+    Idp {
+        entity_id: idgate::saml::DEFAULT_ENTITY_ID.into(),
+        ..common::fixture_idp()
+    }
+}
 
 pub struct SamlPeer {
     /// `http://127.0.0.1:PORT`.
@@ -92,4 +104,47 @@ impl SamlPeer {
             dir: Some(dir),
         })
     }
+}
+
+impl SamlPeer {
+    /// The whole battery against this SP (its `/acs`, `/whoami`, entity ID `/metadata`),
+    /// unsolicited, with the clock measured as a user without `--saml-skew` gets it.
+    pub async fn battery(&self, idp: Idp) -> ScenarioResult {
+        let sp = SpTarget {
+            acs_url: format!("{}/acs", self.base),
+            audience: format!("{}/metadata", self.base),
+            login_url: None,
+            whoami_url: Some(format!("{}/whoami", self.base)),
+            whoami: Default::default(),
+            skew: time::Duration::minutes(3),
+            skew_given: false,
+            max_skew: time::Duration::seconds(300),
+            want_assertions_signed: false,
+            name_id: "alice@example.com".into(),
+        };
+        let (_tx, stop) = tokio::sync::watch::channel(false);
+        let mut side = common::saml_side(sp);
+        side.idp = idp;
+        run_battery(&side, &common::all_cases(), &stop, &mut Silent).await
+    }
+}
+
+/// What every SAML peer's pin asserts: no case errored, only `saml.unsolicited` was skipped
+/// (there is no login), and the failed cases are exactly `pinned`.
+pub fn assert_pinned(results: &[ScenarioResult], pinned: &[&str], peer: &str) {
+    let errors = common::outcomes(results, Outcome::Error);
+    assert!(errors.is_empty(), "{errors:?}");
+    let skipped = common::outcomes(results, Outcome::Skip);
+    assert!(
+        skipped.iter().all(|o| o.ends_with("› saml.unsolicited")),
+        "{skipped:?}"
+    );
+    let mut found: Vec<String> = common::failures(results)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    let mut pinned: Vec<String> = pinned.iter().map(|s| s.to_string()).collect();
+    found.sort();
+    pinned.sort();
+    assert_eq!(found, pinned, "findings against {peer} changed");
 }
