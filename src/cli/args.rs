@@ -272,6 +272,10 @@ pub struct SamlRunArgs {
     /// Response signed only on the outside may be refused without a failure.
     #[arg(long)]
     pub saml_want_assertions_signed: bool,
+    /// Judge the battery by a profile's stricter rules as well: `entra`, what Microsoft's
+    /// Entra gallery validation requires of an SP (an expired IdP certificate refused).
+    #[arg(long, value_name = "PROFILE", value_parser = clap::builder::PossibleValuesParser::new(idgate::scenario::SP_PROFILES))]
+    pub saml_sp_profile: Option<String>,
     /// The SP's entity ID, written into every Audience.
     #[arg(long, env = "IDGATE_SAML_AUDIENCE", value_name = "ENTITY_ID")]
     pub saml_audience: Option<String>,

@@ -39,6 +39,7 @@ pub struct Profile {
     pub saml_skew: Option<u64>,
     pub saml_max_skew: Option<u64>,
     pub saml_sp_metadata: Option<String>,
+    pub saml_sp_profile: Option<String>,
     pub allow_writes: Option<bool>,
     pub key_dir: Option<PathBuf>,
     pub email_domain: Option<String>,
@@ -167,6 +168,19 @@ pub fn apply(a: &mut RunArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic> {
         a.saml.saml_sp_metadata,
         p.saml_sp_metadata.map(Some)
     );
+    take!(
+        "saml_sp_profile",
+        a.saml.saml_sp_profile,
+        p.saml_sp_profile.map(Some)
+    );
+    if let Some(name) = &a.saml.saml_sp_profile
+        && !idgate::scenario::SP_PROFILES.contains(&name.as_str())
+    {
+        return Err(Diagnostic::new(format!(
+            "saml-sp-profile = \"{name}\" in the profile is no SP profile"
+        ))
+        .with_help(did_you_mean(name, idgate::scenario::SP_PROFILES)));
+    }
     if a.saml.saml_acs_url.is_some()
         && a.saml.saml_audience.is_none()
         && a.saml.saml_sp_metadata.is_none()
@@ -216,6 +230,7 @@ fn merge(base: Profile, over: Profile) -> Profile {
         saml_skew,
         saml_max_skew,
         saml_sp_metadata,
+        saml_sp_profile,
         allow_writes,
         key_dir,
         email_domain,

@@ -52,6 +52,7 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
             skew_given: a.saml.saml_skew.is_some(),
             max_skew: Duration::from_secs(a.saml.saml_max_skew),
             name_id: a.saml.saml_name_id.clone(),
+            sp_profile: a.saml.saml_sp_profile.clone(),
         },
         faults: a.faults.clone(),
         timeout: Duration::from_secs(a.timeout.max(1)),

@@ -222,6 +222,8 @@ pub async fn run_battery(
     // Whether the SP has answered a post yet.
     let mut answered = false;
     for &case in cases {
+        // Under an SP profile (`--saml-sp-profile`), a case it is stricter about is judged by it.
+        let case = &*case.under_profile(sp.profile.as_deref());
         let case_started = Instant::now();
         let step = if *stop.borrow() {
             skipped(case, "the run was interrupted".into())

@@ -151,6 +151,9 @@ pub struct Login {
     /// The most clock tolerance a measurement may find and still pass (`--saml-max-skew`).
     pub max_skew: Duration,
     pub name_id: String,
+    /// The SP profile the battery is judged under (`--saml-sp-profile`): cases stricter under
+    /// it take its verdict and severity.
+    pub sp_profile: Option<String>,
 }
 
 /// The clock tolerance past which a measured SP fails, unless `--saml-max-skew` says otherwise:
@@ -164,6 +167,7 @@ impl Default for Login {
             skew_given: false,
             max_skew: DEFAULT_MAX_SKEW,
             name_id: "alice@example.com".into(),
+            sp_profile: None,
         }
     }
 }
@@ -540,6 +544,8 @@ pub struct SpTarget {
     pub want_assertions_signed: bool,
     /// The user every valid response logs in.
     pub name_id: String,
+    /// The SP profile the cases are judged under (`--saml-sp-profile`).
+    pub profile: Option<String>,
 }
 
 /// The SAML side of a target: the SP, idgate's IdP, and a client that treats
@@ -667,6 +673,7 @@ impl Session {
                 max_skew: skew_of(opts.login.max_skew),
                 want_assertions_signed: sp.want_assertions_signed,
                 name_id: opts.login.name_id.clone(),
+                profile: opts.login.sp_profile.clone(),
             }),
             (SpChoice::Embedded, Some(r)) => Some(SpTarget {
                 acs_url: r.acs_url.clone(),
@@ -680,6 +687,7 @@ impl Session {
                 max_skew: skew_of(opts.login.max_skew),
                 want_assertions_signed: false,
                 name_id: opts.login.name_id.clone(),
+                profile: opts.login.sp_profile.clone(),
             }),
             _ => None,
         };

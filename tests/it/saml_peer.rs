@@ -121,6 +121,7 @@ impl SamlPeer {
             max_skew: time::Duration::seconds(300),
             want_assertions_signed: false,
             name_id: "alice@example.com".into(),
+            profile: None,
         };
         let (_tx, stop) = tokio::sync::watch::channel(false);
         let mut side = common::saml_side(sp);

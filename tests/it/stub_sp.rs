@@ -52,6 +52,7 @@ fn side_at(base: &str) -> SamlSide {
         max_skew: time::Duration::seconds(300),
         want_assertions_signed: false,
         name_id: "alice@example.com".into(),
+        profile: None,
     })
 }
 
@@ -187,6 +188,7 @@ async fn an_sp_that_drops_connections_after_answering_costs_no_case() {
         max_skew: time::Duration::seconds(300),
         want_assertions_signed: false,
         name_id: "alice@example.com".into(),
+        profile: None,
     });
     let (_tx, stop) = tokio::sync::watch::channel(false);
     let r = run_battery(&side, &common::all_cases(), &stop, &mut Silent).await;

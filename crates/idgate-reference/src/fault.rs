@@ -329,6 +329,8 @@ faults! {
         "once a signature verifies, the identity is read from the first Assertion in the document, signed or not";
     SignatureCoversAnything => "signature-covers-anything", "saml.response-in-advice",
         "a valid signature counts for the element it sits in, whatever its Reference names";
+    SignatureFoundAnywhere => "signature-found-anywhere", "saml.decoy-signature-in-attribute",
+        "a Signature anywhere below an Assertion (an AttributeValue) is taken as the Assertion's own";
     SeveralSignedAssertionsTaken => "several-signed-assertions-taken", "saml.two-signed-subjects-forged-last",
         "a Response with several Assertions, each signed, is taken, and the first one counts";
     IssuerFormatIgnored => "issuer-format-ignored", "saml.issuer-format-wrong",
@@ -379,6 +381,8 @@ faults! {
         "an Assertion without an AuthnStatement is accepted";
     DuplicateAttributesAllowed => "duplicate-attributes-allowed", "saml.duplicate-attribute",
         "an Attribute name given twice is accepted (the last one wins)";
+    AcceptsExpiredIdpCert => "accepts-expired-idp-cert", "saml.idp-cert-expired",
+        "a signature whose KeyInfo carries an expired IdP certificate is accepted (failed under --saml-sp-profile entra)";
     NoReplayCache => "no-replay-cache", "saml.replay-same-response",
         "consumed Response and Assertion IDs are not remembered, so a response can be posted again";
 }
@@ -499,7 +503,7 @@ mod tests {
             assert!(!fault.description().is_empty());
         }
         let saml = Fault::ALL.iter().filter(|f| f.area() == "saml").count();
-        assert_eq!(saml, 30);
+        assert_eq!(saml, 32);
     }
 
     #[test]

@@ -56,6 +56,10 @@ pub(super) const BUILDERS: &[(&str, Builder)] = &[
     ("saml.id-attribute-pollution", id_attribute_pollution),
     ("saml.xml-id-decoy", xml_id_decoy),
     ("saml.namespace-confusion", namespace_confusion),
+    (
+        "saml.decoy-signature-in-attribute",
+        decoy_signature_in_attribute,
+    ),
 ];
 
 /// An unsigned copy of the assertion for the forged identity, with `id`.
@@ -377,6 +381,23 @@ fn namespace_confusion(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     )?;
     let body = format!("{evil}{}", signed_assertion(ctx)?);
     Ok(post(ctx, &response_xml(&ctx.spec, &body), true))
+}
+
+/// A decoy: the IdP's genuine Signature moved into an AttributeValue of a forged, unsigned
+/// assertion; the original it references, without it, hides in that assertion's Advice. The
+/// enveloped transform never digested the Signature, so it still verifies over the original.
+/// An SP that takes any Signature below an assertion (`.//ds:Signature`) as that assertion's
+/// own verifies it and reads the forged subject.
+fn decoy_signature_in_attribute(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    let genuine = signed_assertion(ctx)?;
+    let sig = splice::first(&genuine, "ds:Signature")?;
+    let signature = splice::slice(&genuine, &sig).to_string();
+    let unsigned_original = splice::remove(&genuine, &sig);
+    let evil = forged_assertion(ctx, &new_id());
+    let evil = splice::append_into(&evil, "saml:AttributeValue", &signature)?;
+    let advice = format!("<saml:Advice>{unsigned_original}</saml:Advice>");
+    let evil = splice::insert_after(&evil, "saml:Conditions", &advice)?;
+    Ok(post(ctx, &response_xml(&ctx.spec, &evil), true))
 }
 
 #[cfg(test)]

@@ -163,6 +163,15 @@ pub async fn run_reference_saml(faults: &[Fault]) -> ScenarioResult {
 
 /// As [`run_reference_saml`]; `sp_initiated` starts every case with a login at the SP.
 pub async fn run_reference_saml_as(faults: &[Fault], sp_initiated: bool) -> ScenarioResult {
+    run_reference_saml_under(faults, sp_initiated, None).await
+}
+
+/// As [`run_reference_saml_as`], judged under an SP profile (`--saml-sp-profile`).
+pub async fn run_reference_saml_under(
+    faults: &[Fault],
+    sp_initiated: bool,
+    profile: Option<&str>,
+) -> ScenarioResult {
     let running = reference::start(ReferenceOptions {
         faults: faults.to_vec(),
         saml: reference::SpOptions {
@@ -184,6 +193,7 @@ pub async fn run_reference_saml_as(faults: &[Fault], sp_initiated: bool) -> Scen
         max_skew: time::Duration::seconds(300),
         want_assertions_signed: false,
         name_id: "alice@example.com".into(),
+        profile: profile.map(String::from),
     };
     let side = saml_side(sp);
     let (_tx, stop) = tokio::sync::watch::channel(false);

@@ -239,6 +239,20 @@ pub enum Predicate {
 /// The SP policies a case can name in `refused_by_policy`.
 pub const SP_POLICIES: &[&str] = &["WantAssertionsSigned"];
 
+/// The SP profiles a case can be stricter under (`[case.under.NAME]`), chosen for a run with
+/// `--saml-sp-profile`: `entra`, the rules Microsoft's Entra gallery validation holds an SP to.
+pub const SP_PROFILES: &[&str] = &["entra"];
+
+/// What a case becomes under an SP profile: a profile only ever makes a case stricter, such as
+/// a certificate-validity policy that the profile requires.
+#[derive(Debug, Clone)]
+pub struct ProfileOverride {
+    pub expect: CaseExpect,
+    pub severity: Severity,
+    /// The profile's own requirement, shown instead of the case's rule.
+    pub rule: String,
+}
+
 /// How bad a failure is, one scale for SCIM and SAML (docs/saml-cases.md says how SAML cases
 /// are placed on it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -340,6 +354,8 @@ pub struct SamlCase {
     /// A declared SP policy under which refusing this case is the SP's choice, not a defect:
     /// `WantAssertionsSigned` (from its metadata, or `--saml-want-assertions-signed`).
     pub refused_by_policy: Option<String>,
+    /// What the case becomes under each SP profile that is stricter about it.
+    pub under: Vec<(String, ProfileOverride)>,
     /// A short name.
     pub title: String,
     /// What differs from the valid Response.
@@ -348,6 +364,23 @@ pub struct SamlCase {
     pub rule: String,
     /// Where the case is written.
     pub span: Span,
+}
+
+impl SamlCase {
+    /// The case as a run under `profile` judges it: the profile's verdict, severity and rule
+    /// where it has its own, the case as written otherwise.
+    pub fn under_profile(&self, profile: Option<&str>) -> std::borrow::Cow<'_, SamlCase> {
+        let found = profile.and_then(|p| self.under.iter().find(|(name, _)| name == p));
+        match found {
+            None => std::borrow::Cow::Borrowed(self),
+            Some((_, o)) => std::borrow::Cow::Owned(SamlCase {
+                expect: o.expect,
+                severity: o.severity,
+                rule: o.rule.clone(),
+                ..self.clone()
+            }),
+        }
+    }
 }
 
 /// What a correct SP does with a case. With several posts, it is about the

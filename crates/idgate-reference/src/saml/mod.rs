@@ -299,7 +299,7 @@ fn judge(app: &App, xml: &str, now: OffsetDateTime) -> Result<Login, Rejection> 
     if app.fault(Fault::RejectsPrettyPrinted) {
         document::strip_whitespace(&mut doc);
     }
-    let signatures = signature::verify(&doc, &app.trust, &app.faults)?;
+    let signatures = signature::verify(&doc, &app.trust, &app.faults, now)?;
     rules::check(&doc, &signatures, &app.cfg, &app.faults, now)
 }
 

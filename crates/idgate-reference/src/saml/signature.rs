@@ -12,8 +12,9 @@ use bergshamra::dsig::verify::verify_all_document;
 use bergshamra::keys::loader::{load_hmac_key, load_x509_cert_der, load_x509_cert_pem};
 use bergshamra::xml::uppsala::{Document, NodeId};
 use bergshamra::{DsigContext, Key, KeysManager, VerifyResult};
+use time::OffsetDateTime;
 
-use super::document::{DSIG, attr, child, child_elements, children, is, text};
+use super::document::{DSIG, SAML, attr, child, child_elements, children, is, text};
 use super::{Faults, Rejection};
 use crate::fault::Fault;
 
@@ -64,6 +65,7 @@ pub fn verify(
     doc: &Document<'_>,
     trust: &Trust,
     faults: &Faults,
+    now: OffsetDateTime,
 ) -> Result<Vec<Outcome>, Rejection> {
     // Document order, as the verifier reports them.
     let all: Vec<NodeId> = doc
@@ -77,12 +79,20 @@ pub fn verify(
     for sig in &all {
         profile(doc, *sig, faults)
             .map_err(|e| Rejection::new(format!("signature refused: {e}")))?;
+        if !faults.contains(&Fault::AcceptsExpiredIdpCert) {
+            certificates_in_validity(doc, *sig, now)
+                .map_err(|e| Rejection::new(format!("signature refused: {e}")))?;
+        }
     }
+    // A fault: a Signature anywhere below an Assertion counts as the Assertion's own, as a
+    // lookup by `.//ds:Signature` makes it.
+    let anywhere = faults.contains(&Fault::SignatureFoundAnywhere);
+    let covers_anything = faults.contains(&Fault::SignatureCoversAnything) || anywhere;
     let ctx = DsigContext::new(keys(doc, &all, trust, faults)?)
         .with_trusted_keys_only(true)
         // Strict: a Reference must name the signature's own neighbourhood (XSW defence);
         // the fault lets a signature vouch for any element, as lax verifiers do.
-        .with_strict_verification(!faults.contains(&Fault::SignatureCoversAnything))
+        .with_strict_verification(!covers_anything)
         .with_require_reference_digests(true);
     let results = verify_all_document(&ctx, doc)
         .map_err(|e| Rejection::new(format!("signature verification failed: {e}")))?;
@@ -101,7 +111,12 @@ pub fn verify(
         {
             continue;
         }
-        let Some(parent) = doc.parent(sig) else {
+        let parent = if anywhere {
+            enclosing_assertion(doc, sig).or_else(|| doc.parent(sig))
+        } else {
+            doc.parent(sig)
+        };
+        let Some(parent) = parent else {
             continue;
         };
         let result = match result {
@@ -113,8 +128,7 @@ pub fn verify(
                 if signature_node != sig {
                     Err("the verifier checked another signature".to_string())
                 } else if references.len() != 1
-                    || (references[0].resolved_node != Some(parent)
-                        && !faults.contains(&Fault::SignatureCoversAnything))
+                    || (references[0].resolved_node != Some(parent) && !covers_anything)
                     || !references[0].digest_verified
                 {
                     Err("the signature does not cover the element it sits in".to_string())
@@ -127,6 +141,18 @@ pub fn verify(
         outcomes.push(Outcome { parent, result });
     }
     Ok(outcomes)
+}
+
+/// The nearest Assertion that holds `sig`, however deep.
+fn enclosing_assertion(doc: &Document<'_>, sig: NodeId) -> Option<NodeId> {
+    let mut at = doc.parent(sig);
+    while let Some(node) = at {
+        if is(doc, node, SAML, "Assertion") {
+            return Some(node);
+        }
+        at = doc.parent(node);
+    }
+    None
 }
 
 /// The keys signatures may verify with: the pinned IdP certificate, and nothing from the
@@ -175,6 +201,42 @@ fn key_info_certificates(doc: &Document<'_>, sig: NodeId) -> Vec<Vec<u8>> {
             STANDARD.decode(b64).ok()
         })
         .collect()
+}
+
+/// Every certificate the message carries for its key is inside its validity period. The key
+/// is pinned by configuration, so the dates are policy (the SAML V2.0 Metadata
+/// Interoperability Profile trusts a key whatever its certificate says); this SP holds the stricter
+/// policy that Microsoft asks of Entra ID's SPs ("ensure your application can validate the
+/// certificate's expiration date"). A certificate that does not parse is left to the verifier.
+fn certificates_in_validity(
+    doc: &Document<'_>,
+    sig: NodeId,
+    now: OffsetDateTime,
+) -> Result<(), String> {
+    use x509_cert::der::Decode;
+    for der in key_info_certificates(doc, sig) {
+        let Ok(cert) = x509_cert::Certificate::from_der(&der) else {
+            continue;
+        };
+        let validity = &cert.tbs_certificate.validity;
+        let at = |t: x509_cert::time::Time| {
+            OffsetDateTime::from_unix_timestamp(t.to_unix_duration().as_secs() as i64).ok()
+        };
+        let (from, to) = (at(validity.not_before), at(validity.not_after));
+        if to.is_some_and(|to| now > to) {
+            return Err(format!(
+                "the IdP certificate in KeyInfo expired ({})",
+                validity.not_after
+            ));
+        }
+        if from.is_some_and(|from| now < from) {
+            return Err(format!(
+                "the IdP certificate in KeyInfo is not valid yet ({})",
+                validity.not_before
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// SAML core 5.4 and the XML-DSig best practices, as rules on the signature's shape.

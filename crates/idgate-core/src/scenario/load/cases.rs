@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::super::model::{
-    CaseCatalogue, CaseExpect, CaseGroup, CheckMeta, SP_POLICIES, SamlCase, Severity,
+    CaseCatalogue, CaseExpect, CaseGroup, CheckMeta, ProfileOverride, SP_POLICIES, SP_PROFILES,
+    SamlCase, Severity,
 };
 use super::raw;
 use super::toml::{span_of, toml_error};
@@ -89,39 +90,8 @@ pub(super) fn load_cases(
                 .with_help(did_you_mean(c.group.get_ref(), &group_names)),
             );
         }
-        let expect = match c.expect.get_ref().as_str() {
-            "accept" => Some(CaseExpect::Accept),
-            "reject" => Some(CaseExpect::Reject),
-            "accept-original-only" => Some(CaseExpect::AcceptOriginalOnly),
-            "report" => Some(CaseExpect::Report),
-            "measure" => Some(CaseExpect::Measure),
-            other => {
-                errors.push(
-                    Diagnostic::at(
-                        source,
-                        c.expect.span(),
-                        format!("unknown verdict `{other}`"),
-                    )
-                    .with_help(did_you_mean(other, EXPECTS)),
-                );
-                None
-            }
-        };
-        let severity = match Severity::parse(c.severity.get_ref()) {
-            Some(s) => Some(s),
-            None => {
-                let other = c.severity.get_ref();
-                errors.push(
-                    Diagnostic::at(
-                        source,
-                        c.severity.span(),
-                        format!("unknown severity `{other}`"),
-                    )
-                    .with_help(did_you_mean(other, Severity::NAMES)),
-                );
-                None
-            }
-        };
+        let expect = parse_expect(source, &c.expect, errors);
+        let severity = parse_severity(source, &c.severity, errors);
         let (Some(expect), Some(severity), true) = (expect, severity, ok) else {
             continue;
         };
@@ -181,6 +151,31 @@ pub(super) fn load_cases(
             );
             continue;
         }
+        let mut under = Vec::new();
+        for (profile, o) in c.under {
+            if !SP_PROFILES.contains(&profile.as_str()) {
+                errors.push(
+                    Diagnostic::at(source, o.span(), format!("unknown SP profile `{profile}`"))
+                        .with_help(did_you_mean(&profile, SP_PROFILES)),
+                );
+                continue;
+            }
+            let o = o.into_inner();
+            let (Some(expect), Some(severity)) = (
+                parse_expect(source, &o.expect, errors),
+                parse_severity(source, &o.severity, errors),
+            ) else {
+                continue;
+            };
+            under.push((
+                profile,
+                ProfileOverride {
+                    expect,
+                    severity,
+                    rule: o.rule,
+                },
+            ));
+        }
         checks.insert(
             id.clone(),
             CheckMeta {
@@ -199,12 +194,51 @@ pub(super) fn load_cases(
             idp_cooperation: c.idp_cooperation,
             skew_from: c.skew_from.map(|s| s.into_inner()),
             refused_by_policy: c.refused_by_policy.map(|s| s.into_inner()),
+            under,
             title: c.title,
             changes: c.changes,
             rule: c.rule,
             span,
         });
     }
+}
+
+fn parse_expect(
+    source: &Arc<Source>,
+    word: &toml::Spanned<String>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<CaseExpect> {
+    let expect = match word.get_ref().as_str() {
+        "accept" => CaseExpect::Accept,
+        "reject" => CaseExpect::Reject,
+        "accept-original-only" => CaseExpect::AcceptOriginalOnly,
+        "report" => CaseExpect::Report,
+        "measure" => CaseExpect::Measure,
+        other => {
+            errors.push(
+                Diagnostic::at(source, word.span(), format!("unknown verdict `{other}`"))
+                    .with_help(did_you_mean(other, EXPECTS)),
+            );
+            return None;
+        }
+    };
+    Some(expect)
+}
+
+fn parse_severity(
+    source: &Arc<Source>,
+    word: &toml::Spanned<String>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Severity> {
+    let severity = Severity::parse(word.get_ref());
+    if severity.is_none() {
+        let other = word.get_ref();
+        errors.push(
+            Diagnostic::at(source, word.span(), format!("unknown severity `{other}`"))
+                .with_help(did_you_mean(other, Severity::NAMES)),
+        );
+    }
+    severity
 }
 
 #[cfg(test)]

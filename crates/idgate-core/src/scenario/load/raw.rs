@@ -1,6 +1,8 @@
 //! The files as serde reads them: every field a user may write, with its span,
 //! before any of it is checked. Unknown fields are refused here.
 
+use std::collections::BTreeMap;
+
 use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
@@ -161,7 +163,18 @@ pub struct Case {
     pub skew_from: Option<Spanned<String>>,
     #[serde(default)]
     pub refused_by_policy: Option<Spanned<String>>,
+    /// What the case becomes under an SP profile (`[case.under.entra]`).
+    #[serde(default)]
+    pub under: BTreeMap<String, Spanned<CaseUnder>>,
     pub title: String,
     pub changes: String,
+    pub rule: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseUnder {
+    pub expect: Spanned<String>,
+    pub severity: Spanned<String>,
     pub rule: String,
 }
