@@ -279,4 +279,38 @@ mod tests {
         assert!(all.contains("unknown severity `hgh`"), "{all}");
         assert!(all.contains("cases.toml:7:"), "{all}");
     }
+
+    #[test]
+    fn a_profile_makes_a_case_stricter_and_a_wrong_one_is_pointed_at() {
+        let case = |under: &str| {
+            format!(
+                "{GROUP}\n[[case]]\nid = \"saml.idp-cert-expired\"\ngroup = \"A\"\nexpect = \"report\"\nseverity = \"low\"\ntitle = \"t\"\nchanges = \"c\"\nrule = \"r\"\n{under}"
+            )
+        };
+        let (c, errors) = load(&case(
+            "[case.under.entra]\nexpect = \"reject\"\nseverity = \"high\"\nrule = \"ms\"\n",
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let written = &c.cases[0];
+        assert_eq!(written.under_profile(None).expect, CaseExpect::Report);
+        let entra = written.under_profile(Some("entra"));
+        assert_eq!(
+            (entra.expect, entra.severity, entra.rule.as_str()),
+            (CaseExpect::Reject, Severity::High, "ms")
+        );
+        let (_, errors) = load(&case(
+            "[case.under.entr]\nexpect = \"rejct\"\nseverity = \"high\"\nrule = \"ms\"\n",
+        ));
+        let all = errors.join("\n");
+        assert!(all.contains("unknown SP profile `entr`"), "{all}");
+        assert!(all.contains("did you mean `entra`?"), "{all}");
+        assert!(all.contains("cases.toml:"), "{all}");
+        let (_, errors) = load(&case(
+            "[case.under.entra]\nexpect = \"rejct\"\nseverity = \"high\"\nrule = \"ms\"\n",
+        ));
+        assert!(
+            errors.join("\n").contains("did you mean `reject`?"),
+            "{errors:?}"
+        );
+    }
 }
