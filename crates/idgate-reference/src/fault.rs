@@ -330,7 +330,7 @@ faults! {
     SignatureCoversAnything => "signature-covers-anything", "saml.response-in-advice",
         "a valid signature counts for the element it sits in, whatever its Reference names";
     SignatureFoundAnywhere => "signature-found-anywhere", "saml.decoy-signature-in-attribute",
-        "a Signature anywhere below an Assertion (an AttributeValue) is taken as the Assertion's own";
+        "a Signature anywhere below an Assertion (an AttributeValue) is taken as the Assertion's own, its Reference not held to that Assertion (the lax lookup and the lax binding a decoy needs together)";
     SeveralSignedAssertionsTaken => "several-signed-assertions-taken", "saml.two-signed-subjects-forged-last",
         "a Response with several Assertions, each signed, is taken, and the first one counts";
     IssuerFormatIgnored => "issuer-format-ignored", "saml.issuer-format-wrong",
@@ -382,7 +382,7 @@ faults! {
     DuplicateAttributesAllowed => "duplicate-attributes-allowed", "saml.duplicate-attribute",
         "an Attribute name given twice is accepted (the last one wins)";
     AcceptsExpiredIdpCert => "accepts-expired-idp-cert", "saml.idp-cert-expired",
-        "a signature whose KeyInfo carries an expired IdP certificate is accepted (failed under --saml-sp-profile entra)";
+        "a signature whose KeyInfo carries an IdP certificate outside its validity (expired or not yet valid) is accepted (failed under --saml-sp-profile entra)";
     NoReplayCache => "no-replay-cache", "saml.replay-same-response",
         "consumed Response and Assertion IDs are not remembered, so a response can be posted again";
 }

@@ -167,6 +167,21 @@ pub(super) fn load_cases(
             ) else {
                 continue;
             };
+            // A profile adds a requirement; turning a judged case into policy would take one away.
+            if matches!(expect, CaseExpect::Report | CaseExpect::Measure) {
+                errors.push(
+                    Diagnostic::at(
+                        source,
+                        o.expect.span(),
+                        format!(
+                            "under a profile a case is judged: `{}` would loosen it",
+                            expect.as_str()
+                        ),
+                    )
+                    .with_help("write expect = \"reject\", \"accept\" or \"accept-original-only\""),
+                );
+                continue;
+            }
             under.push((
                 profile,
                 ProfileOverride {
@@ -310,6 +325,13 @@ mod tests {
         ));
         assert!(
             errors.join("\n").contains("did you mean `reject`?"),
+            "{errors:?}"
+        );
+        let (_, errors) = load(&case(
+            "[case.under.entra]\nexpect = \"report\"\nseverity = \"high\"\nrule = \"ms\"\n",
+        ));
+        assert!(
+            errors.join("\n").contains("`report` would loosen it"),
             "{errors:?}"
         );
     }
