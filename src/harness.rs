@@ -61,6 +61,9 @@ pub struct Harness {
     timeout: Duration,
     ca_cert: Option<PathBuf>,
     values: RunValues,
+    /// Set by [`Harness::clients`]: a Tenant URL's Entra flag no longer picks the client.
+    clients_given: bool,
+    allow_writes: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -185,6 +188,8 @@ impl Harness {
             timeout: Duration::from_secs(30),
             ca_cert: None,
             values: RunValues::default(),
+            clients_given: false,
+            allow_writes: false,
         }
     }
 
@@ -200,6 +205,15 @@ impl Harness {
     /// `entra-legacy`, `entra-2020`, `rfc7644`.
     pub fn clients<S: AsRef<str>>(mut self, names: impl IntoIterator<Item = S>) -> Harness {
         self.clients = names.into_iter().map(|s| s.as_ref().to_string()).collect();
+        self.clients_given = true;
+        self
+    }
+
+    /// Let the trials create, change and delete users and groups on a SCIM target that is not
+    /// on this machine (a staging tenant). Without it, or `IDGATE_ALLOW_WRITES=1`, such a
+    /// harness refuses to start and names the trials that would write, as `idgate run` does.
+    pub fn allow_writes(mut self) -> Harness {
+        self.allow_writes = true;
         self
     }
 
@@ -269,16 +283,18 @@ impl Harness {
     /// `libtest_mimic::run`.
     pub fn trials(self) -> Result<Vec<Trial>, SetupError> {
         let suite = session::load_suite(self.scenarios_dir.as_deref())?;
-        let opts = self.options()?;
+        let (opts, clients) = self.options()?;
         opts.validate()?;
         let selection = Selection {
-            clients: self.clients.clone(),
+            clients,
             tags: self.tags.clone(),
             external_sp: matches!(opts.sp, SpChoice::Endpoint(_)),
             own_scenarios: self.scenarios_dir.is_some(),
             ..Selection::default()
         };
         let plan = Plan::new(&suite, &selection, opts.tests_scim(), opts.tests_saml())?;
+        // Offline, so refused here rather than in every trial: `--list` still works.
+        session::consent::check(&opts, &plan.writing)?;
 
         enum Kind {
             Scenario(usize, String),
@@ -358,24 +374,27 @@ impl Harness {
 }
 
 impl Harness {
-    /// The session options this harness asks for; the session stage applies
-    /// the same rules as the command line.
-    fn options(&self) -> Result<Options, SetupError> {
+    /// The session options this harness asks for, and the clients it plays; the session
+    /// stage applies the same rules as the command line.
+    fn options(&self) -> Result<(Options, Vec<String>), SetupError> {
         let faults = faults_from_env(&self.scim)?;
-        let (scim, token_env) = match &self.scim {
+        let mut clients = self.clients.clone();
+        let scim = match &self.scim {
             Scim::External {
                 base_url,
                 token_env,
-            } => (
+            } => {
+                let tenant = session::tenant::parse("Harness::scim", base_url)?;
+                if tenant.entra_2020 && !self.clients_given {
+                    clients = vec![session::tenant::FLAGGED_CLIENT.into()];
+                }
                 ScimTarget::Endpoint(ScimEndpoint {
-                    url: base_url.clone(),
+                    url: tenant.base,
                     token_env: token_env.clone(),
-                }),
-                token_env.clone(),
-            ),
-            Scim::Embedded => (ScimTarget::Embedded, session::DEFAULT_TOKEN_ENV.into()),
+                })
+            }
+            Scim::Embedded => ScimTarget::Embedded,
         };
-        let _ = token_env;
         let (sp, login, idp) = match (&self.saml, &self.scim) {
             (Some(sp), _) => (
                 SpChoice::Endpoint(SpEndpoint {
@@ -412,7 +431,7 @@ impl Harness {
                 (SpChoice::None, Login::default(), IdpOptions::default())
             }
         };
-        Ok(Options {
+        let opts = Options {
             scim,
             sp,
             login,
@@ -425,8 +444,19 @@ impl Harness {
             snapshots: Default::default(),
             signals: matches!(self.scim, Scim::External { .. }),
             values: self.values.clone(),
-        })
+            allow_writes: self.allow_writes || env_says_yes("IDGATE_ALLOW_WRITES"),
+        };
+        Ok((opts, clients))
     }
+}
+
+/// A yes/no environment variable, read as clap reads `IDGATE_ALLOW_WRITES` for `idgate run`:
+/// set and not one of clap's false words.
+fn env_says_yes(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| {
+        let v = v.trim().to_ascii_lowercase();
+        !v.is_empty() && !matches!(v.as_str(), "n" | "no" | "f" | "false" | "off" | "0")
+    })
 }
 
 fn faults_from_env(scim: &Scim) -> Result<Vec<String>, SetupError> {
@@ -477,7 +507,7 @@ impl Shared {
             .build()
             .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
         let session = runtime
-            .block_on(Session::open(&self.opts, self.needs))
+            .block_on(Session::open(&self.opts, &self.needs))
             .map_err(|e| e.to_string())?;
         Ok(Live { session, runtime })
     }

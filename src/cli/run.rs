@@ -10,11 +10,9 @@ use idgate::run::event::Fanout;
 use idgate::run::{self, Event, PlanOptions, Reporter};
 use idgate::saml::sp_metadata;
 use idgate::saml::whoami::WhoamiReader;
-use idgate::scenario::{StepRequest, Suite};
 use idgate::session::{
-    IdpKeys, IdpOptions, Login, Options, Plan, RunValues, ScimEndpoint, ScimTarget, Selection,
-    Session, SetupError, Snapshots, SpChoice, SpEndpoint, load_suite, preflight,
-    saml_client_options,
+    IdpKeys, IdpOptions, Login, Options, Plan, RunValues, ScimEndpoint, Selection, Session,
+    SetupError, Snapshots, SpChoice, SpEndpoint, load_suite, saml_client_options, tenant,
 };
 
 use crate::Outcome;
@@ -75,6 +73,7 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
             name_prefix: a.name_prefix.clone(),
             ..RunValues::default()
         },
+        allow_writes: a.allow_writes,
     })
 }
 
@@ -118,98 +117,21 @@ async fn with_sp_metadata(mut a: RunArgs) -> Result<RunArgs, SetupError> {
     Ok(a)
 }
 
-/// A Tenant URL as an Entra admin pastes it may carry Entra's feature flag
-/// (`…/scim/v2?aadOptscim062020`). Entra reads the flag, picks its 2020 dialect and leaves it out
-/// of request paths; so does idgate (unless `--client` says otherwise). Any other query in a
-/// base URL would be glued into every path, so it is refused.
+/// A Tenant URL as an Entra admin pastes it may carry Entra's `aadOptscim062020` flag: it
+/// selects the 2020 dialect (unless `--client` says otherwise) and stays out of request paths.
 fn with_tenant_url_flags(mut a: RunArgs) -> Result<RunArgs, SetupError> {
-    let Some((base, query)) = a.scim_url.as_deref().and_then(|u| u.split_once('?')) else {
+    let Some(url) = a.scim_url.as_deref() else {
         return Ok(a);
     };
-    let (base, query) = (base.to_string(), query.to_string());
-    let mut rest = Vec::new();
-    let mut flag = false;
-    for part in query.split('&').filter(|p| !p.is_empty()) {
-        if part
-            .split('=')
-            .next()
-            .is_some_and(|k| k.eq_ignore_ascii_case("aadOptscim062020"))
-        {
-            flag = true;
-        } else {
-            rest.push(part.to_string());
-        }
+    let tenant = tenant::parse("--scim-url", url)?;
+    if let Some(note) = tenant.note(!a.clients.is_empty()) {
+        eprintln!("{note}");
     }
-    if !rest.is_empty() {
-        return Err(SetupError::usage(format!(
-            "error: --scim-url carries a query (`?{}`), which would be glued into every request path\n  = help: give the SCIM root alone, e.g. {base}",
-            rest.join("&")
-        )));
+    if tenant.entra_2020 && a.clients.is_empty() {
+        a.clients = vec![tenant::FLAGGED_CLIENT.into()];
     }
-    if flag {
-        eprintln!(
-            "note: the Tenant URL's aadOptscim062020 flag selects Entra's 2020 dialect{}; it is kept out of request paths, as Entra does",
-            if a.clients.is_empty() {
-                " (--client entra-2020)"
-            } else {
-                ", though --client was given and wins"
-            }
-        );
-        if a.clients.is_empty() {
-            a.clients = vec!["entra-2020".into()];
-        }
-    }
-    a.scim_url = Some(base);
+    a.scim_url = Some(tenant.base);
     Ok(a)
-}
-
-/// Whether `url` names this machine: 127.0.0.0/8, ::1 or localhost.
-fn on_loopback(url: &str) -> bool {
-    let Ok(u) = reqwest::Url::parse(url) else {
-        return false;
-    };
-    let Some(host) = u.host_str() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    match host.parse::<std::net::IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
-    }
-}
-
-/// A plan that writes (POST, PUT, PATCH, DELETE) to a target away from this machine needs
-/// `--allow-writes`; without it, what it would do is said, and nothing is sent.
-fn consent_to_write(url: &str, suite: &Suite, plan: &Plan<'_>) -> Result<(), SetupError> {
-    if on_loopback(url) {
-        return Ok(());
-    }
-    let writes = |m: &str| matches!(m, "POST" | "PUT" | "PATCH" | "DELETE");
-    let mut writing: Vec<String> = Vec::new();
-    for (scenario, client) in &plan.pairs {
-        let Some(profile) = suite.clients.get(client) else {
-            continue;
-        };
-        let wrote = scenario.steps.iter().any(|step| match &step.request {
-            StepRequest::Send { action } => profile
-                .actions
-                .get(action)
-                .is_some_and(|t| writes(&t.method)),
-            StepRequest::Raw(t) => writes(&t.method),
-            StepRequest::Saml(_) => false,
-        });
-        if wrote {
-            writing.push(format!("{client}/{}", scenario.name));
-        }
-    }
-    if writing.is_empty() {
-        return Ok(());
-    }
-    Err(SetupError::usage(format!(
-        "error: {url} is not on this machine, and {} scenario run(s) would create, change and delete users and groups there (each named with the run's prefix, deleted when its scenario ends): {}\n  = help: pass --allow-writes (or allow-writes = true in the profile) to let it; --tag smoke only reads",
-        writing.len(),
-        writing.join(", ")
-    )))
 }
 
 pub async fn run(a: RunArgs) -> Outcome {
@@ -238,20 +160,7 @@ pub async fn run(a: RunArgs) -> Outcome {
         own_scenarios: a.scenarios.is_some(),
     };
     let plan = Plan::new(&suite, &selection, opts.tests_scim(), opts.tests_saml())?;
-    if let ScimTarget::Endpoint(e) = &opts.scim
-        && !a.allow_writes
-    {
-        consent_to_write(&e.url, &suite, &plan)?;
-    }
-    let session = Session::open(&opts, plan.needs()).await?;
-    // One read first: a setup mistake is one clear error, not a page of failed checks.
-    if let ScimTarget::Endpoint(e) = &opts.scim
-        && plan.plays_scim()
-        && let Err(e) = preflight::check(&session.target.scim, &e.token_env).await
-    {
-        session.close().await;
-        return Err(e);
-    }
+    let session = Session::open(&opts, &plan.needs()).await?;
     for note in plan.notes.iter().chain(&session.notes) {
         eprintln!("{note}");
     }
@@ -298,30 +207,4 @@ pub async fn run(a: RunArgs) -> Outcome {
     snapshots::notes(&suite, &snapshots::snapshot_root(a.scenarios.as_deref()));
     session.close().await;
     Ok(result.exit_code())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_is_this_machine_only() {
-        for url in [
-            "http://127.0.0.1:8080/scim/v2",
-            "http://127.4.5.6/scim",
-            "http://[::1]:9/scim",
-            "http://LOCALHOST:1/x",
-        ] {
-            assert!(on_loopback(url), "{url}");
-        }
-        for url in [
-            "https://scim.staging.example.test/scim/v2",
-            "http://10.0.0.1/scim",
-            "http://[::ffff:10.0.0.1]/",
-            "http://127.0.0.1.nip.io/",
-            "not a url",
-        ] {
-            assert!(!on_loopback(url), "{url}");
-        }
-    }
 }

@@ -5,9 +5,11 @@
 //! both open their runs here, so their rules cannot drift apart.
 
 pub mod advertised;
+pub mod consent;
 mod embedded;
 pub mod plan;
 pub mod preflight;
+pub mod tenant;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -234,6 +236,8 @@ pub struct Options {
     pub signals: bool,
     /// The domain of generated users' mail and the prefix of created names.
     pub values: RunValues,
+    /// The user consents to writes on a SCIM target away from this machine (`--allow-writes`).
+    pub allow_writes: bool,
 }
 
 impl Default for Options {
@@ -251,6 +255,7 @@ impl Default for Options {
             snapshots: Snapshots::default(),
             signals: false,
             values: RunValues::default(),
+            allow_writes: false,
         }
     }
 }
@@ -592,11 +597,16 @@ pub fn saml_client_options(timeout: Duration) -> ClientOptions {
     }
 }
 
-/// What a session must start, from the plan it serves.
-#[derive(Debug, Clone, Copy, Default)]
+/// What a session must start and check, from the plan it serves.
+#[derive(Debug, Clone, Default)]
 pub struct Needs {
     /// A SAML case or scenario is played: load idgate's IdP keys.
     pub saml: bool,
+    /// A SCIM scenario is played: a user's endpoint gets the pre-flight read first.
+    pub scim: bool,
+    /// The `client/scenario` runs that write (POST, PUT, PATCH, DELETE): away from this
+    /// machine they need the user's consent.
+    pub writing: Vec<String>,
     /// Some scenario holds a snapshot expectation.
     pub snapshots: bool,
 }
@@ -630,8 +640,12 @@ pub struct Session {
 impl Session {
     /// Start what `needs` asks of `opts`: the embedded target when no URL is
     /// given, the IdP only when a SAML case or scenario is played.
-    pub async fn open(opts: &Options, needs: Needs) -> Result<Session, SetupError> {
+    /// A user's SCIM endpoint is written to only with consent when it is not on this
+    /// machine, and gets one read first, so a setup mistake is one clear error (exit 3)
+    /// rather than a page of failed checks.
+    pub async fn open(opts: &Options, needs: &Needs) -> Result<Session, SetupError> {
         opts.validate()?;
+        consent::check(opts, &needs.writing)?;
         let idp = if needs.saml {
             Some(load_idp(&opts.idp)?)
         } else {
@@ -703,7 +717,7 @@ impl Session {
             faults: opts.faults.iter().map(|f| f.trim().to_string()).collect(),
         };
         let redactor = Redactor::new([token.clone(), opts.values.password.clone()]);
-        let (snapshots, notes) = snapshot_options(opts, &redactor, needs);
+        let (snapshots, notes) = snapshot_options(opts, &redactor, needs.snapshots);
         let ledger = match (&opts.ledger, &opts.scim) {
             (Some(path), ScimTarget::Endpoint(_)) => {
                 Ledger::open(path).map_err(|e| SetupError::usage(format!("error: {e}")))?
@@ -744,7 +758,7 @@ impl Session {
             );
             SamlSide::new(sp, idp, http).with_payloads(opts.payloads.clone())
         });
-        Ok(Session {
+        let session = Session {
             target: Target {
                 scim,
                 token_env,
@@ -762,7 +776,15 @@ impl Session {
             notes,
             advertised: tokio::sync::OnceCell::new(),
             reference,
-        })
+        };
+        if let ScimTarget::Endpoint(e) = &opts.scim
+            && needs.scim
+            && let Err(err) = preflight::check(&session.target.scim, &e.token_env).await
+        {
+            session.close().await;
+            return Err(err);
+        }
+        Ok(session)
     }
 
     /// A session around targets made elsewhere (a test's stub server, an
@@ -853,11 +875,11 @@ fn skew_of(d: Duration) -> time::Duration {
 fn snapshot_options(
     opts: &Options,
     redactor: &Redactor,
-    needs: Needs,
+    has_snapshots: bool,
 ) -> (SnapshotOptions, Vec<String>) {
     let foreign = !opts.only_embedded() && !opts.snapshots.own_scenarios;
     let mut notes = Vec::new();
-    if opts.snapshots.compare && foreign && needs.snapshots {
+    if opts.snapshots.compare && foreign && has_snapshots {
         notes.push(
             "note: the shipped snapshots record idgate's reference target, so they are not compared with yours; to snapshot your target, copy scenarios/ and run with --scenarios DIR --update-snapshots".into(),
         );

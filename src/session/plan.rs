@@ -42,6 +42,8 @@ pub struct Plan<'s> {
     pub cases: Vec<&'s Case>,
     /// What the selection left out that a user may not expect, and how to get it back.
     pub notes: Vec<String>,
+    /// The `client/scenario` runs that write to the SCIM target.
+    pub writing: Vec<String>,
 }
 
 impl<'s> Plan<'s> {
@@ -104,11 +106,13 @@ impl<'s> Plan<'s> {
         } else {
             Vec::new()
         };
-        let plan = Plan {
+        let mut plan = Plan {
             pairs,
             cases,
             notes,
+            writing: Vec::new(),
         };
+        plan.writing = super::consent::writing(suite, &plan);
         if plan.pairs.is_empty() && plan.cases.is_empty() {
             return Err(SetupError::usage(
                 "error: no scenario matches the chosen clients and tags",
@@ -126,6 +130,8 @@ impl<'s> Plan<'s> {
     pub fn needs(&self) -> super::Needs {
         super::Needs {
             saml: self.plays_saml(),
+            scim: self.plays_scim(),
+            writing: self.writing.clone(),
             snapshots: self.pairs.iter().any(|(s, _)| {
                 s.steps
                     .iter()

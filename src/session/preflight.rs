@@ -75,6 +75,9 @@ pub async fn check(client: &Client, token_env: &str) -> Result<(), SetupError> {
         200 if is_list(&json) => Ok(()),
         // A server that cannot filter may refuse the filter; it still speaks SCIM.
         400 | 501 if scim_error => Ok(()),
+        // A SCIM Error 404 is the endpoint speaking SCIM and answering "nobody" wrongly, a
+        // defect Entra's own guidance names; the scenarios report it with its evidence.
+        404 if scim_error => Ok(()),
         404 => Err(fail(format!(
             "GET {at} answered 404: is the base URL right? It is the SCIM root, the part before /Users"
         ))),

@@ -712,6 +712,14 @@ async fn a_misconfigured_target_is_one_clear_error_not_a_page_of_failures() {
         )
         .mount(&html)
         .await;
+    // A web framework's own 404 (not a SCIM Error): /Users is not where the URL says.
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(serde_json::json!({"detail": "Not found."})),
+        )
+        .mount(&elsewhere)
+        .await;
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
@@ -719,6 +727,7 @@ async fn a_misconfigured_target_is_one_clear_error_not_a_page_of_failures() {
     for (uri, says) in [
         (refusing.uri(), "the token was refused: 401"),
         (html.uri(), "HTML, not SCIM: is the base URL right?"),
+        (elsewhere.uri(), "answered 404: is the base URL right?"),
         (closed, "Is the service up, and is --scim-url right?"),
     ] {
         let dir = tempfile::tempdir().unwrap();

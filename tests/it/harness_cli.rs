@@ -45,6 +45,7 @@ fn gate(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
         "IDGATE_SCIM_URL",
         "IDGATE_SCIM_TOKEN",
         "IDGATE_HARNESS_FAULT",
+        "IDGATE_ALLOW_WRITES",
     ] {
         cmd.env_remove(name);
     }
@@ -187,6 +188,93 @@ fn an_external_target_fails_with_the_token_redacted() {
         !out.contains(token) && !err.contains(token),
         "the token leaked:\n{out}{err}"
     );
+}
+
+/// A harness against a tenant away from this machine asks for the same consent as `idgate run`:
+/// without it nothing starts and the trials that would write are named; with it they list.
+#[test]
+fn a_remote_tenant_is_written_to_only_with_consent() {
+    let url = [(
+        "IDGATE_SCIM_URL",
+        "https://scim.staging.example.test/scim/v2",
+    )];
+    let (code, out, err) = gate(&["--list"], &url);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("is not on this machine"), "{err}");
+    assert!(err.contains("entra-2020/users"), "{err}");
+    assert!(err.contains("Harness::allow_writes"), "{err}");
+    assert!(out.is_empty(), "no trial was listed:\n{out}");
+    let (code, out, err) = gate(&["--list"], &[url[0], ("IDGATE_ALLOW_WRITES", "1")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("entra-2020::users: test"), "{out}");
+    let listed = idgate::harness::Harness::scim(url[0].1, "T")
+        .allow_writes()
+        .trials();
+    assert!(listed.is_ok(), "Harness::allow_writes consents in code");
+}
+
+/// A harness target that answers HTML fails every trial with the pre-flight's one diagnosis,
+/// not with a page of failed checks, as `idgate run` does.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_harness_target_that_is_not_scim_fails_at_the_pre_flight() {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .insert_header("content-type", "text/html")
+                .set_body_string("<html><body>Sign in</body></html>"),
+        )
+        .mount(&server)
+        .await;
+    let uri = server.uri();
+    let (code, out, err) = tokio::task::spawn_blocking(move || {
+        gate(
+            &["users", "--test-threads", "1"],
+            &[
+                ("IDGATE_SCIM_URL", &uri),
+                ("IDGATE_SCIM_TOKEN", "harness-preflight-token"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 101, "{out}{err}");
+    assert!(out.contains("the pre-flight request failed"), "{out}");
+    assert!(out.contains("HTML, not SCIM"), "{out}");
+    assert!(!out.contains("scim.entra"), "no check was judged:\n{out}");
+    let seen = server.received_requests().await.unwrap_or_default();
+    assert_eq!(seen.len(), 1, "one read, then nothing: {seen:?}");
+    assert_eq!(seen[0].method.as_str(), "GET");
+}
+
+/// A Tenant URL with Entra's flag plays Entra's 2020 dialect, and the flag stays out of paths;
+/// a client chosen in code wins; another query is refused.
+#[test]
+fn a_tenant_urls_entra_flag_picks_the_2020_dialect() {
+    use idgate::harness::Harness;
+    let names = |h: Harness| -> Vec<String> {
+        h.trials()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect()
+    };
+    let url = "http://127.0.0.1:9/scim/v2?aadOptscim062020";
+    let flagged = names(Harness::scim(url, "T"));
+    assert!(!flagged.is_empty());
+    assert!(
+        flagged.iter().all(|n| n.starts_with("entra-2020::")),
+        "{flagged:?}"
+    );
+    let chosen = names(Harness::scim(url, "T").clients(["entra-legacy"]));
+    assert!(
+        chosen.iter().all(|n| n.starts_with("entra-legacy::")),
+        "{chosen:?}"
+    );
+    let Err(e) = Harness::scim("http://127.0.0.1:9/scim/v2?tenant=1", "T").trials() else {
+        panic!("a query is refused");
+    };
+    assert!(e.to_string().contains("`?tenant=1`"), "{e}");
 }
 
 /// Run `harness` in this process with libtest arguments; the output goes to a

@@ -238,10 +238,10 @@ async fn the_saml_side_of_a_session_honours_timeout_and_ca_cert() {
     };
     let needs = Needs {
         saml: true,
-        snapshots: false,
+        ..Needs::default()
     };
     // --timeout: a hanging ACS costs one second per case, not thirty.
-    let session = Session::open(&options(None), needs).await.unwrap();
+    let session = Session::open(&options(None), &needs).await.unwrap();
     let side = session.target.saml.as_ref().expect("an SP is tested");
     let valid = idgate::saml::cases::find("saml.valid").unwrap();
     let (_tx, stop) = tokio::sync::watch::channel(false);
@@ -256,7 +256,7 @@ async fn the_saml_side_of_a_session_honours_timeout_and_ca_cert() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("ca.pem");
     std::fs::write(&bad, "not a certificate").unwrap();
-    let Err(e) = Session::open(&options(Some(bad)), needs).await else {
+    let Err(e) = Session::open(&options(Some(bad)), &needs).await else {
         panic!("a --ca-cert that is no certificate is refused")
     };
     assert!(e.to_string().contains("is not a PEM certificate"), "{e}");
