@@ -75,7 +75,7 @@ pub struct Saml {
 #[derive(Deserialize)]
 #[serde(
     untagged,
-    expecting = "a status code is a number (201) or a list of numbers ([200, 204]), not text"
+    expecting = "a status code is a number (201) or a list of numbers ([200, 204])"
 )]
 pub enum Status {
     One(u16),

@@ -19,10 +19,21 @@ pub(super) fn span_of<T>(source: &Arc<Source>, s: &Spanned<T>) -> Span {
 }
 
 /// Turn a toml/serde error into a diagnostic, adding a suggestion for unknown fields.
+/// A value of the wrong type is said in the scenario's words: which key, what it takes
+/// (with an example), what it was given; serde's "expected a sequence" is not a QA
+/// engineer's vocabulary.
 pub fn toml_error(source: &Source, err: toml::de::Error) -> Diagnostic {
     let message = err.message().trim().to_string();
     let span = err.span().unwrap_or(0..0);
-    let mut d = Diagnostic::at(source, span, message.clone());
+    let key = key_before(&source.text, span.start);
+    let said = plain_type_error(&message, key).or_else(|| {
+        // An untagged enum says only what it expects (its `expecting`): add what it was given.
+        let value = source.text.get(span.clone())?;
+        message
+            .starts_with("a status code is")
+            .then(|| format!("{message}; this is {}", kind_of_value(value)))
+    });
+    let mut d = Diagnostic::at(source, span, said.unwrap_or_else(|| message.clone()));
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let allowed: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
@@ -33,6 +44,79 @@ pub fn toml_error(source: &Source, err: toml::de::Error) -> Diagnostic {
         d = d.with_help(did_you_mean(field, &allowed));
     }
     d
+}
+
+/// `invalid type: string "x", expected a sequence` as "`tags` takes a list, like
+/// [\"a\", \"b\"]; this is text (\"x\")"; `None` for any other message.
+fn plain_type_error(message: &str, key: Option<&str>) -> Option<String> {
+    let rest = message.strip_prefix("invalid type: ")?;
+    let (found, expected) = rest.rsplit_once(", expected ")?;
+    let takes = match expected.trim() {
+        e if e.contains("sequence") => "a list, like [\"a\", \"b\"]",
+        e if e.contains("string") => "text in quotes, like \"abc\"",
+        e if e.contains("bool") => "true or false",
+        e if ["u8", "u16", "u32", "u64", "usize", "i32", "i64", "integer"]
+            .iter()
+            .any(|t| e == *t || e.ends_with(&format!(" {t}"))) =>
+        {
+            "a whole number, like 5"
+        }
+        e if e.contains("f64") || e.contains("float") => "a number, like 1.5",
+        e if e.contains("map") || e.starts_with("struct") || e.contains("table") => {
+            "a table, like { key = \"value\" }"
+        }
+        _ => return None,
+    };
+    let (kind, value) = found.split_once(' ').unwrap_or((found, ""));
+    let is = match kind {
+        "string" => "text",
+        "integer" => "a whole number",
+        "float" => "a number",
+        "boolean" => "true or false",
+        "sequence" => "a list",
+        "map" => "a table",
+        _ => found,
+    };
+    let value = value.trim().trim_matches('`');
+    let shown = if value.is_empty() || matches!(kind, "sequence" | "map") {
+        String::new()
+    } else {
+        format!(" ({value})")
+    };
+    Some(match key {
+        Some(k) => format!("`{k}` takes {takes}; this is {is}{shown}"),
+        None => format!("this takes {takes}; it is {is}{shown}"),
+    })
+}
+
+/// What a TOML value as written is, in words: `"201"` is text.
+fn kind_of_value(value: &str) -> String {
+    let v = value.trim();
+    match v.chars().next() {
+        Some('"' | '\'') => format!("text ({v})"),
+        Some('[') => "a list".into(),
+        Some('{') => "a table".into(),
+        _ if v == "true" || v == "false" => format!("true or false ({v})"),
+        _ => format!("`{v}`"),
+    }
+}
+
+/// The key whose value starts at `offset`: the bare or quoted name before the `=` that
+/// precedes it on its line (`tags = "x"`, `{ a = 1, status = "201" }`).
+fn key_before(text: &str, offset: usize) -> Option<&str> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = text.get(line_start..offset)?.trim_end();
+    let before = before.strip_suffix('=')?.trim_end();
+    if let Some(quoted) = before.strip_suffix('"') {
+        let open = quoted.rfind('"')?;
+        return Some(&quoted[open + 1..]);
+    }
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .map_or(0, |i| i + 1);
+    let key = &before[start..];
+    (!key.is_empty()).then_some(key)
 }
 
 /// Parse a template string, mapping its errors back into the file.
@@ -123,5 +207,59 @@ pub(super) fn json_to_toml(v: &Value) -> toml::Value {
                 .map(|(k, v)| (k.clone(), json_to_toml(v)))
                 .collect(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(text: &str) -> String {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Doc {
+            tags: Option<Vec<String>>,
+            send: Option<String>,
+            count: Option<u16>,
+            flag: Option<bool>,
+            table: Option<std::collections::BTreeMap<String, String>>,
+        }
+        let source = Source::new("s.toml", text);
+        let err = toml::from_str::<Doc>(text).unwrap_err();
+        toml_error(&source, err).message
+    }
+
+    #[test]
+    fn a_wrong_type_is_said_in_the_scenarios_words() {
+        assert_eq!(
+            said("tags = \"entra\""),
+            "`tags` takes a list, like [\"a\", \"b\"]; this is text (\"entra\")"
+        );
+        assert_eq!(
+            said("send = [\"x\"]"),
+            "`send` takes text in quotes, like \"abc\"; this is a list"
+        );
+        assert_eq!(
+            said("count = \"5\""),
+            "`count` takes a whole number, like 5; this is text (\"5\")"
+        );
+        assert_eq!(
+            said("flag = \"yes\""),
+            "`flag` takes true or false; this is text (\"yes\")"
+        );
+        assert_eq!(
+            said("table = 3"),
+            "`table` takes a table, like { key = \"value\" }; this is a whole number (3)"
+        );
+    }
+
+    #[test]
+    fn the_key_is_read_before_its_value() {
+        let text = "a = 1\nx = { \"/id\" = 2, status = \"201\" }\n";
+        let at = text.find("\"201\"").unwrap();
+        assert_eq!(key_before(text, at), Some("status"));
+        let at = text.find("2,").unwrap();
+        assert_eq!(key_before(text, at), Some("/id"));
+        assert_eq!(key_before(text, 0), None);
     }
 }
