@@ -14,6 +14,7 @@ mod engine;
 mod golden;
 mod harness_cli;
 mod html_report;
+mod killed;
 mod mutation;
 mod peer_django_scim2;
 mod peer_python3_saml;
