@@ -104,17 +104,23 @@ fn kind_of_value(value: &str) -> String {
 /// The key whose value starts at `offset`: the bare or quoted name before the `=` that
 /// precedes it on its line (`tags = "x"`, `{ a = 1, status = "201" }`).
 fn key_before(text: &str, offset: usize) -> Option<&str> {
-    let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let before = text.get(line_start..offset)?.trim_end();
-    let before = before.strip_suffix('=')?.trim_end();
+    let head = text.get(..offset.min(text.len()))?;
+    let line = &head[head.rfind('\n').map_or(0, |i| i + 1)..];
+    let before = line.trim_end().strip_suffix('=')?.trim_end();
     if let Some(quoted) = before.strip_suffix('"') {
         let open = quoted.rfind('"')?;
         return Some(&quoted[open + 1..]);
     }
-    let start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-        .map_or(0, |i| i + 1);
+    let stop = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')));
+    // A bare key starts the line or follows a space, `{` or `,`; anything else is no key.
+    let start = match stop {
+        None => 0,
+        Some((i, c)) if c.is_whitespace() || matches!(c, '{' | ',') => i + c.len_utf8(),
+        Some(_) => return None,
+    };
     let key = &before[start..];
     (!key.is_empty()).then_some(key)
 }
@@ -261,5 +267,10 @@ mod tests {
         let at = text.find("2,").unwrap();
         assert_eq!(key_before(text, at), Some("/id"));
         assert_eq!(key_before(text, 0), None);
+        let text = "é = 1\nnaïve = 2\n";
+        assert_eq!(key_before(text, text.find('1').unwrap()), None, "not ASCII");
+        assert_eq!(key_before(text, text.find('2').unwrap()), None);
+        assert_eq!(key_before("a = 1", 99), None, "past the end");
+        assert_eq!(key_before("aé = 1", 2), None, "inside a character");
     }
 }
