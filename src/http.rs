@@ -11,12 +11,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderName, HeaderValue};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::redact::{Secret, is_secret_header};
 
 /// How a request authenticates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Credential {
     /// `Authorization: Bearer <the client's token>`.
@@ -124,7 +124,7 @@ pub struct Request {
 }
 
 /// What was sent, with credentials replaced by `***`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SentRequest {
     pub method: String,
     pub url: String,
@@ -133,7 +133,7 @@ pub struct SentRequest {
 }
 
 /// What came back.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Received {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -198,12 +198,12 @@ impl Received {
 }
 
 /// One round trip, plus the 429 answers that came before it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Exchange {
     pub request: SentRequest,
     pub response: Received,
     /// Earlier attempts answered 429: (status, seconds waited).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub throttled: Vec<(u16, u64)>,
     pub millis: u64,
 }
@@ -236,7 +236,7 @@ pub fn curl_line(req: &SentRequest, token_env: &str) -> String {
 }
 
 /// The target could not be talked to; no response to check.
-#[derive(Debug, Clone, thiserror::Error, Serialize)]
+#[derive(Debug, Clone, thiserror::Error, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TransportError {
     #[error(

@@ -20,6 +20,8 @@ pub mod finding;
 pub mod harness;
 pub mod http;
 pub mod ledger;
+pub mod load;
+pub mod pace;
 pub mod report;
 pub mod result;
 pub mod run;

@@ -3,13 +3,13 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::http::Exchange;
 use crate::scenario::{Severity, Span};
 
 /// How one check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
@@ -40,7 +40,7 @@ impl Outcome {
 
 /// Where a step, an expectation or a SAML case is written, kept whole so a
 /// run-time failure can quote its line the way a load error does.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     /// The file as the user knows it, e.g. `scenarios/entra/04-users.toml`.
     pub file: String,
@@ -48,7 +48,7 @@ pub struct Location {
     pub line: usize,
     pub column: usize,
     /// The lines written there, from `line` on (a few at most).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source: Vec<String>,
 }
 
@@ -119,7 +119,7 @@ impl fmt::Display for Location {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
     pub idgate_version: String,
     pub started_at: String,
@@ -129,22 +129,25 @@ pub struct RunResult {
     /// Set when the run was stopped by Ctrl-C or SIGTERM (after cleanup).
     pub interrupted: bool,
     /// The stop was SIGTERM.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub terminated: bool,
+    /// The share of the suite this run played (`--partition k/n`); none for the whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetInfo {
     /// `embedded` (idgate's reference target) or `external`.
     pub kind: String,
     pub scim_base: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saml_acs_url: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioResult {
     pub name: String,
     pub client: String,
@@ -158,11 +161,11 @@ pub struct ScenarioResult {
     pub attempts: u32,
     /// What makes this scenario's verdicts weaker than they look, and the flag that fixes it
     /// (the SAML battery: sessions whose identity could not be read).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepStatus {
     Ran,
@@ -170,17 +173,17 @@ pub enum StepStatus {
     Error,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepResult {
     pub name: String,
     /// Where the step (or SAML case) is written.
     pub location: Location,
     pub status: StepStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The client's own request was refused, so the step went on with its
     /// `fallback`: what was sent instead, and what that answered.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
     pub exchanges: Vec<Exchange>,
     pub checks: Vec<CheckResult>,
@@ -189,31 +192,31 @@ pub struct StepResult {
     pub millis: u64,
     /// A SAML case's evidence: what the SP answered and who got the session, kept for
     /// every case, passed or failed, so a pass can be told from a rejection.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saml: Option<SamlEvidence>,
 }
 
 /// What a SAML case's verdict rests on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SamlEvidence {
     /// The status of the ACS's answer to the last post.
     pub acs_status: u16,
     pub session: SessionState,
     /// The identity the session endpoint showed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
     /// Where in the session endpoint's answer the identity was read (a JSON pointer).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_at: Option<String>,
     /// The attributes the session endpoint showed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<std::collections::BTreeMap<String, Vec<String>>>,
     /// The identity the IdP signed: the only one a session may be for.
     pub signed_identity: String,
 }
 
 /// Whether the SP opened a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SessionState {
     /// Refused: an error status, or no session.
@@ -224,7 +227,7 @@ pub enum SessionState {
     NotAsked,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckResult {
     pub id: String,
     pub title: String,
@@ -232,22 +235,22 @@ pub struct CheckResult {
     pub rule: String,
     pub outcome: Outcome,
     /// What was wanted and what came, for failures.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual: Option<String>,
     /// Why it failed, errored or was skipped.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Where the expectation is written; builtin checks have none.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     /// A shell line that sends the request again, token read from the environment.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub curl: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CleanupResult {
     /// `Users` or `Groups`.
     pub kind: String,
@@ -255,7 +258,7 @@ pub struct CleanupResult {
     /// `deleted` (and a GET then answered 404), `already-gone`, `failed` (the DELETE was
     /// refused or not answered) or `survived` (answered 2xx, yet still there).
     pub outcome: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
@@ -267,7 +270,7 @@ impl CleanupResult {
 }
 
 /// Totals over a run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub pass: usize,
     pub fail: usize,
@@ -317,6 +320,65 @@ impl ScenarioResult {
 }
 
 impl RunResult {
+    /// The shares of a partitioned run (`--partition k/n` on n CI runners) as one result
+    /// tree: every share once, scenarios in share order, the earliest start and latest end.
+    pub fn merge(parts: Vec<RunResult>) -> Result<RunResult, String> {
+        let shares = parts
+            .iter()
+            .map(|p| {
+                p.partition
+                    .as_deref()
+                    .unwrap_or("1/1")
+                    .parse::<crate::session::partition::Partition>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        crate::session::partition::complete(&shares)?;
+        let mut order: Vec<usize> = (0..parts.len()).collect();
+        order.sort_by_key(|i| shares[*i].index);
+        let mut parts: Vec<Option<RunResult>> = parts.into_iter().map(Some).collect();
+        let mut merged: Option<RunResult> = None;
+        for i in order {
+            let p = parts[i].take().expect("each part once");
+            match &mut merged {
+                None => merged = Some(p),
+                Some(m) => {
+                    m.started_at = m.started_at.clone().min(p.started_at);
+                    m.finished_at = m.finished_at.clone().max(p.finished_at);
+                    m.interrupted |= p.interrupted;
+                    m.terminated |= p.terminated;
+                    for f in p.target.faults {
+                        if !m.target.faults.contains(&f) {
+                            m.target.faults.push(f);
+                        }
+                    }
+                    for sc in p.scenarios {
+                        // The SAML battery is one scenario whose cases the shares split.
+                        match m
+                            .scenarios
+                            .iter_mut()
+                            .find(|o| o.client == sc.client && o.name == sc.name)
+                        {
+                            Some(o) => {
+                                o.steps.extend(sc.steps);
+                                o.cleanup.extend(sc.cleanup);
+                                o.millis += sc.millis;
+                                for w in sc.warnings {
+                                    if !o.warnings.contains(&w) {
+                                        o.warnings.push(w);
+                                    }
+                                }
+                            }
+                            None => m.scenarios.push(sc),
+                        }
+                    }
+                }
+            }
+        }
+        let mut m = merged.ok_or("no report.json to merge")?;
+        m.partition = None;
+        Ok(m)
+    }
+
     /// How many resources the run created are still on the target after cleanup.
     pub fn left_behind(&self) -> usize {
         self.scenarios

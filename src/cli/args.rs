@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use idgate::session::partition::Partition;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "idgate",
@@ -19,6 +21,9 @@ pub struct Cli {
 pub enum Command {
     /// Replay the suites against a target (idgate's reference target when no --scim-url is given).
     Run(Box<RunArgs>),
+    /// Replay Entra's first provisioning cycle for a tenant of a given size, and give the
+    /// verdict Entra would: 25 requests a second, quarantine, every object provisioned.
+    Load(Box<LoadArgs>),
     /// List every scenario and check with its id, tags and the rule it enforces.
     List(ListArgs),
     /// Run the reference SCIM target alone, for trying idgate or another tool against it.
@@ -31,6 +36,35 @@ pub enum Command {
     /// Review, accept or reject the pending snapshots (`.snap.new`) a run wrote.
     #[command(subcommand)]
     Snapshots(SnapshotsCommand),
+    /// Work with reports: join the shares of a partitioned run.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Join the report.json files of a run's shares (`run --partition k/n`), or the load.json
+    /// files of a load's, into one set of reports, and exit with the whole run's code.
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Every share's report.json (or every share's load.json), once each.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Where the joined reports are written.
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub reports: PathBuf,
+    /// Also write the HTML report into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub report_html: Option<PathBuf>,
+    /// Write the Markdown summary here (fit for $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub report_markdown: Option<PathBuf>,
+    /// The scenario directory the shares ran (for the catalogue's titles and rules).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
 }
 
 /// Pending snapshots live beside the accepted ones, under `--scenarios DIR`
@@ -141,49 +175,52 @@ pub struct TokenArgs {
     pub scim_token_env: String,
 }
 
+/// Where a SCIM target is and how it is reached, what a run may do there, and where its
+/// reports go: the options `run` and `load` share (and a profile may set).
 #[derive(Args, Debug)]
-pub struct RunArgs {
+pub struct TargetArgs {
     /// SCIM base URL of the target, e.g. https://staging.example.test/scim/v2.
     #[arg(long, env = "IDGATE_SCIM_URL", value_name = "URL")]
     pub scim_url: Option<String>,
     #[command(flatten)]
     pub token: TokenArgs,
-    /// Whose requests to replay: `entra` (both dialects), `entra-legacy`, `entra-2020`,
-    /// `rfc7644` (a strict RFC client). Repeatable. Default: `entra` against your target,
-    /// every client against the embedded one.
-    #[arg(long = "client", value_name = "NAME")]
-    pub clients: Vec<String>,
-    /// Only scenarios with this tag. Repeatable.
-    #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
-    /// Leave out scenarios with this name or tag. Repeatable.
-    #[arg(long = "skip", value_name = "NAME_OR_TAG")]
-    pub skip: Vec<String>,
-    /// Play a failed scenario again up to N times; a pass on a retry is reported as flaky.
-    #[arg(long, default_value_t = 0, env = "IDGATE_RETRIES", value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
-    pub retries: u32,
-    /// Play this many scenarios at once (each creates and deletes only its own resources).
-    #[arg(
-        long,
-        short = 'j',
-        default_value_t = 1,
-        env = "IDGATE_JOBS",
-        value_name = "N",
-        value_parser = clap::value_parser!(u16).range(1..=64)
-    )]
-    pub jobs: u16,
     /// Let the run create, change and delete resources on a SCIM target that is not on this
     /// machine (127.0.0.0/8, ::1, localhost). Without it, idgate says what it would write and
     /// exits 1: a staging tenant is written to only by consent.
     #[arg(long, env = "IDGATE_ALLOW_WRITES")]
     pub allow_writes: bool,
-    /// Play on after a request timed out; by default the rest of the run is skipped, since a
-    /// target that does not answer would cost every later request its timeout.
-    #[arg(long, env = "IDGATE_KEEP_GOING")]
-    pub keep_going: bool,
-    /// Stop after the first scenario that fails (cleanup still runs).
-    #[arg(long, env = "IDGATE_FAIL_FAST")]
-    pub fail_fast: bool,
+    /// Seconds to wait for each response.
+    #[arg(
+        long,
+        default_value_t = 30,
+        env = "IDGATE_TIMEOUT",
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub timeout: u64,
+    /// PEM certificate(s) of a private CA the target's TLS certificate chains to.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// The domain of the mail addresses of the users idgate creates; give one your server's
+    /// email validator accepts.
+    #[arg(
+        long,
+        env = "IDGATE_EMAIL_DOMAIN",
+        default_value = idgate::session::DEFAULT_EMAIL_DOMAIN,
+        value_name = "DOMAIN"
+    )]
+    pub email_domain: String,
+    /// What the names of the users and groups idgate creates start with.
+    #[arg(
+        long,
+        env = "IDGATE_NAME_PREFIX",
+        default_value = idgate::session::DEFAULT_NAME_PREFIX,
+        value_name = "TEXT"
+    )]
+    pub name_prefix: String,
+    /// Where the reports and the ledger are written.
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub reports: PathBuf,
     /// The configuration file with `[profile.NAME]` tables.
     #[arg(
         long,
@@ -203,30 +240,58 @@ pub struct RunArgs {
     /// Switch on a fault in the embedded reference target (see `idgate serve --list-faults`).
     #[arg(long = "fault", value_name = "NAME", conflicts_with = "scim_url")]
     pub faults: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Whose requests to replay: `entra` (both dialects), `entra-legacy`, `entra-2020`,
+    /// `rfc7644` (a strict RFC client). Repeatable. Default: `entra` against your target,
+    /// every client against the embedded one.
+    #[arg(long = "client", value_name = "NAME")]
+    pub clients: Vec<String>,
+    /// Only scenarios with this tag. Repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Leave out scenarios with this name or tag. Repeatable.
+    #[arg(long = "skip", value_name = "NAME_OR_TAG")]
+    pub skip: Vec<String>,
+    /// Play only share k of n (`--partition 2/4`): every n-th scenario run and SAML case from
+    /// the k-th, so n CI runners share a suite; `idgate report merge` joins their reports.
+    #[arg(long, env = "IDGATE_PARTITION", value_name = "K/N", value_parser = clap::value_parser!(Partition))]
+    pub partition: Option<Partition>,
+    /// Play a failed scenario again up to N times; a pass on a retry is reported as flaky.
+    #[arg(long, default_value_t = 0, env = "IDGATE_RETRIES", value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+    /// Play this many scenarios at once (each creates and deletes only its own resources).
+    #[arg(
+        long,
+        short = 'j',
+        default_value_t = 1,
+        env = "IDGATE_JOBS",
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..=64)
+    )]
+    pub jobs: u16,
+    /// Play on after a request timed out; by default the rest of the run is skipped, since a
+    /// target that does not answer would cost every later request its timeout.
+    #[arg(long, env = "IDGATE_KEEP_GOING")]
+    pub keep_going: bool,
+    /// Stop after the first scenario that fails (cleanup still runs).
+    #[arg(long, env = "IDGATE_FAIL_FAST")]
+    pub fail_fast: bool,
     /// Load scenarios from this directory instead of the ones built in.
     #[arg(long, value_name = "DIR")]
     pub scenarios: Option<PathBuf>,
-    /// Where junit.xml, report.json and the ledger are written.
-    #[arg(long, default_value = "reports", value_name = "DIR")]
-    pub reports: PathBuf,
     /// Also write the HTML compliance report into this directory (it is always written to --reports).
     #[arg(long, value_name = "DIR")]
     pub report_html: Option<PathBuf>,
     /// Write a short Markdown summary here (fit for $GITHUB_STEP_SUMMARY).
     #[arg(long, value_name = "FILE")]
     pub report_markdown: Option<PathBuf>,
-    /// Seconds to wait for each response.
-    #[arg(
-        long,
-        default_value_t = 30,
-        env = "IDGATE_TIMEOUT",
-        value_name = "SECS",
-        value_parser = clap::value_parser!(u64).range(1..=3600)
-    )]
-    pub timeout: u64,
-    /// PEM certificate(s) of a private CA the target's TLS certificate chains to.
-    #[arg(long, value_name = "FILE")]
-    pub ca_cert: Option<PathBuf>,
     /// Print only checks that did not pass.
     #[arg(long, short)]
     pub quiet: bool,
@@ -234,27 +299,54 @@ pub struct RunArgs {
     /// `.snap.new` ones, and pass. For a person at a terminal: refused when CI is set.
     #[arg(long)]
     pub update_snapshots: bool,
-    /// The domain of the mail addresses of the users idgate creates; give one your server's
-    /// email validator accepts.
-    #[arg(
-        long,
-        env = "IDGATE_EMAIL_DOMAIN",
-        default_value = idgate::session::DEFAULT_EMAIL_DOMAIN,
-        value_name = "DOMAIN"
-    )]
-    pub email_domain: String,
-    /// What the names of the users and groups idgate creates start with.
-    #[arg(
-        long,
-        env = "IDGATE_NAME_PREFIX",
-        default_value = idgate::session::DEFAULT_NAME_PREFIX,
-        value_name = "TEXT"
-    )]
-    pub name_prefix: String,
     #[command(flatten)]
     pub saml: SamlRunArgs,
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
+}
+
+/// `idgate load`: Entra's first provisioning cycle for a tenant of this size.
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Whose requests to replay: `entra-2020` (the aadOptscim062020 dialect) or `entra-legacy`.
+    #[arg(long, default_value = "entra-2020", value_name = "NAME")]
+    pub client: String,
+    /// Users in the tenant's provisioning scope.
+    #[arg(long, default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub users: u32,
+    /// Groups in scope.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub groups: u32,
+    /// Members of each group (drawn from the users, spread evenly).
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub members_per_group: u32,
+    /// Requests in flight at once.
+    #[arg(long, short = 'c', default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// At most this many requests a second (default: as many as the concurrency allows).
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Members added by one group PATCH. Entra's batch size is not published (its documented
+    /// request adds one); the gallery recommends that several in one PATCH work.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub member_batch: u16,
+    /// Replay only share k of n of the users and groups (`--partition 2/4`), with names and a
+    /// ledger of this share's own; `idgate report merge` joins the shares' load.json files.
+    #[arg(long, env = "IDGATE_PARTITION", value_name = "K/N", value_parser = clap::value_parser!(Partition))]
+    pub partition: Option<Partition>,
+    /// Print only the summary, no progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// A rate: a positive number of requests a second.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1_000_000.0 => Ok(r),
+        _ => Err(format!(
+            "`{text}` is not a rate: give requests a second, more than 0 (e.g. 25 or 0.5)"
+        )),
+    }
 }
 
 /// The SAML service provider to test; without `--saml-acs-url`, the embedded one.

@@ -5,7 +5,9 @@
 mod args;
 mod cleanup;
 mod list;
+mod load;
 mod profile;
+mod report;
 mod run;
 mod saml;
 mod serve;
@@ -54,13 +56,21 @@ async fn main() -> ExitCode {
         eprint!("{d}");
         return ExitCode::from(exit::USAGE);
     }
+    if let (Command::Load(a), Some(m)) = (&mut cli.command, matches.subcommand_matches("load"))
+        && let Err(d) = profile::apply_load(a, m)
+    {
+        eprint!("{d}");
+        return ExitCode::from(exit::USAGE);
+    }
     let result = match cli.command {
         Command::Run(a) => run::run(*a).await,
+        Command::Load(a) => load::load(*a).await,
         Command::List(a) => list::list(a),
         Command::Serve(a) => serve::serve(a).await,
         Command::Cleanup(a) => cleanup::cleanup(a).await,
         Command::Saml(c) => saml::saml(c),
         Command::Snapshots(c) => snapshots::snapshots(c),
+        Command::Report(c) => report::report(c),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -10,7 +10,9 @@ use serde::Deserialize;
 
 use idgate::diagnostic::{Diagnostic, Source, did_you_mean};
 
-use crate::args::RunArgs;
+use idgate::session::partition::Partition;
+
+use crate::args::{LoadArgs, RunArgs, TargetArgs};
 
 /// The options a profile may set; each mirrors the `run` flag of the same name.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -44,6 +46,14 @@ pub struct Profile {
     pub key_dir: Option<PathBuf>,
     pub email_domain: Option<String>,
     pub name_prefix: Option<String>,
+    pub partition: Option<String>,
+    // `idgate load`'s own.
+    pub users: Option<u32>,
+    pub groups: Option<u32>,
+    pub members_per_group: Option<u32>,
+    pub concurrency: Option<u16>,
+    pub rate: Option<f64>,
+    pub member_batch: Option<u16>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -92,83 +102,154 @@ pub fn load(path: &Path, name: &str, explicit: bool) -> Result<Profile, Diagnost
     Ok(merge(base, chosen.clone()))
 }
 
+/// Whether option `id` was given on the command line or in its environment variable, which
+/// both win over a profile.
+fn given(m: &clap::ArgMatches, id: &str) -> bool {
+    use clap::parser::ValueSource;
+    matches!(
+        m.value_source(id),
+        Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+    )
+}
+
+/// Set `$field` from the profile's `$value` unless option `$id` was given.
+macro_rules! take {
+    ($m:expr, $id:literal, $field:expr, $value:expr) => {
+        if !given($m, $id)
+            && let Some(v) = $value
+        {
+            $field = v;
+        }
+    };
+}
+
+/// The chosen profile of `t`'s configuration file, with the options `run` and `load` share
+/// filled from it.
+fn apply_target(t: &mut TargetArgs, m: &clap::ArgMatches) -> Result<Profile, Diagnostic> {
+    let p = load(&t.config, &t.profile, given(m, "config"))?;
+    take!(m, "scim_url", t.scim_url, p.scim_url.clone().map(Some));
+    take!(
+        m,
+        "scim_token_env",
+        t.token.scim_token_env,
+        p.scim_token_env.clone()
+    );
+    take!(m, "reports", t.reports, p.reports.clone());
+    take!(m, "timeout", t.timeout, p.timeout);
+    take!(m, "allow_writes", t.allow_writes, p.allow_writes);
+    take!(m, "email_domain", t.email_domain, p.email_domain.clone());
+    take!(m, "name_prefix", t.name_prefix, p.name_prefix.clone());
+    Ok(p)
+}
+
+/// A profile's `partition = "k/n"`, read as the flag reads it.
+fn partition(p: &Profile) -> Result<Option<Partition>, Diagnostic> {
+    p.partition
+        .as_deref()
+        .map(|text| {
+            text.parse::<Partition>()
+                .map_err(|e| Diagnostic::new(format!("partition in the profile: {e}")))
+        })
+        .transpose()
+}
+
+/// Fill every `load` option the user did not give as a flag or environment variable from
+/// the chosen profile; its `client` list gives the one client a load replays.
+pub fn apply_load(a: &mut LoadArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic> {
+    let p = apply_target(&mut a.target, m)?;
+    take!(
+        m,
+        "client",
+        a.client,
+        p.client.clone().and_then(|c| c.into_iter().next())
+    );
+    take!(m, "users", a.users, p.users);
+    take!(m, "groups", a.groups, p.groups);
+    take!(
+        m,
+        "members_per_group",
+        a.members_per_group,
+        p.members_per_group
+    );
+    take!(m, "concurrency", a.concurrency, p.concurrency);
+    take!(m, "rate", a.rate, p.rate.map(Some));
+    take!(m, "member_batch", a.member_batch, p.member_batch);
+    take!(m, "quiet", a.quiet, p.quiet);
+    take!(m, "partition", a.partition, partition(&p)?.map(Some));
+    if a.concurrency == 0 || a.member_batch == 0 || a.rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
+        return Err(Diagnostic::new(
+            "concurrency, member-batch and rate in the profile must be more than 0",
+        ));
+    }
+    Ok(())
+}
+
 /// Fill every `run` option the user did not give as a flag or environment
 /// variable from the chosen profile of the configuration file.
 pub fn apply(a: &mut RunArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic> {
-    use clap::parser::ValueSource;
-    let explicit = |id: &str| {
-        matches!(
-            m.value_source(id),
-            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
-        )
-    };
-    let p = load(&a.config, &a.profile, explicit("config"))?;
-    macro_rules! take {
-        ($id:literal, $field:expr, $value:expr) => {
-            if !explicit($id)
-                && let Some(v) = $value
-            {
-                $field = v;
-            }
-        };
-    }
-    take!("scim_url", a.scim_url, p.scim_url.map(Some));
-    take!("scim_token_env", a.token.scim_token_env, p.scim_token_env);
-    take!("clients", a.clients, p.client);
-    take!("tags", a.tags, p.tag);
-    take!("skip", a.skip, p.skip);
-    take!("scenarios", a.scenarios, p.scenarios.map(Some));
-    take!("reports", a.reports, p.reports);
-    take!("report_html", a.report_html, p.report_html.map(Some));
+    let p = apply_target(&mut a.target, m)?;
+    take!(m, "partition", a.partition, partition(&p)?.map(Some));
+    take!(m, "clients", a.clients, p.client);
+    take!(m, "tags", a.tags, p.tag);
+    take!(m, "skip", a.skip, p.skip);
+    take!(m, "scenarios", a.scenarios, p.scenarios.map(Some));
+    take!(m, "report_html", a.report_html, p.report_html.map(Some));
     take!(
+        m,
         "report_markdown",
         a.report_markdown,
         p.report_markdown.map(Some)
     );
-    take!("timeout", a.timeout, p.timeout);
-    take!("retries", a.retries, p.retries);
-    take!("fail_fast", a.fail_fast, p.fail_fast);
-    take!("quiet", a.quiet, p.quiet);
-    take!("allow_writes", a.allow_writes, p.allow_writes);
+    take!(m, "retries", a.retries, p.retries);
+    take!(m, "fail_fast", a.fail_fast, p.fail_fast);
+    take!(m, "quiet", a.quiet, p.quiet);
     take!(
+        m,
         "saml_acs_url",
         a.saml.saml_acs_url,
         p.saml_acs_url.map(Some)
     );
     take!(
+        m,
         "saml_audience",
         a.saml.saml_audience,
         p.saml_audience.map(Some)
     );
     take!(
+        m,
         "saml_whoami_url",
         a.saml.saml_whoami_url,
         p.saml_whoami_url.map(Some)
     );
     take!(
+        m,
         "saml_whoami_pointer",
         a.saml.saml_whoami_pointer,
         p.saml_whoami_pointer.map(Some)
     );
     take!(
+        m,
         "saml_attributes_pointer",
         a.saml.saml_attributes_pointer,
         p.saml_attributes_pointer.map(Some)
     );
     take!(
+        m,
         "saml_login_url",
         a.saml.saml_login_url,
         p.saml_login_url.map(Some)
     );
-    take!("saml_skew", a.saml.saml_skew, p.saml_skew.map(Some));
-    take!("saml_max_skew", a.saml.saml_max_skew, p.saml_max_skew);
-    take!("key_dir", a.saml.idp.key_dir, p.key_dir);
+    take!(m, "saml_skew", a.saml.saml_skew, p.saml_skew.map(Some));
+    take!(m, "saml_max_skew", a.saml.saml_max_skew, p.saml_max_skew);
+    take!(m, "key_dir", a.saml.idp.key_dir, p.key_dir);
     take!(
+        m,
         "saml_sp_metadata",
         a.saml.saml_sp_metadata,
         p.saml_sp_metadata.map(Some)
     );
     take!(
+        m,
         "saml_sp_profile",
         a.saml.saml_sp_profile,
         p.saml_sp_profile.map(Some)
@@ -189,15 +270,13 @@ pub fn apply(a: &mut RunArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic> {
             "a SAML ACS URL needs the SP's entity ID too (--saml-audience or --saml-sp-metadata, or saml-audience in the profile)",
         ));
     }
-    take!("jobs", a.jobs, p.jobs);
+    take!(m, "jobs", a.jobs, p.jobs);
     if a.jobs == 0 || a.jobs > 64 {
         return Err(Diagnostic::new(format!(
             "jobs = {} in the profile is out of range: between 1 and 64 scenarios play at once",
             a.jobs
         )));
     }
-    take!("email_domain", a.email_domain, p.email_domain);
-    take!("name_prefix", a.name_prefix, p.name_prefix);
     Ok(())
 }
 
@@ -234,7 +313,14 @@ fn merge(base: Profile, over: Profile) -> Profile {
         allow_writes,
         key_dir,
         email_domain,
-        name_prefix
+        name_prefix,
+        partition,
+        users,
+        groups,
+        members_per_group,
+        concurrency,
+        rate,
+        member_batch
     )
 }
 

@@ -37,9 +37,9 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
         login_url: a.saml.saml_login_url.clone(),
         want_assertions_signed: a.saml.saml_want_assertions_signed,
     });
-    let scim = a.scim_url.as_ref().map(|url| ScimEndpoint {
+    let scim = a.target.scim_url.as_ref().map(|url| ScimEndpoint {
         url: url.clone(),
-        token_env: a.token.scim_token_env.clone(),
+        token_env: a.target.token.scim_token_env.clone(),
     });
     let (scim, sp) = Options::targets(scim, sp);
     Ok(Options {
@@ -52,16 +52,16 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
             name_id: a.saml.saml_name_id.clone(),
             sp_profile: a.saml.saml_sp_profile.clone(),
         },
-        faults: a.faults.clone(),
-        timeout: Duration::from_secs(a.timeout.max(1)),
-        ca_cert: a.ca_cert.clone(),
+        faults: a.target.faults.clone(),
+        timeout: Duration::from_secs(a.target.timeout.max(1)),
+        ca_cert: a.target.ca_cert.clone(),
         idp: IdpOptions {
             keys: IdpKeys::Dir(a.saml.idp.key_dir.clone()),
             entity_id: a.saml.idp.entity_id.clone(),
             sign_in_url: a.saml.idp.sign_in_url.clone(),
         },
-        ledger: Some(a.reports.join("ledger.jsonl")),
-        payloads: Some(a.reports.join("saml")),
+        ledger: Some(a.target.reports.join("ledger.jsonl")),
+        payloads: Some(a.target.reports.join("saml")),
         snapshots: Snapshots {
             compare: true,
             update: a.update_snapshots,
@@ -69,11 +69,11 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
         },
         signals: true,
         values: RunValues {
-            email_domain: a.email_domain.clone(),
-            name_prefix: a.name_prefix.clone(),
+            email_domain: a.target.email_domain.clone(),
+            name_prefix: a.target.name_prefix.clone(),
             ..RunValues::default()
         },
-        allow_writes: a.allow_writes,
+        allow_writes: a.target.allow_writes,
     })
 }
 
@@ -88,8 +88,8 @@ async fn with_sp_metadata(mut a: RunArgs) -> Result<RunArgs, SetupError> {
         let http = Client::new(
             "",
             Secret::new(""),
-            a.ca_cert.as_deref(),
-            saml_client_options(Duration::from_secs(a.timeout.max(1))),
+            a.target.ca_cert.as_deref(),
+            saml_client_options(Duration::from_secs(a.target.timeout.max(1))),
         )
         .map_err(fail)?;
         let x = http
@@ -120,7 +120,7 @@ async fn with_sp_metadata(mut a: RunArgs) -> Result<RunArgs, SetupError> {
 /// A Tenant URL as an Entra admin pastes it may carry Entra's `aadOptscim062020` flag: it
 /// selects the 2020 dialect (unless `--client` says otherwise) and stays out of request paths.
 fn with_tenant_url_flags(mut a: RunArgs) -> Result<RunArgs, SetupError> {
-    let Some(url) = a.scim_url.as_deref() else {
+    let Some(url) = a.target.scim_url.as_deref() else {
         return Ok(a);
     };
     let tenant = tenant::parse("--scim-url", url)?;
@@ -130,7 +130,7 @@ fn with_tenant_url_flags(mut a: RunArgs) -> Result<RunArgs, SetupError> {
     if tenant.entra_2020 && a.clients.is_empty() {
         a.clients = vec![tenant::FLAGGED_CLIENT.into()];
     }
-    a.scim_url = Some(tenant.base);
+    a.target.scim_url = Some(tenant.base);
     Ok(a)
 }
 
@@ -158,6 +158,7 @@ pub async fn run(a: RunArgs) -> Outcome {
         saml_case: a.saml.saml_case.clone(),
         external_sp: matches!(opts.sp, SpChoice::Endpoint(_)),
         own_scenarios: a.scenarios.is_some(),
+        partition: a.partition.unwrap_or_default(),
     };
     let plan = Plan::new(&suite, &selection, opts.tests_scim(), opts.tests_saml())?;
     let session = Session::open(&opts, &plan.needs()).await?;
@@ -165,14 +166,15 @@ pub async fn run(a: RunArgs) -> Outcome {
         eprintln!("{note}");
     }
     let mut progress = report::progress::Progress::on_terminal();
-    let mut terminal = report::terminal::Terminal::new(session.redactor.clone(), a.color.choice());
+    let mut terminal =
+        report::terminal::Terminal::new(session.redactor.clone(), a.target.color.choice());
     terminal.verbose = !a.quiet;
     if let Some(p) = &progress {
         terminal.above(p.bar());
     }
     let mut files = report::files::Files::new(
         report::files::Destinations {
-            dir: a.reports.clone(),
+            dir: a.target.reports.clone(),
             html_dir: a.report_html.clone(),
             markdown: a.report_markdown.clone(),
         },

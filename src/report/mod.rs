@@ -8,6 +8,8 @@ pub mod files;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod load;
+mod load_html;
 pub mod markdown;
 pub mod progress;
 pub mod summary;

@@ -3,6 +3,7 @@
 //! forward, and deleting what it created when the scenario ends. `run` plays
 //! a whole plan, the SAML battery included, into one result tree.
 
+pub mod cleanup;
 mod clock;
 pub mod event;
 mod needs;
@@ -13,15 +14,15 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::sync::Mutex;
 
 use crate::check::{Finding, builtin, expect, snapshot};
-use crate::http::{Client as HttpClient, Credential, Exchange, Request, TransportError};
-use crate::ledger::{Entry, Ledger};
+use crate::http::{Exchange, Request, TransportError};
+use crate::ledger::Entry;
 use crate::result::*;
 use crate::scenario::{Client, Expect, RequestTemplate, Scenario, Step, StepRequest, Suite};
 use crate::scim::wire;
 use crate::session::{Plan, Session};
+pub use cleanup::cleanup;
 use event::Recorder;
 pub use event::{Event, Reporter, Silent};
 use needs::Trace;
@@ -87,12 +88,14 @@ pub async fn run(
         scenarios,
         interrupted: session.stopped(),
         terminated: session.terminated(),
+        partition: (!plan.partition.is_whole()).then(|| plan.partition.to_string()),
     };
     observer.event(&Event::RunFinished { run: &run });
     run
 }
 
-fn now() -> String {
+/// The time now, as report timestamps write it (RFC 3339, UTC).
+pub fn now() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
@@ -880,168 +883,6 @@ async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) {
             .lock()
             .await
             .deleted(ctx.base, &kind, &id);
-    }
-}
-
-/// Delete what the ledger holds for `base` (only entries of `created_by`, when given).
-pub async fn cleanup(
-    scim: &HttpClient,
-    ledger: &Mutex<Ledger>,
-    base: &str,
-    created_by: Option<&str>,
-) -> Vec<CleanupResult> {
-    let mut out = Vec::new();
-    resolve_intents(scim, ledger, base, created_by, &mut out).await;
-    let pending: Vec<Entry> = ledger
-        .lock()
-        .await
-        .pending(base)
-        .into_iter()
-        .filter(|e| created_by.is_none_or(|c| e.created_by.starts_with(&format!("{c} › "))))
-        .collect();
-    for e in pending {
-        let req = Request {
-            method: "DELETE".into(),
-            path: format!("/{}/{}", e.kind, wire::encode_path_value(&e.id)),
-            headers: Vec::new(),
-            body: None,
-            auth: Credential::Bearer,
-        };
-        let (outcome, detail) = match scim.send(&req).await {
-            Ok(x) if (200..300).contains(&x.response.status) => {
-                verify_gone(scim, &req.path, x.response.status).await
-            }
-            Ok(x) if x.response.status == 404 => ("already-gone", None),
-            Ok(x) => (
-                "failed",
-                Some(format!("DELETE answered {}", x.response.status)),
-            ),
-            Err(err) => ("failed", Some(err.to_string())),
-        };
-        // Only what is known to be gone leaves the ledger; the rest stays for `idgate cleanup`.
-        if outcome == "deleted" || outcome == "already-gone" {
-            ledger.lock().await.deleted(base, &e.kind, &e.id);
-        }
-        out.push(CleanupResult {
-            kind: e.kind,
-            id: e.id,
-            outcome: outcome.into(),
-            detail,
-        });
-    }
-    out
-}
-
-/// Creates whose answer never came: each is looked up by the unique name it carried, and what
-/// carries exactly that name is journaled as created, so the DELETEs below remove it. A
-/// resource without that name is never touched.
-async fn resolve_intents(
-    scim: &HttpClient,
-    ledger: &Mutex<Ledger>,
-    base: &str,
-    created_by: Option<&str>,
-    out: &mut Vec<CleanupResult>,
-) {
-    let open: Vec<_> = ledger
-        .lock()
-        .await
-        .unsettled(base)
-        .into_iter()
-        .filter(|i| created_by.is_none_or(|c| i.created_by.starts_with(&format!("{c} › "))))
-        .collect();
-    for intent in open {
-        let attr = if intent.kind == "Groups" {
-            "displayName"
-        } else {
-            "userName"
-        };
-        let filter = format!("{attr} eq \"{}\"", intent.name.replace('"', "\\\""));
-        let query: String = form_urlencoded::byte_serialize(filter.as_bytes()).collect();
-        let req = Request {
-            method: "GET".into(),
-            path: format!("/{}?filter={query}", intent.kind),
-            headers: Vec::new(),
-            body: None,
-            auth: Credential::Bearer,
-        };
-        let found = match scim.send(&req).await {
-            Ok(x) if x.response.status == 200 => serde_json::from_str::<Value>(&x.response.body)
-                .ok()
-                .and_then(|b| b.get("Resources").and_then(Value::as_array).cloned())
-                .unwrap_or_default(),
-            Ok(x) => {
-                out.push(unresolved(
-                    &intent,
-                    format!("the lookup answered {}", x.response.status),
-                ));
-                continue;
-            }
-            Err(e) => {
-                out.push(unresolved(&intent, e.to_string()));
-                continue;
-            }
-        };
-        let mut guard = ledger.lock().await;
-        for r in &found {
-            let named = r.get(attr).and_then(Value::as_str);
-            let id = r.get("id").and_then(Value::as_str);
-            if let (Some(named), Some(id)) = (named, id)
-                && named.eq_ignore_ascii_case(&intent.name)
-                && !guard.is_tracked(base, &intent.kind, id)
-            {
-                guard.created(Entry {
-                    target: base.to_string(),
-                    kind: intent.kind.clone(),
-                    id: id.to_string(),
-                    created_by: format!(
-                        "{} (found by its name after an unanswered create)",
-                        intent.created_by
-                    ),
-                });
-            }
-        }
-        guard.settle(&intent.intent);
-    }
-}
-
-fn unresolved(intent: &crate::ledger::Intent, why: String) -> CleanupResult {
-    CleanupResult {
-        kind: intent.kind.clone(),
-        id: format!("(name {})", intent.name),
-        outcome: "failed".into(),
-        detail: Some(format!(
-            "a create whose answer never came could not be looked up: {why}"
-        )),
-    }
-}
-
-/// After a DELETE answered `status`, a GET of the same path must answer 404 (or 410): a
-/// server that says 204 and keeps the resource has not cleaned up (RFC 7644 §3.6: "MUST return
-/// a 404 (Not Found) error code for all operations associated with the previously deleted
-/// resource").
-async fn verify_gone(scim: &HttpClient, path: &str, status: u16) -> (&'static str, Option<String>) {
-    let get = Request {
-        method: "GET".into(),
-        path: path.to_string(),
-        headers: Vec::new(),
-        body: None,
-        auth: Credential::Bearer,
-    };
-    match scim.send(&get).await {
-        Ok(x) if matches!(x.response.status, 404 | 410) => ("deleted", None),
-        Ok(x) => (
-            "survived",
-            Some(format!(
-                "DELETE answered {status}, but a GET still answers {}: the resource is still on the target",
-                x.response.status
-            )),
-        ),
-        Err(err) => (
-            "survived",
-            Some(format!(
-                "DELETE answered {status}, but the GET that checks it failed: {err}"
-            )),
-        ),
     }
 }
 

@@ -32,6 +32,8 @@ pub struct Selection {
     pub external_sp: bool,
     /// The scenarios are the user's own (`--scenarios DIR`), written for their target.
     pub own_scenarios: bool,
+    /// Only this share of what is selected (`--partition k/n`).
+    pub partition: super::partition::Partition,
 }
 
 /// The pairs and cases of one run, in the order they are played.
@@ -44,6 +46,8 @@ pub struct Plan<'s> {
     pub notes: Vec<String>,
     /// The `client/scenario` runs that write to the SCIM target.
     pub writing: Vec<String>,
+    /// The share of the selection this plan is (`--partition k/n`).
+    pub partition: super::partition::Partition,
 }
 
 impl<'s> Plan<'s> {
@@ -106,14 +110,30 @@ impl<'s> Plan<'s> {
         } else {
             Vec::new()
         };
+        let mut cases: Vec<&'s Case> = cases;
+        if !selection.partition.is_whole() {
+            if pairs.is_empty() && cases.is_empty() {
+                return Err(SetupError::usage(
+                    "error: no scenario matches the chosen clients and tags",
+                ));
+            }
+            share(&mut pairs, &mut cases, selection.partition);
+            notes.push(format!(
+                "note: share {} plays {} scenario run(s) and {} SAML case(s); `idgate report merge` joins the shares' report.json files",
+                selection.partition,
+                pairs.len(),
+                cases.len()
+            ));
+        }
         let mut plan = Plan {
             pairs,
             cases,
             notes,
             writing: Vec::new(),
+            partition: selection.partition,
         };
         plan.writing = super::consent::writing(suite, &plan);
-        if plan.pairs.is_empty() && plan.cases.is_empty() {
+        if plan.pairs.is_empty() && plan.cases.is_empty() && selection.partition.is_whole() {
             return Err(SetupError::usage(
                 "error: no scenario matches the chosen clients and tags",
             ));
@@ -144,6 +164,30 @@ impl<'s> Plan<'s> {
     pub fn plays_scim(&self) -> bool {
         self.pairs.iter().any(|(_, c)| c != SAML_CLIENT)
     }
+}
+
+/// Keeps one share of the scenario runs, then of the SAML cases, by position, so that every
+/// CI runner computes the same split. A timing case stays with the `measure` case whose
+/// figure it sits around, so a share judges it as the whole run would.
+fn share<'s>(
+    pairs: &mut Vec<(&'s Scenario, String)>,
+    cases: &mut Vec<&'s Case>,
+    partition: super::partition::Partition,
+) {
+    let mut position = 0;
+    pairs.retain(|_| {
+        position += 1;
+        partition.takes(position - 1)
+    });
+    let mut units: Vec<&str> = Vec::new();
+    cases.retain(|c| {
+        let key = c.skew_from.as_deref().unwrap_or(&c.id);
+        let unit = units.iter().position(|k| *k == key).unwrap_or_else(|| {
+            units.push(key);
+            units.len() - 1
+        });
+        partition.takes(position + unit)
+    });
 }
 
 /// Every `--tag` and `--skip` names a tag or scenario of the suite, and `--saml-case` matches

@@ -58,6 +58,7 @@ async fn a_pass_after_a_retry_is_flaky_not_a_pass() {
         scenarios: results,
         interrupted: false,
         terminated: false,
+        partition: None,
     };
     assert_eq!(run.exit_code(), 0, "flaky does not fail the gate");
     assert!(idgate::report::junit::render(&run, &Default::default()).contains("flakyFailure"));

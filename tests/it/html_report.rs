@@ -30,6 +30,7 @@ async fn run_with(faults: &[Fault]) -> RunResult {
         scenarios,
         interrupted: false,
         terminated: false,
+        partition: None,
     }
 }
 

@@ -34,10 +34,12 @@ macro_rules! faults {
                 match self { $(Fault::$variant => $breaks,)* }
             }
 
-            /// Which part of the reference target the fault is in: `"scim"` or `"saml"`.
+            /// Which part of the reference target the fault is in: `"scim"`, `"saml"`, or
+            /// `"load"` (how the SCIM server bears `idgate load`).
             pub fn area(self) -> &'static str {
                 match self.breaks().split_once('.') {
                     Some(("saml", _)) => "saml",
+                    Some(("load", _)) => "load",
                     _ => "scim",
                 }
             }
@@ -321,6 +323,14 @@ faults! {
     AnyTokenAccepted => "any-token-accepted", "scim.auth.token-verified",
         "any bearer token is accepted (a missing header is still 401)";
     // SAML service provider.
+    SlowAnswers => "slow-answers", "load.requests-per-second",
+        "every SCIM answer is held 250 ms, so a client with a few requests in flight is served fewer than 25 a second";
+    Throttles => "throttles", "load.requests-per-second",
+        "more than 10 SCIM requests in a second are answered 429 with Retry-After: 1, so fewer than 25 a second are served";
+    CreatesRefused => "creates-refused", "load.no-quarantine",
+        "every POST /Users answers 500: each user of a first cycle fails, and from 5,000 failures Entra quarantines";
+    MemberAddsRefused => "member-adds-refused", "load.every-object-provisioned",
+        "every PATCH of a group answers 500: memberships fail as reference failures, which quarantine leaves out";
     AcceptsUnsigned => "accepts-unsigned", "saml.unsigned",
         "a Response with no signature at all is accepted";
     TrustsKeyinfoCert => "trusts-keyinfo-cert", "saml.attacker-key",
@@ -446,6 +456,7 @@ impl Fault {
             Fault::SoftDeleteVanishes => &["rfc7644.patch.boolean-applied"],
             Fault::AttributesIgnored => &["rfc7644.list.attributes"],
             Fault::PatchNotAtomic => &["rfc7644.group.refused-members-absent"],
+            Fault::CreatesRefused => &["load.every-object-provisioned"],
             _ => &[],
         }
     }
@@ -493,6 +504,7 @@ mod tests {
             let family = fault.breaks().split_once('.').map(|(f, _)| f);
             let expected: &[&str] = match fault.area() {
                 "saml" => &["saml"],
+                "load" => &["load"],
                 _ => &["scim", "rfc7644"],
             };
             assert!(

@@ -34,7 +34,7 @@ mod overview;
 mod sessions;
 
 /// The page's stylesheet, inlined into its `<style>` element.
-const CSS: &str = include_str!("style.css");
+pub(super) const CSS: &str = include_str!("style.css");
 
 /// Escapes text for HTML content and quoted attribute values.
 pub fn escape(text: &str) -> String {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::template::Template;
@@ -255,7 +255,7 @@ pub struct ProfileOverride {
 
 /// How bad a failure is, one scale for SCIM and SAML (docs/saml-cases.md says how SAML cases
 /// are placed on it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The integration is broken or unsafe at its core: provisioning does not create, disable

@@ -7,6 +7,7 @@ mod cursor;
 mod error;
 mod filter;
 mod patch;
+mod pressure;
 mod resource;
 mod schema;
 mod sort;
@@ -109,6 +110,10 @@ pub fn router(token: String, faults: Faults, fallback_host: String) -> Router {
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
         .layer(middleware::from_fn_with_state(app.clone(), twist::layer))
         .layer(middleware::from_fn_with_state(app.clone(), wire_faults))
+        .layer(middleware::from_fn_with_state(
+            pressure::Pressure::new(app.faults.clone()),
+            pressure::layer,
+        ))
         .with_state(app)
 }
 
