@@ -9,6 +9,7 @@
 
 pub mod cycle;
 pub mod merge;
+pub mod repeat;
 pub mod stats;
 pub mod verdict;
 

@@ -78,7 +78,8 @@ impl Default for Stats {
             throttled: 0,
             waited: Duration::ZERO,
             longest_wait: Duration::ZERO,
-            width: Duration::from_secs(1),
+            // Fine enough that a run of seconds draws a curve; it doubles as the run goes on.
+            width: Duration::from_millis(100),
             points: Vec::new(),
         }
     }
@@ -412,9 +413,10 @@ mod tests {
         assert_eq!(sum.throttled.answers_429, 2);
         assert!((sum.throttled.waited_s - 5.0).abs() < 1e-9);
         assert!((sum.throttled.longest_retry_after_s - 3.0).abs() < 1e-9);
-        assert_eq!(sum.timeline.len(), 2, "two seconds, one point each");
-        assert_eq!(sum.timeline[0].requests, 100);
-        assert_eq!(sum.timeline[1].failures, 1);
+        assert_eq!(sum.timeline.len(), 11, "a point a tenth of a second");
+        assert_eq!(sum.timeline.iter().map(|p| p.requests).sum::<u64>(), 101);
+        assert_eq!(sum.timeline[10].failures, 1, "the 500 at 1 s");
+        assert_eq!(sum.timeline[0].failures, 1, "the timeout at 5 ms");
     }
 
     #[test]

@@ -229,10 +229,12 @@ fn latency_plot(points: &[TimePoint]) -> String {
         ("p99", (|p: &TimePoint| p.p99_ms) as fn(&TimePoint) -> f64),
         ("p50", |p: &TimePoint| p.p50_ms),
     ] {
+        // Each point at the middle of the time it covers.
+        let half = (W - LEFT - 10.0) / points.len().max(1) as f64 / 2.0;
         let line: Vec<String> = points
             .iter()
             .filter(|p| p.requests > 0)
-            .map(|p| format!("{:.1},{:.1}", x_of(p, end), y(pick(p))))
+            .map(|p| format!("{:.1},{:.1}", x_of(p, end) + half, y(pick(p))))
             .collect();
         put!(
             o,
