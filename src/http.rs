@@ -294,10 +294,14 @@ pub enum TransportError {
 }
 
 /// Sends requests to one base URL with one bearer token (an empty base: `path` is the whole URL).
+/// Cheap to clone: clones share the transport's connection pool.
+#[derive(Clone)]
 pub struct Client {
     transport: Transport,
     base: String,
     token: Secret,
+    /// `Bearer <token>` as a header value, made once; `None` when the token cannot be one.
+    bearer: Option<HeaderValue>,
     opts: ClientOptions,
 }
 
@@ -321,10 +325,17 @@ impl Client {
 
     /// A client on a run's shared transport.
     pub fn on(transport: Transport, base: &str, token: Secret, opts: ClientOptions) -> Client {
+        let bearer = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .ok()
+            .map(|mut v| {
+                v.set_sensitive(true);
+                v
+            });
         Client {
             transport,
             base: base.trim_end_matches('/').to_string(),
             token,
+            bearer,
             opts,
         }
     }
@@ -399,9 +410,9 @@ impl Client {
         let mut shown = Vec::new();
         match req.auth {
             Credential::Bearer => {
-                let v = HeaderValue::from_str(&format!("Bearer {}", self.token.expose())).map_err(
-                    |_| err("the token contains characters not allowed in a header".into()),
-                )?;
+                let v = self.bearer.clone().ok_or_else(|| {
+                    err("the token contains characters not allowed in a header".into())
+                })?;
                 headers.insert(reqwest::header::AUTHORIZATION, v);
                 shown.push(("Authorization".to_string(), "Bearer ***".to_string()));
             }
@@ -511,7 +522,9 @@ impl Client {
             Received {
                 status,
                 headers,
-                body: String::from_utf8_lossy(&body).into_owned(),
+                // Valid UTF-8 (nearly every answer) is taken as it is, without a copy.
+                body: String::from_utf8(body)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
                 cookies,
             },
         ))

@@ -2,10 +2,8 @@
 //! the histograms) for a fixed time: what `benches/idgate.rs` sets beside `wrk` sending the
 //! same request, to show idgate is not the bottleneck of a load run.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use futures_util::stream::{self, StreamExt};
 
 use super::stats::{Answer, Stats, Summary};
 use crate::http::{Client, Request, TransportError};
@@ -17,26 +15,34 @@ pub async fn repeat(
     concurrency: usize,
     duration: Duration,
 ) -> Summary {
-    let stats = Mutex::new(Stats::default());
+    let stats = Arc::new(Mutex::new(Stats::default()));
     let start = Instant::now();
-    let worker = |_| async {
-        while start.elapsed() < duration {
-            let at = start.elapsed();
-            let sent = Instant::now();
-            let answer = match client.send(request).await {
-                Ok(x) => Answer::Status(x.response.status),
-                Err(TransportError::Timeout { .. }) => Answer::Timeout,
-                Err(_) => Answer::NoAnswer,
-            };
-            stats
-                .lock()
-                .expect("stats")
-                .record("repeat", at, answer, sent.elapsed(), &[]);
-        }
-    };
-    stream::iter(0..concurrency.max(1))
-        .for_each_concurrent(concurrency.max(1), worker)
-        .await;
+    // A task each, so the runtime spreads the work of the requests in flight over its threads
+    // as a load generator must (one task polling them all would use one core).
+    let workers: Vec<_> = (0..concurrency.max(1))
+        .map(|_| {
+            let (client, request, stats) = (client.clone(), request.clone(), Arc::clone(&stats));
+            tokio::spawn(async move {
+                while start.elapsed() < duration {
+                    let at = start.elapsed();
+                    let sent = Instant::now();
+                    let answer = match client.send(&request).await {
+                        Ok(x) => Answer::Status(x.response.status),
+                        Err(TransportError::Timeout { .. }) => Answer::Timeout,
+                        Err(_) => Answer::NoAnswer,
+                    };
+                    stats
+                        .lock()
+                        .expect("stats")
+                        .record("repeat", at, answer, sent.elapsed(), &[]);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.await;
+    }
     let wall = start.elapsed();
-    stats.into_inner().expect("stats").summary(wall)
+    let stats = stats.lock().expect("stats");
+    stats.summary(wall)
 }

@@ -18,7 +18,7 @@ const MAX_MICROS: u64 = 3_600_000_000;
 const MAX_POINTS: usize = 240;
 
 /// How one request ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Answer {
     Status(u16),
     /// No answer in time.
@@ -51,7 +51,8 @@ fn micros(d: Duration) -> u64 {
 
 struct Kind {
     latency: Histogram<u64>,
-    answers: BTreeMap<String, u64>,
+    /// Counted by the answer itself; named only when read out (no text per request).
+    answers: BTreeMap<Answer, u64>,
 }
 
 struct Point {
@@ -101,7 +102,7 @@ impl Stats {
             answers: BTreeMap::new(),
         });
         k.latency.saturating_record(micros(latency));
-        *k.answers.entry(answer.label()).or_default() += 1;
+        *k.answers.entry(answer).or_default() += 1;
         for w in waits {
             self.throttled += 1;
             self.waited += *w;
@@ -155,21 +156,21 @@ impl Stats {
                 p95_ms: ms(&k.latency, 0.95),
                 p99_ms: ms(&k.latency, 0.99),
                 max_ms: k.latency.max() as f64 / 1000.0,
-                answers: k.answers.clone(),
+                answers: k.answers.iter().map(|(a, n)| (a.label(), *n)).collect(),
                 histogram: encode(&k.latency),
             })
             .collect::<Vec<_>>();
         let mut answers: BTreeMap<String, u64> = BTreeMap::new();
         for k in self.kinds.values() {
             for (a, n) in &k.answers {
-                *answers.entry(a.clone()).or_default() += n;
+                *answers.entry(a.label()).or_default() += n;
             }
         }
         let failed = self
             .kinds
             .values()
             .flat_map(|k| k.answers.iter())
-            .filter(|(a, _)| !a.starts_with('2'))
+            .filter(|(a, _)| !a.ok())
             .map(|(_, n)| n)
             .sum();
         Summary {

@@ -94,6 +94,18 @@ pub async fn run(
     run
 }
 
+/// Whether an RFC 3339 timestamp carries a fraction of a second (`12:00:05.214Z`): its writer
+/// tells apart writes less than a second apart.
+fn has_fraction_of_second(stamp: &str) -> bool {
+    stamp
+        .split_once('T')
+        .and_then(|(_, clock)| clock.get(8..))
+        .is_some_and(|rest| {
+            rest.strip_prefix('.')
+                .is_some_and(|f| f.starts_with(|c: char| c.is_ascii_digit()))
+        })
+}
+
 /// The time now, as report timestamps write it (RFC 3339, UTC).
 pub fn now() -> String {
     time::OffsetDateTime::now_utc()
@@ -410,7 +422,12 @@ async fn run_step(
                 );
             }
         };
-        if step.pause_ms > 0 {
+        let needed = step
+            .pause_if_whole_seconds
+            .as_ref()
+            .and_then(|t| t.render(vars).ok())
+            .is_none_or(|stamp| !has_fraction_of_second(&stamp));
+        if step.pause_ms > 0 && needed {
             tokio::time::sleep(Duration::from_millis(u64::from(step.pause_ms))).await;
         }
         // A stop is honoured between requests, never during one: a POST cut off
@@ -965,6 +982,16 @@ async fn play_with_retries(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_fraction_of_a_second_is_told_from_whole_seconds() {
+        assert!(has_fraction_of_second("2026-12-08T00:30:24.514Z"));
+        assert!(has_fraction_of_second("2026-12-08T00:30:24.5+01:00"));
+        assert!(!has_fraction_of_second("2026-12-08T00:30:24Z"));
+        assert!(!has_fraction_of_second("2026-12-08T00:30:24+01:00"));
+        assert!(!has_fraction_of_second("not a time"));
+        assert!(!has_fraction_of_second("2026-12-08T00:30:24."));
+    }
+
     #[test]
     fn bulk_responses_name_what_they_created() {
         let body = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkResponse"],"Operations":[

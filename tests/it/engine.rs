@@ -224,3 +224,55 @@ status = 200
         "{note}"
     );
 }
+
+/// A server that stamps `meta.lastModified` in whole seconds, from its clock at each write.
+struct WholeSeconds;
+
+impl wiremock::Respond for WholeSeconds {
+    fn respond(&self, _: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let now = time::OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        scim_json(
+            200,
+            json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1",
+                "userName":"x@y.test","meta":{"lastModified": now}}),
+        )
+    }
+}
+
+/// `pause_if_whole_seconds` keeps the pause for a server whose timestamps have whole seconds
+/// (without it, a write a moment later could not change lastModified, and the check would
+/// blame the server for idgate's haste); the reference target's have fractions, and go on.
+#[tokio::test]
+async fn a_pause_for_whole_second_timestamps_is_kept_for_such_a_server() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(WholeSeconds)
+        .mount(&server)
+        .await;
+    let scenario = r#"name = "stub"
+clients = ["rfc7644"]
+[[steps]]
+name = "read"
+request = { method = "GET", path = "/Users/u1" }
+capture = { modified = "/meta/lastModified" }
+[[steps.expect]]
+check = "rfc7644.create.201"
+status = 200
+[[steps]]
+name = "write"
+pause_ms = 1100
+pause_if_whole_seconds = "{{modified}}"
+request = { method = "PUT", path = "/Users/u1", body = '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x@y.test"}' }
+[[steps.expect]]
+check = "rfc7644.meta.last-modified-changes"
+json = { "/meta/lastModified" = { not = "{{modified}}" } }
+"#;
+    let suite = common::suite_with(scenario);
+    let r = common::run_one(&suite, "rfc7644", &server.uri(), ClientOptions::default()).await;
+    let (outcome, detail) = common::outcome_of(&r, "rfc7644.meta.last-modified-changes");
+    assert_eq!(outcome, Outcome::Pass, "{detail}");
+}

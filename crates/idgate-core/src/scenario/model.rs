@@ -98,6 +98,9 @@ pub struct Step {
     /// Milliseconds to wait before the step's request (a server's timestamps
     /// may have whole seconds: a later write must be able to differ).
     pub pause_ms: u32,
+    /// The pause is only needed when this timestamp (as the server wrote it) has whole
+    /// seconds; one with a fraction shows the server tells apart writes a moment apart.
+    pub pause_if_whole_seconds: Option<Template>,
     pub expects: Vec<Expect>,
 }
 

@@ -46,6 +46,7 @@ pub struct Step {
     pub needs: Option<OneOrMany>,
     pub fallback: Option<Spanned<String>>,
     pub pause_ms: Option<Spanned<u32>>,
+    pub pause_if_whole_seconds: Option<Spanned<String>>,
     #[serde(default)]
     pub expect: Vec<Spanned<Expect>>,
 }

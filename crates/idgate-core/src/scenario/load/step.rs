@@ -236,6 +236,21 @@ pub(super) fn load_scenario(
             }
             *p.get_ref()
         });
+        let pause_if_whole_seconds = s.pause_if_whole_seconds.as_ref().and_then(|w| {
+            if s.pause_ms.is_none() {
+                errors.push(
+                    Diagnostic::at(
+                        source,
+                        w.span(),
+                        "pause_if_whole_seconds says when to pause, but the step has no pause_ms",
+                    )
+                    .with_help("give the pause too, e.g. pause_ms = 1100"),
+                );
+            }
+            let t = parse_template(source, w, errors)?;
+            scope.check(source, w.span(), None, t.names(), errors);
+            Some(t)
+        });
         let needs = conditions::needs(source, s.needs.as_ref(), checks, errors);
 
         let mut expects = Vec::new();
@@ -330,6 +345,7 @@ pub(super) fn load_scenario(
                 needs,
                 fallback,
                 pause_ms,
+                pause_if_whole_seconds,
                 expects,
             });
         }
