@@ -131,14 +131,23 @@ impl SamlPeer {
 }
 
 /// What every SAML peer's pin asserts: no case errored, only `saml.unsolicited` was skipped
-/// (there is no login), and the failed cases are exactly `pinned`.
+/// (there is no login), and the failed cases are exactly `pinned`. An error or a skip is
+/// listed with its reason, so a failure under load says what happened, not only where.
 pub fn assert_pinned(results: &[ScenarioResult], pinned: &[&str], peer: &str) {
-    let errors = common::outcomes(results, Outcome::Error);
-    assert!(errors.is_empty(), "{errors:?}");
-    let skipped = common::outcomes(results, Outcome::Skip);
+    let errors = with_reasons(results, Outcome::Error);
     assert!(
-        skipped.iter().all(|o| o.ends_with("› saml.unsolicited")),
-        "{skipped:?}"
+        errors.is_empty(),
+        "errors against {peer}:\n  {}",
+        errors.join("\n  ")
+    );
+    let skipped: Vec<String> = with_reasons(results, Outcome::Skip)
+        .into_iter()
+        .filter(|o| !o.starts_with("saml.unsolicited:"))
+        .collect();
+    assert!(
+        skipped.is_empty(),
+        "skipped against {peer}:\n  {}",
+        skipped.join("\n  ")
     );
     let mut found: Vec<String> = common::failures(results)
         .into_iter()
@@ -148,4 +157,26 @@ pub fn assert_pinned(results: &[ScenarioResult], pinned: &[&str], peer: &str) {
     found.sort();
     pinned.sort();
     assert_eq!(found, pinned, "findings against {peer} changed");
+}
+
+/// Each check with `outcome` as `case: reason`, the reason being the step's (or the check's
+/// message when the step gives none).
+fn with_reasons(results: &[ScenarioResult], outcome: Outcome) -> Vec<String> {
+    results
+        .iter()
+        .flat_map(|s| s.steps.iter())
+        .flat_map(|step| {
+            step.checks
+                .iter()
+                .filter(move |c| c.outcome == outcome)
+                .map(move |c| {
+                    let reason = step
+                        .reason
+                        .as_deref()
+                        .or(c.message.as_deref())
+                        .unwrap_or("(no reason given)");
+                    format!("{}: {reason}", c.id)
+                })
+        })
+        .collect()
 }

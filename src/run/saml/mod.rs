@@ -391,6 +391,17 @@ async fn play(
         earlier_refused,
     } = match post_case(http, sp, &built, &login_cookies).await {
         Ok(p) => p,
+        // The SP hung up while the message was still being sent: it would not read it whole
+        // (python3-saml's shell answers 413 to a body over 2 MiB and closes at once; the write
+        // of the rest then meets a broken pipe, or not, as the scheduler has it). No session
+        // can come of a message the SP never read, so that is a refusal, judged like any
+        // other, and the liveness probe after the case still tells a crash. A timeout stays an
+        // error: an answer that did not come in time says nothing of what it would have been,
+        // and a loaded machine must make neither a finding nor a pass. A replay's genuine
+        // first post hung up on is an error too: the replay was never tried.
+        Err(e @ TransportError::HungUp { .. }) if built.posts.len() == 1 => {
+            return refused_unread(case, &built, e);
+        }
         Err(e) => return error(step, e),
     };
     if let Some(status) = earlier_refused {
@@ -479,4 +490,70 @@ async fn play(
     }
     step.checks.push(c);
     step
+}
+
+/// A case whose message the SP hung up on before it was sent whole, judged as a refusal.
+fn refused_unread(case: &Case, built: &cases::BuiltCase, e: TransportError) -> StepResult {
+    let verdict = Verdict::hung_up();
+    let original = &built.original_user;
+    let judged = judge(case.expect, &verdict, original, &built.signed_attributes);
+    let mut c = check(case, judged.outcome);
+    c.location = Some(Location::of(&case.span));
+    if judged.outcome == Outcome::Pass || judged.outcome == Outcome::Reported {
+        c.message = Some(format!("{}: {e}", verdict.describe()));
+    } else {
+        c.expected = Some(judged.expected);
+        c.actual = Some(format!("{}: {e}", verdict.describe()));
+    }
+    let mut step = played(case, vec![c]);
+    step.saml = Some(verdict.evidence(original));
+    step
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::saml::keys::test_key;
+
+    /// A message the SP hung up on is a refusal: right where refusing is, wrong where the
+    /// valid Response is, policy where the case is policy; and its evidence says no answer.
+    #[test]
+    fn a_hang_up_is_judged_as_a_refusal() {
+        let (idp, attacker, cloned) = (test_key("idp"), test_key("attacker"), test_key("cloned"));
+        let spec = ResponseSpec::new(
+            "https://idp.example/",
+            "https://sp.example/acs",
+            "https://sp.example/",
+            "alice@example.com",
+            OffsetDateTime::now_utc(),
+        );
+        let ctx = CaseContext::new(spec, &idp, &attacker, &cloned);
+        let hung_up = || TransportError::HungUp {
+            method: "POST".into(),
+            url: "https://sp.example/acs".into(),
+            detail: "Broken pipe (os error 32)".into(),
+        };
+        for (id, want) in [
+            ("saml.oversized", Outcome::Pass),
+            ("saml.valid", Outcome::Fail),
+            ("saml.alg-rsa-sha1", Outcome::Reported),
+        ] {
+            let case = cases::find(id).unwrap();
+            let built = cases::build(id, &ctx).unwrap();
+            let step = refused_unread(case, &built, hung_up());
+            let c = &step.checks[0];
+            assert_eq!(c.outcome, want, "{id}");
+            let shown = c.actual.as_deref().or(c.message.as_deref()).unwrap();
+            assert!(shown.starts_with("refused unread"), "{id}: {shown}");
+            assert!(
+                shown.contains("while the request was still being sent"),
+                "{shown}"
+            );
+            let evidence = step.saml.as_ref().unwrap();
+            assert_eq!(
+                (evidence.acs_status, evidence.session),
+                (0, SessionState::None)
+            );
+        }
+    }
 }

@@ -15,9 +15,23 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The SP closed the connection before the message was sent whole: no answer (status 0),
+    /// no session.
+    pub fn hung_up() -> Verdict {
+        Verdict {
+            status: 0,
+            accepted: false,
+            session: None,
+        }
+    }
+
     pub fn describe(&self) -> String {
         let identity = self.session.as_ref().map(|s| s.identity.as_deref());
         match (self.accepted, identity) {
+            (false, _) if self.status == 0 => {
+                "refused unread: the SP closed the connection before the message was sent whole"
+                    .into()
+            }
             (true, Some(Some(u))) => format!("accepted (status {}), session for {u}", self.status),
             (true, Some(None)) => format!(
                 "accepted (status {}), a session whose identity idgate could not read",
