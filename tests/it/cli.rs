@@ -278,7 +278,14 @@ fn the_idp_private_key_stays_in_its_file() {
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     assert!(text(&o).contains("✗ saml.unsigned"), "{}", text(&o));
     let key_file = dir.path().join(".idgate/saml/idp-key.pem");
-    let key = std::fs::read_to_string(&key_file).expect("the key was generated into its directory");
+    let mut key =
+        std::fs::read_to_string(&key_file).expect("the key was generated into its directory");
+    // The rotation's keys were made beside it, and must not leak either.
+    for other in ["next-key.pem", "retired-key.pem"] {
+        key.push_str(
+            &std::fs::read_to_string(dir.path().join(".idgate/saml").join(other)).unwrap(),
+        );
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -295,7 +302,7 @@ fn the_idp_private_key_stays_in_its_file() {
         .filter(|l| !l.starts_with("-----") && l.len() >= 40)
         .map(|l| &l[..40])
         .collect();
-    assert!(pieces.len() > 10);
+    assert!(pieces.len() > 30);
     let report = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
     assert!(
         report.contains("SAMLResponse="),
@@ -306,15 +313,73 @@ fn the_idp_private_key_stays_in_its_file() {
         report,
         std::fs::read_to_string(dir.path().join("reports/junit.xml")).unwrap(),
     ];
-    outputs.push(
-        String::from_utf8_lossy(&idgate(&["saml", "metadata"], &[], dir.path()).stdout)
-            .into_owned(),
-    );
+    for args in [
+        &["saml", "metadata"][..],
+        &["saml", "metadata", "--rotation"],
+        &["saml", "metadata", "--rotation", "earlier"],
+    ] {
+        outputs.push(text(&idgate(args, &[], dir.path())));
+    }
     for out in &outputs {
         for p in &pieces {
             assert!(!out.contains(p), "key material leaked");
         }
     }
+}
+
+/// `idgate saml metadata --rotation earlier`, then `--rotation`: the two steps of a certificate
+/// rotation an SP admin loads, each with two signing certificates in order, the keys made once.
+#[test]
+fn rotation_metadata_lists_the_keys_of_each_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = idgate(args, &[], dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let cert = |name: &str| {
+        let pem = std::fs::read_to_string(dir.path().join(".idgate/saml").join(name)).unwrap();
+        pem.lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<String>()
+    };
+    let (earlier, note) = run(&["saml", "metadata", "--rotation", "earlier"]);
+    assert!(
+        note.contains("retired-cert.pem")
+            && note.contains("then `idgate saml metadata --rotation`"),
+        "{note}"
+    );
+    let (current, note) = run(&["saml", "metadata", "--rotation"]);
+    assert!(
+        note.contains("next-cert.pem") && note.contains("--saml-rotation"),
+        "{note}"
+    );
+    let (idp, next, retired) = (
+        cert("idp-cert.pem"),
+        cert("next-cert.pem"),
+        cert("retired-cert.pem"),
+    );
+    let order = |xml: &str, first: &str, second: &str, absent: &str| {
+        assert_eq!(
+            xml.matches("<md:KeyDescriptor use=\"signing\">").count(),
+            2,
+            "{xml}"
+        );
+        let (a, b) = (xml.find(first).unwrap(), xml.find(second).unwrap());
+        assert!(a < b, "{xml}");
+        assert!(!xml.contains(absent), "{xml}");
+    };
+    order(&earlier, &retired, &idp, &next);
+    order(&current, &idp, &next, &retired);
+    // Made once: a second call names the same keys.
+    let (again, _) = run(&["saml", "metadata", "--rotation"]);
+    assert!(again.contains(&next) && again.contains(&idp));
+    // Without --rotation, the one signing key, as before.
+    let (plain, _) = run(&["saml", "metadata"]);
+    assert_eq!(plain.matches("<md:KeyDescriptor").count(), 1);
 }
 
 /// A target that echoes the token back, in a header and in the body: the

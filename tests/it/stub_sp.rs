@@ -51,6 +51,8 @@ fn side_at(base: &str) -> SamlSide {
         skew_given: true,
         max_skew: time::Duration::seconds(300),
         want_assertions_signed: false,
+        authn_requests_signed: false,
+        rotation: false,
         name_id: "alice@example.com".into(),
         profile: None,
     })
@@ -64,7 +66,8 @@ async fn an_sp_that_accepts_anyone_fails_every_case_it_should_refuse() {
     for case in cases::all() {
         let (outcome, detail) = common::outcome_of(&r, &case.id);
         let want = match case.expect {
-            _ if case.id == "saml.unsolicited" => Outcome::Skip,
+            // No login, no rotation metadata: what needs them is skipped.
+            _ if case.needs.is_some() => Outcome::Skip,
             Expect::Reject | Expect::AcceptOriginalOnly | Expect::Accept => Outcome::Fail,
             Expect::Report => Outcome::Reported,
             // It accepts a Response an hour past its limits: beyond any maximum.
@@ -73,6 +76,40 @@ async fn an_sp_that_accepts_anyone_fails_every_case_it_should_refuse() {
         // Accept cases fail too: the session went to admin, not alice.
         assert_eq!(outcome, want, "{}: {detail}", case.id);
     }
+}
+
+/// The rotation cases play only against an SP said to hold idgate's rotation metadata
+/// (`--saml-rotation`); otherwise they are skipped with what would let them play.
+#[tokio::test(flavor = "multi_thread")]
+async fn rotation_cases_play_only_when_the_sp_holds_the_rotation_metadata() {
+    let server = stub_sp(200, "alice@example.com").await;
+    let rotation: Vec<&idgate::saml::Case> = cases::all()
+        .iter()
+        .filter(|c| c.needs.as_deref() == Some("rotation"))
+        .collect();
+    assert_eq!(rotation.len(), 2);
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let r = run_battery(&side(&server), &rotation, &stop, &mut Silent).await;
+    for case in &rotation {
+        let (outcome, detail) = common::outcome_of(&r, &case.id);
+        assert_eq!(outcome, Outcome::Skip, "{detail}");
+        assert!(
+            detail.contains("--saml-rotation") && detail.contains("--rotation earlier"),
+            "{detail}"
+        );
+    }
+    let mut given = side(&server);
+    given.sp.rotation = true;
+    let r = run_battery(&given, &rotation, &stop, &mut Silent).await;
+    // An SP that takes anything takes the next key (right) and the retired one (wrong).
+    assert_eq!(
+        common::outcome_of(&r, "saml.rotation-next-key").0,
+        Outcome::Pass
+    );
+    assert_eq!(
+        common::outcome_of(&r, "saml.rotation-retired-key").0,
+        Outcome::Fail
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -84,17 +121,15 @@ async fn an_sp_that_refuses_everyone_fails_every_case_it_must_accept() {
     let mut accept_cases = 0;
     for case in cases::all() {
         let (outcome, _) = common::outcome_of(&r, &case.id);
-        let built = cases::build(
-            &case.id,
-            &cases::CaseContext::new(
-                common::fixture_spec(),
-                &idp.key,
-                &idp.attack.attacker,
-                &idp.attack.cloned,
-            ),
-        )
-        .unwrap();
-        let want = if case.id == "saml.unsolicited" {
+        let mut ctx = cases::CaseContext::new(
+            common::fixture_spec(),
+            &idp.key,
+            &idp.attack.attacker,
+            &idp.attack.cloned,
+        );
+        ctx.rotation = Some(&idp.rotation);
+        let built = cases::build(&case.id, &ctx).unwrap();
+        let want = if case.needs.is_some() {
             Outcome::Skip
         } else if built.posts.len() > 1 {
             // A replay whose genuine first post is refused tests nothing: an error, not a pass.
@@ -187,6 +222,8 @@ async fn an_sp_that_drops_connections_after_answering_costs_no_case() {
         skew_given: true,
         max_skew: time::Duration::seconds(300),
         want_assertions_signed: false,
+        authn_requests_signed: false,
+        rotation: false,
         name_id: "alice@example.com".into(),
         profile: None,
     });
@@ -227,6 +264,8 @@ async fn the_saml_side_of_a_session_honours_timeout_and_ca_cert() {
             whoami: Default::default(),
             login_url: None,
             want_assertions_signed: false,
+            authn_requests_signed: false,
+            rotation: false,
         }),
         timeout: std::time::Duration::from_secs(1),
         ca_cert,
@@ -311,17 +350,18 @@ async fn an_unreadable_session_is_a_warning_never_a_text_search() {
         "{}",
         r.warnings[0]
     );
-    // Each case that was posted keeps its evidence, passed or not (unsolicited is skipped
-    // without a login URL, so nothing was posted; a measurement's evidence is its figure).
-    let measures: Vec<&str> = cases::all()
+    // Each case that was posted keeps its evidence, passed or not (what needs a login or the
+    // rotation metadata is skipped here, so nothing was posted; a measurement's evidence is its
+    // figure).
+    let unposted: Vec<&str> = cases::all()
         .iter()
-        .filter(|c| c.expect == Expect::Measure)
+        .filter(|c| c.expect == Expect::Measure || c.needs.is_some())
         .map(|c| c.id.as_str())
         .collect();
     for step in r
         .steps
         .iter()
-        .filter(|s| s.name != "saml.unsolicited" && !measures.contains(&s.name.as_str()))
+        .filter(|s| !unposted.contains(&s.name.as_str()))
     {
         let e = step
             .saml

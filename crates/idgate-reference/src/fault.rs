@@ -407,6 +407,10 @@ faults! {
         "AttributeValues are read as their first child node (firstChild.nodeValue), so a comment or CDATA section cuts them short, and the first e-mail attribute is the user's address (its domain checked) even beside an e-mail NameID (the short read, and the use that makes it matter)";
     MultiValuedAttributeRefused => "multi-valued-attribute-refused", "saml.attribute-multi-valued",
         "an Attribute with more than one AttributeValue is refused";
+    FirstSigningKeyOnly => "first-signing-key-only", "saml.rotation-next-key",
+        "only the first signing KeyDescriptor of the IdP metadata is trusted, so the next key a rotation announces is refused";
+    KeepsRetiredKey => "keeps-retired-key", "saml.rotation-retired-key",
+        "a signing key of IdP metadata the SP held before stays trusted after metadata without it replaced it";
     AcceptsExpiredIdpCert => "accepts-expired-idp-cert", "saml.idp-cert-expired",
         "a signature whose KeyInfo carries an IdP certificate outside its validity (expired or not yet valid) is accepted (failed under --saml-sp-profile entra)";
     NoReplayCache => "no-replay-cache", "saml.replay-same-response",
@@ -477,7 +481,8 @@ impl Fault {
             // each SAML fault to exactly these and its own.
             // A Signature in another namespace is no signature: the message is unsigned.
             Fault::AcceptsUnsigned => &["saml.signature-wrong-namespace"],
-            Fault::TrustsKeyinfoCert => &["saml.cloned-cert"],
+            // The retired key's certificate is in the KeyInfo too.
+            Fault::TrustsKeyinfoCert => &["saml.cloned-cert", "saml.rotation-retired-key"],
             Fault::IdentityFromUnsignedElement => &[
                 "saml.id-attribute-pollution",
                 "saml.two-signed-subjects-forged-first",
@@ -597,7 +602,7 @@ mod tests {
             assert!(!fault.description().is_empty());
         }
         let saml = Fault::ALL.iter().filter(|f| f.area() == "saml").count();
-        assert_eq!(saml, 45);
+        assert_eq!(saml, 47);
     }
 
     #[test]

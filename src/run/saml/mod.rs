@@ -252,6 +252,23 @@ fn errored(case: &Case, reason: String) -> StepResult {
     step
 }
 
+/// Why `case` cannot be played against `sp`, when it cannot: what it `needs` and the run lacks.
+fn unmet(case: &Case, sp: &SpTarget) -> Option<String> {
+    match case.needs.as_deref()? {
+        // Without a login, every Response is unsolicited: saml.unsolicited would repeat saml.valid.
+        "login" if sp.login_url.is_none() => Some(
+            "needs an SP-initiated login (--saml-login-url): without one every case is unsolicited"
+                .into(),
+        ),
+        "rotation" if !sp.rotation => Some(
+            "needs an SP given idgate's certificate-rotation metadata (`idgate saml metadata \
+             --rotation earlier`, then `--rotation`) and --saml-rotation to say so"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
 /// A valid Response's spec for the SP, issued now; SP-initiated, it answers a fresh login
 /// (whose cookies come back with it).
 async fn fresh_spec(
@@ -298,6 +315,7 @@ async fn probe(
 ) -> Result<bool, String> {
     let (spec, cookies) = fresh_spec(http, idp, sp).await?;
     let mut ctx = CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
+    ctx.rotation = Some(&idp.rotation);
     ctx.canary_url = Some(canary_url.to_string());
     ctx.probe = time::Duration::seconds(offset);
     let built =
@@ -357,18 +375,15 @@ async fn play(
     payloads: Option<&Path>,
     skew: time::Duration,
 ) -> StepResult {
-    // Without a login, every Response is unsolicited: this case would repeat saml.valid.
-    if case.id == "saml.unsolicited" && sp.login_url.is_none() {
-        return skipped(
-            case,
-            "needs --saml-login-url: without a login every case is unsolicited".into(),
-        );
+    if let Some(why) = unmet(case, sp) {
+        return skipped(case, why);
     }
     let (spec, login_cookies) = match fresh_spec(http, idp, sp).await {
         Ok(x) => x,
         Err(e) => return errored(case, e),
     };
     let mut ctx = CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
+    ctx.rotation = Some(&idp.rotation);
     ctx.skew = skew;
     ctx.canary_url = Some(canary.url.clone());
     let built = match cases::build(&case.id, &ctx) {

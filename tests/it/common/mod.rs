@@ -136,6 +136,7 @@ pub fn fixture_idp() -> idgate::saml::Idp {
         key: fixture_key("idp"),
         entity_id: reference::DEFAULT_IDP_ENTITY_ID.into(),
         attack: idgate::saml::AttackKeys::fixtures().unwrap(),
+        rotation: idgate::saml::RotationKeys::fixtures().unwrap(),
     }
 }
 
@@ -192,6 +193,8 @@ pub async fn run_reference_saml_under(
         skew_given: true,
         max_skew: time::Duration::seconds(300),
         want_assertions_signed: false,
+        authn_requests_signed: false,
+        rotation: true,
         name_id: "alice@example.com".into(),
         profile: profile.map(String::from),
     };

@@ -32,21 +32,51 @@ const DIGEST_METHODS: &[&str] = &[
     "http://www.w3.org/2001/04/xmlenc#sha512",
 ];
 
-/// The configured IdP signing key, parsed once.
+/// The configured IdP signing keys, parsed once: those of the metadata the SP holds, in order,
+/// and those of metadata it held before.
 #[derive(Clone)]
 pub struct Trust {
-    key: Result<Key, String>,
-    /// The certificate's PEM text, only ever used as a key under `hmac-keyed-with-cert`.
+    keys: Vec<Result<Key, String>>,
+    earlier: Vec<Result<Key, String>>,
+    /// The first certificate's PEM text, only ever used as a key under `hmac-keyed-with-cert`.
     cert_pem: String,
 }
 
 impl Trust {
-    pub fn new(cert_pem: &str) -> Trust {
+    pub fn new(cert_pems: &[String], earlier_pems: &[String]) -> Trust {
+        let load = |pem: &String| {
+            load_x509_cert_pem(pem.as_bytes())
+                .map_err(|e| format!("a configured IdP certificate is unusable: {e}"))
+        };
         Trust {
-            key: load_x509_cert_pem(cert_pem.as_bytes())
-                .map_err(|e| format!("the configured IdP certificate is unusable: {e}")),
-            cert_pem: cert_pem.to_string(),
+            keys: cert_pems.iter().map(load).collect(),
+            earlier: earlier_pems.iter().map(load).collect(),
+            cert_pem: cert_pems.first().cloned().unwrap_or_default(),
         }
+    }
+
+    /// The keys signatures may verify with: every signing key of the metadata the SP holds (only
+    /// the first under `first-signing-key-only`), and the keys of earlier metadata under
+    /// `keeps-retired-key`.
+    fn trusted(&self, faults: &Faults) -> Result<Vec<Key>, Rejection> {
+        let current = match faults.contains(&Fault::FirstSigningKeyOnly) {
+            true => &self.keys[..self.keys.len().min(1)],
+            false => &self.keys[..],
+        };
+        let earlier = match faults.contains(&Fault::KeepsRetiredKey) {
+            true => &self.earlier[..],
+            false => &[],
+        };
+        let keys = current
+            .iter()
+            .chain(earlier)
+            .cloned()
+            .collect::<Result<Vec<Key>, String>>()
+            .map_err(Rejection::new)?;
+        if keys.is_empty() {
+            return Err(Rejection::new("no IdP certificate is configured"));
+        }
+        Ok(keys)
     }
 }
 
@@ -126,7 +156,7 @@ pub fn verify(
     for sig in all {
         if foreign.contains(&sig) {
             if let Some(parent) = doc.parent(sig) {
-                let result = verify_over_parent(doc, sig, parent, trust);
+                let result = verify_over_parent(doc, sig, parent, trust, faults);
                 outcomes.push(Outcome { parent, result });
             }
             continue;
@@ -236,8 +266,9 @@ fn keys(
         manager.add_key(key);
     }
     if !faults.contains(&Fault::TrustsKeyinfoCert) || manager.find_rsa().is_none() {
-        let key = trust.key.clone().map_err(Rejection::new)?;
-        manager.add_key(key);
+        for key in trust.trusted(faults)? {
+            manager.add_key(key);
+        }
     }
     Ok(manager)
 }
@@ -403,6 +434,7 @@ fn verify_over_parent(
     sig: NodeId,
     parent: NodeId,
     trust: &Trust,
+    faults: &Faults,
 ) -> Result<(), String> {
     use bergshamra::c14n::{C14nMode, canonicalize_doc};
     use bergshamra::crypto::{digest, sign};
@@ -445,17 +477,18 @@ fn verify_over_parent(
     let info = NodeSet::tree_without_comments(signed_info, doc);
     let info =
         canonicalize_doc(doc, C14nMode::Exclusive, Some(&info), none).map_err(|e| e.to_string())?;
-    let key = trust.key.clone()?;
-    let key = key
-        .to_signing_key()
-        .map_err(|e| e.to_string())?
-        .ok_or("the trusted key cannot verify")?;
-    match sign::from_uri(method)
-        .map_err(|e| e.to_string())?
-        .verify(&key, &info, &value)
-    {
-        Ok(true) => Ok(()),
-        Ok(false) => Err("the SignatureValue does not verify".into()),
-        Err(e) => Err(e.to_string()),
+    let algorithm = sign::from_uri(method).map_err(|e| e.to_string())?;
+    for key in trust.trusted(faults).map_err(|r| r.reason)? {
+        let key = key
+            .to_signing_key()
+            .map_err(|e| e.to_string())?
+            .ok_or("a trusted key cannot verify")?;
+        if algorithm
+            .verify(&key, &info, &value)
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(());
+        }
     }
+    Err("the SignatureValue does not verify with a trusted key".into())
 }
