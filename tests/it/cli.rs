@@ -966,3 +966,69 @@ async fn a_create_in_flight_when_idgate_is_killed_is_cleaned_up_by_its_name() {
         "cleanup touched what it did not create, or missed its own"
     );
 }
+
+/// `--saml-rotation` from the command line to the battery: against an SP holding the rotation
+/// metadata (the reference SP, trusting the fixture IdP and next keys, the retired one dropped),
+/// the rotation cases play and pass with the flag, are skipped without it, and one that keeps
+/// the retired key fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn saml_rotation_plays_the_rotation_cases_against_your_sp() {
+    let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/saml");
+    for (faults, flag, code, shown) in [
+        (vec![], true, 0, "✓ saml.rotation-retired-key"),
+        (
+            vec![],
+            false,
+            0,
+            "needs an SP given idgate's certificate-rotation metadata",
+        ),
+        (
+            vec![Fault::KeepsRetiredKey],
+            true,
+            4,
+            "✗ saml.rotation-retired-key",
+        ),
+    ] {
+        let running = reference::start(ReferenceOptions {
+            faults,
+            ..ReferenceOptions::default()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut args: Vec<String> = [
+            "run",
+            "--saml-acs-url",
+            &running.saml_acs_url,
+            "--saml-audience",
+            &running.saml_audience,
+            "--saml-whoami-url",
+            &running.saml_whoami_url,
+            "--entity-id",
+            reference::DEFAULT_IDP_ENTITY_ID,
+            "--key-dir",
+            keys.to_str().unwrap(),
+            "--saml-case",
+            "rotation",
+            "--saml-skew",
+            "180",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if flag {
+            args.push("--saml-rotation".into());
+        }
+        let path = dir.path().to_path_buf();
+        let o = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            idgate(&args, &[], &path)
+        })
+        .await
+        .unwrap();
+        running.stop().await;
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(code), "{out}");
+        assert!(out.contains(shown), "{out}");
+    }
+}
