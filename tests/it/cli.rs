@@ -471,22 +471,11 @@ fn the_users_a_run_creates_carry_its_email_domain_and_name_prefix() {
 /// every report, naming the flag that fixes it; with the flag, the warning is gone.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreadable_session_warns_in_the_terminal_and_every_report() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/acs"))
-        .respond_with(ResponseTemplate::new(200).insert_header("Set-Cookie", "sid=1; Path=/"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/whoami"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"account": {"login": "alice@example.com"}})),
-        )
-        .mount(&server)
-        .await;
+    let server = common::accepting_sp(
+        "",
+        serde_json::json!({"account": {"login": "alice@example.com"}}),
+    )
+    .await;
     for pointer in [None, Some("/account/login")] {
         let dir = tempfile::tempdir().unwrap();
         let (uri, path) = (server.uri(), dir.path().to_path_buf());
@@ -1019,16 +1008,64 @@ async fn saml_rotation_plays_the_rotation_cases_against_your_sp() {
         if flag {
             args.push("--saml-rotation".into());
         }
-        let path = dir.path().to_path_buf();
-        let o = tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            idgate(&args, &[], &path)
-        })
-        .await
-        .unwrap();
+        let o = common::idgate_async(args, dir.path().to_path_buf()).await;
         running.stop().await;
         let out = text(&o);
         assert_eq!(o.status.code(), Some(code), "{out}");
         assert!(out.contains(shown), "{out}");
+    }
+}
+
+/// `--saml-sp-metadata` carries the SP's declared AuthnRequestsSigned to the battery: an SP
+/// that declares it and redirects with an unsigned AuthnRequest fails, one that does not
+/// declare it passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn declared_authn_request_signing_is_read_from_sp_metadata() {
+    let server = common::accepting_sp("", serde_json::json!({"nameid": "alice@example.com"})).await;
+    common::mount_login(&server, false).await;
+    let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/saml");
+    for (declared, code, shown) in [
+        ("true", 4, "✗ saml.authn-request-signed"),
+        ("false", 0, "✓ saml.authn-request-signed"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let metadata = dir.path().join("sp.xml");
+        std::fs::write(
+            &metadata,
+            format!(
+                "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"https://sp.example.test\">\
+                 <md:SPSSODescriptor AuthnRequestsSigned=\"{declared}\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\
+                 <md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"{}/acs\" index=\"0\"/>\
+                 </md:SPSSODescriptor></md:EntityDescriptor>",
+                server.uri()
+            ),
+        )
+        .unwrap();
+        let args: Vec<String> = [
+            "run",
+            "--saml-sp-metadata",
+            metadata.to_str().unwrap(),
+            "--saml-login-url",
+            &format!("{}/login", server.uri()),
+            "--saml-whoami-url",
+            &format!("{}/whoami", server.uri()),
+            "--key-dir",
+            keys.to_str().unwrap(),
+            "--saml-case",
+            "authn-request-signed",
+            "--saml-skew",
+            "180",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let o = common::idgate_async(args, dir.path().to_path_buf()).await;
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(code), "{out}");
+        assert!(out.contains(shown), "{out}");
+        assert!(
+            out.contains(&format!("AuthnRequestsSigned={declared}")),
+            "{out}"
+        );
     }
 }

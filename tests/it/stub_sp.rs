@@ -112,6 +112,55 @@ async fn rotation_cases_play_only_when_the_sp_holds_the_rotation_metadata() {
     );
 }
 
+/// An SP that logs anyone in and starts SP-initiated logins at `/login` with a redirect that
+/// carries its AuthnRequest, signed (SigAlg and Signature) or not.
+async fn login_sp(signed: bool) -> MockServer {
+    let server = stub_sp(200, "alice@example.com").await;
+    common::mount_login(&server, signed).await;
+    server
+}
+
+/// An SP whose metadata declares AuthnRequestsSigned and whose login redirect carries no
+/// signature fails saml.authn-request-signed; signed, or without the declaration, it passes,
+/// and the case says which it was. Without a login URL the case is skipped.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unsigned_authn_request_from_an_sp_that_declares_signing_fails() {
+    let case = cases::find("saml.authn-request-signed").unwrap();
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    for (declared, signed, want, says) in [
+        (true, false, Outcome::Fail, "with an unsigned AuthnRequest"),
+        (
+            true,
+            true,
+            Outcome::Pass,
+            "its AuthnRequest was signed (the SP declares AuthnRequestsSigned=true)",
+        ),
+        (
+            false,
+            false,
+            Outcome::Pass,
+            "its AuthnRequest was unsigned (the SP declares AuthnRequestsSigned=false)",
+        ),
+    ] {
+        let server = login_sp(signed).await;
+        let mut side = side(&server);
+        side.sp.login_url = Some(format!("{}/login", server.uri()));
+        side.sp.authn_requests_signed = declared;
+        let r = run_battery(&side, &[case], &stop, &mut Silent).await;
+        let (outcome, detail) = common::outcome_of(&r, &case.id);
+        assert_eq!(
+            outcome, want,
+            "declared {declared}, signed {signed}: {detail}"
+        );
+        assert!(detail.contains(says), "{detail}");
+    }
+    let server = login_sp(false).await;
+    let r = run_battery(&side(&server), &[case], &stop, &mut Silent).await;
+    let (outcome, detail) = common::outcome_of(&r, &case.id);
+    assert_eq!(outcome, Outcome::Skip, "{detail}");
+    assert!(detail.contains("--saml-login-url"), "{detail}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_sp_that_refuses_everyone_fails_every_case_it_must_accept() {
     let server = stub_sp(403, "nobody").await;
@@ -301,34 +350,13 @@ async fn the_saml_side_of_a_session_honours_timeout_and_ca_cert() {
     assert!(e.to_string().contains("is not a PEM certificate"), "{e}");
 }
 
-/// An SP stub whose ACS answers 200 with `acs_body` and a session cookie, and whose whoami
-/// answers `who`.
-async fn stub_sp_answering(acs_body: &str, who: serde_json::Value) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/acs"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("Set-Cookie", "sid=1; Path=/")
-                .set_body_string(acs_body),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/whoami"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(who))
-        .mount(&server)
-        .await;
-    server
-}
-
 /// A session whose identity cannot be read is neither a pass nor a failure, whatever the
 /// ACS's text says: the forgery cases are skipped, one warning names the flag, and the text
 /// (which names the forged user) is never searched.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreadable_session_is_a_warning_never_a_text_search() {
     let server =
-        stub_sp_answering("Welcome admin@example.com", serde_json::json!({"ok": true})).await;
+        common::accepting_sp("Welcome admin@example.com", serde_json::json!({"ok": true})).await;
     let (_tx, stop) = tokio::sync::watch::channel(false);
     let r = run_battery(&side(&server), &common::all_cases(), &stop, &mut Silent).await;
     for case in cases::all()
@@ -376,7 +404,7 @@ async fn an_unreadable_session_is_a_warning_never_a_text_search() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_whoami_pointers_read_what_detection_cannot() {
     let who = serde_json::json!({"profile": {"login": "alice@example.com", "claims": {"email": ["alice@example.com"]}}});
-    let server = stub_sp_answering("ok", who).await;
+    let server = common::accepting_sp("ok", who).await;
     let mut sp = side(&server).sp.clone();
     sp.whoami.identity_pointer = Some("/profile/login".into());
     sp.whoami.attributes_pointer = Some("/profile/claims".into());
@@ -404,7 +432,7 @@ async fn the_whoami_pointers_read_what_detection_cannot() {
 #[tokio::test(flavor = "multi_thread")]
 async fn forged_attribute_values_fail_the_forgery_cases() {
     let who = serde_json::json!({"nameId": "alice@example.com", "attributes": {"email": "admin@example.com"}});
-    let server = stub_sp_answering("ok", who).await;
+    let server = common::accepting_sp("ok", who).await;
     let (_tx, stop) = tokio::sync::watch::channel(false);
     let r = run_battery(&side(&server), &common::all_cases(), &stop, &mut Silent).await;
     let (outcome, detail) = common::outcome_of(&r, "saml.xsw1");

@@ -26,7 +26,7 @@ use crate::saml::{Idp, ResponseSpec, post as binding};
 use crate::session::{SamlSide, SpTarget};
 
 pub use canary::Canary;
-pub use post::{Posted, post_case, start_login};
+pub use post::{Login, Posted, post_case, start_login};
 pub use verdict::Verdict;
 use verdict::{Judged, judge, redirects_to_foreign_host};
 
@@ -252,6 +252,9 @@ fn errored(case: &Case, reason: String) -> StepResult {
     step
 }
 
+/// The case judged on the AuthnRequest of its login as well as on the Response that answers it.
+const AUTHN_REQUEST_SIGNED: &str = "saml.authn-request-signed";
+
 /// Why `case` cannot be played against `sp`, when it cannot: what it `needs` and the run lacks.
 fn unmet(case: &Case, sp: &SpTarget) -> Option<String> {
     match case.needs.as_deref()? {
@@ -275,18 +278,18 @@ async fn fresh_spec(
     http: &Client,
     idp: &Idp,
     sp: &SpTarget,
-) -> Result<(ResponseSpec, Vec<String>), String> {
+) -> Result<(ResponseSpec, Option<Login>), String> {
     let now = OffsetDateTime::now_utc();
     let mut spec = ResponseSpec::new(&idp.entity_id, &sp.acs_url, &sp.audience, &sp.name_id, now);
-    let mut login_cookies = Vec::new();
+    let mut login = None;
     if let Some(url) = &sp.login_url {
-        let (id, cookies) = start_login(http, url)
+        let started = start_login(http, url)
             .await
             .map_err(|e| format!("the SP-initiated login failed: {e}"))?;
-        spec.in_response_to = Some(id);
-        login_cookies = cookies;
+        spec.in_response_to = Some(started.request_id.clone());
+        login = Some(started);
     }
-    Ok((spec, login_cookies))
+    Ok((spec, login))
 }
 
 /// The skew a timing case sits around: the given one, else what its `measure` case found,
@@ -313,7 +316,8 @@ async fn probe(
     canary_url: &str,
     offset: i64,
 ) -> Result<bool, String> {
-    let (spec, cookies) = fresh_spec(http, idp, sp).await?;
+    let (spec, login) = fresh_spec(http, idp, sp).await?;
+    let cookies = login.map(|l| l.cookies).unwrap_or_default();
     let mut ctx = CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
     ctx.rotation = Some(&idp.rotation);
     ctx.canary_url = Some(canary_url.to_string());
@@ -378,10 +382,14 @@ async fn play(
     if let Some(why) = unmet(case, sp) {
         return skipped(case, why);
     }
-    let (spec, login_cookies) = match fresh_spec(http, idp, sp).await {
+    let (spec, login) = match fresh_spec(http, idp, sp).await {
         Ok(x) => x,
         Err(e) => return errored(case, e),
     };
+    let login_cookies = login
+        .as_ref()
+        .map(|l| l.cookies.clone())
+        .unwrap_or_default();
     let mut ctx = CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
     ctx.rotation = Some(&idp.rotation);
     ctx.skew = skew;
@@ -456,6 +464,28 @@ async fn play(
             "the ACS redirected to `{location}`, the RelayState's foreign URL"
         ));
     }
+    // The AuthnRequest this login began with, unsigned though the SP declares it signs them.
+    let mut noted = None;
+    if case.id == AUTHN_REQUEST_SIGNED
+        && let Some(login) = &login
+    {
+        let declared = format!(
+            "the SP declares AuthnRequestsSigned={}",
+            sp.authn_requests_signed
+        );
+        let how = if login.signed { "signed" } else { "unsigned" };
+        noted = Some(format!("its AuthnRequest was {how} ({declared})"));
+        if sp.authn_requests_signed && !login.signed && outcome != Outcome::Fail {
+            outcome = Outcome::Fail;
+            expected = "the AuthnRequest signed, with SigAlg and Signature on the redirect to \
+                        the IdP, as the SP's metadata declares (AuthnRequestsSigned=\"true\")"
+                .into();
+            why = Some(format!(
+                "the SP sent the browser to the IdP with an unsigned AuthnRequest: {}",
+                crate::check::excerpt(&login.location, 200)
+            ));
+        }
+    }
     // A fetch of the canary while reading this message: an external entity, an
     // XInclude or a stylesheet was followed, whatever the verdict.
     let fetched = canary.hits_for(&case.id);
@@ -465,7 +495,9 @@ async fn play(
     }
     let mut c = check(case, outcome);
     c.location = Some(Location::of(&case.span));
-    if outcome == Outcome::Reported {
+    if outcome == Outcome::Pass {
+        c.message = noted;
+    } else if outcome == Outcome::Reported {
         c.message = Some(match &why {
             Some(w) => format!("{w}: {}", verdict.describe()),
             None => format!("policy: {}", verdict.describe()),

@@ -7,9 +7,19 @@ use crate::session::SpTarget;
 
 use super::verdict::Verdict;
 
-/// Start an SP-initiated login: the AuthnRequest ID to answer and the cookies
-/// the SP set with it.
-pub async fn start_login(http: &Client, url: &str) -> Result<(String, Vec<String>), String> {
+/// An SP-initiated login as it began: the AuthnRequest to answer, the cookies the SP set with
+/// it, and how its redirect to the IdP was signed.
+pub struct Login {
+    pub request_id: String,
+    pub cookies: Vec<String>,
+    /// The redirect carried `SigAlg` and `Signature` (SAML bindings §3.4.4.1).
+    pub signed: bool,
+    /// Where the SP sent the browser.
+    pub location: String,
+}
+
+/// Start an SP-initiated login at `url`.
+pub async fn start_login(http: &Client, url: &str) -> Result<Login, String> {
     let x = http
         .send(&post::get(url, &[]))
         .await
@@ -20,8 +30,12 @@ pub async fn start_login(http: &Client, url: &str) -> Result<(String, Vec<String
             x.response.status
         )
     })?;
-    let id = post::authn_request_id(location)?;
-    Ok((id, x.response.cookies.clone()))
+    Ok(Login {
+        request_id: post::authn_request_id(location)?,
+        cookies: x.response.cookies.clone(),
+        signed: post::redirect_signed(location),
+        location: location.to_string(),
+    })
 }
 
 /// The last ACS exchange, and the whoami exchange when there was one.
