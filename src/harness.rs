@@ -404,6 +404,8 @@ impl Harness {
                     whoami: sp.whoami.clone(),
                     login_url: sp.login_url.clone(),
                     want_assertions_signed: false,
+                    authn_requests_signed: false,
+                    rotation: false,
                 }),
                 Login {
                     skew: sp.skew.unwrap_or(Duration::from_secs(180)),

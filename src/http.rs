@@ -285,6 +285,16 @@ pub enum TransportError {
         attempts: u32,
         note: String,
     },
+    /// The target closed the connection while the request body was still being written (a
+    /// broken pipe): it stopped reading the request, so no answer to it could be read either.
+    #[error(
+        "{method} {url}: the target closed the connection while the request was still being sent ({detail})"
+    )]
+    HungUp {
+        method: String,
+        url: String,
+        detail: String,
+    },
     #[error("{method} {url}: {detail}")]
     Other {
         method: String,
@@ -564,6 +574,12 @@ impl Client {
                 url,
                 detail,
             }
+        } else if hung_up_while_sending(&e) {
+            TransportError::HungUp {
+                method,
+                url,
+                detail,
+            }
         } else if e.is_connect() {
             TransportError::Connect {
                 method,
@@ -578,6 +594,24 @@ impl Client {
             }
         }
     }
+}
+
+/// Whether `e` says the target closed the connection while the request was still being
+/// written: a broken pipe (which only a write can meet), or a reset met while hyper was writing
+/// the body (its "error writing a body to connection"; a reset met while reading is not this).
+fn hung_up_while_sending(e: &reqwest::Error) -> bool {
+    let mut writing_body = false;
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        writing_body |= s.to_string().starts_with("error writing a body");
+        match s.downcast_ref::<std::io::Error>().map(std::io::Error::kind) {
+            Some(std::io::ErrorKind::BrokenPipe) => return true,
+            Some(std::io::ErrorKind::ConnectionReset) => return writing_body,
+            _ => {}
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// `Retry-After` as seconds or an HTTP date; one second when absent or unreadable.

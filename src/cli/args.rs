@@ -113,6 +113,15 @@ pub struct IdpArgs {
     pub sign_in_url: String,
 }
 
+/// Which metadata of a certificate rotation `idgate saml metadata --rotation` prints.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RotationMetadata {
+    /// The retired key and the IdP key: the SP's trust before the rotation.
+    Earlier,
+    /// The IdP key and the next one, the retired key removed.
+    Current,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum SamlCommand {
     /// Print the IdP's signing certificate.
@@ -124,6 +133,12 @@ pub enum SamlCommand {
     },
     /// Print the IdP metadata XML, and the values an SP admin pastes in.
     Metadata {
+        /// Metadata of a certificate rotation, with two signing keys: the IdP key and the next
+        /// one (what `run --saml-rotation` expects the SP to have been given); `earlier`: the
+        /// retired key and the IdP key, to give the SP first, so that it once trusted the key
+        /// the rotation metadata removes.
+        #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "current", value_name = "WHEN")]
+        rotation: Option<RotationMetadata>,
         #[command(flatten)]
         idp: IdpArgs,
     },
@@ -357,13 +372,22 @@ pub struct SamlRunArgs {
     #[arg(long, env = "IDGATE_SAML_ACS_URL", value_name = "URL")]
     pub saml_acs_url: Option<String>,
     /// The SP's SAML metadata, a file or an http(s) URL: its entity ID, HTTP-POST ACS and
-    /// declared policy (WantAssertionsSigned) configure the run; flags win over it.
+    /// declared policy (WantAssertionsSigned, AuthnRequestsSigned) configure the run; flags win
+    /// over it.
     #[arg(long, env = "IDGATE_SAML_SP_METADATA", value_name = "FILE|URL")]
     pub saml_sp_metadata: Option<String>,
+    /// What that metadata declares of the SP's AuthnRequests (`AuthnRequestsSigned`); no flag.
+    #[arg(skip)]
+    pub saml_authn_requests_signed: bool,
     /// The SP requires signed Assertions (as WantAssertionsSigned in its metadata): a
     /// Response signed only on the outside may be refused without a failure.
     #[arg(long)]
     pub saml_want_assertions_signed: bool,
+    /// The SP was given idgate's certificate-rotation metadata (`idgate saml metadata
+    /// --rotation`, after `--rotation earlier`): play the cases that sign with the next key
+    /// (taken) and the retired one (refused). Without it they are skipped.
+    #[arg(long)]
+    pub saml_rotation: bool,
     /// Judge the battery by a profile's stricter rules as well: `entra`, what Microsoft's
     /// Entra gallery validation requires of an SP (an expired IdP certificate refused).
     #[arg(long, value_name = "PROFILE", value_parser = clap::builder::PossibleValuesParser::new(idgate::scenario::SP_PROFILES))]

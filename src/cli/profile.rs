@@ -42,6 +42,7 @@ pub struct Profile {
     pub saml_max_skew: Option<u64>,
     pub saml_sp_metadata: Option<String>,
     pub saml_sp_profile: Option<String>,
+    pub saml_rotation: Option<bool>,
     pub allow_writes: Option<bool>,
     pub key_dir: Option<PathBuf>,
     pub email_domain: Option<String>,
@@ -254,6 +255,7 @@ pub fn apply(a: &mut RunArgs, m: &clap::ArgMatches) -> Result<(), Diagnostic> {
         a.saml.saml_sp_profile,
         p.saml_sp_profile.map(Some)
     );
+    take!(m, "saml_rotation", a.saml.saml_rotation, p.saml_rotation);
     if let Some(name) = &a.saml.saml_sp_profile
         && !idgate::scenario::SP_PROFILES.contains(&name.as_str())
     {
@@ -310,6 +312,7 @@ fn merge(base: Profile, over: Profile) -> Profile {
         saml_max_skew,
         saml_sp_metadata,
         saml_sp_profile,
+        saml_rotation,
         allow_writes,
         key_dir,
         email_domain,

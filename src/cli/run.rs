@@ -36,6 +36,8 @@ fn options(a: &RunArgs) -> Result<Options, SetupError> {
         },
         login_url: a.saml.saml_login_url.clone(),
         want_assertions_signed: a.saml.saml_want_assertions_signed,
+        authn_requests_signed: a.saml.saml_authn_requests_signed,
+        rotation: a.saml.saml_rotation,
     });
     let scim = a.target.scim_url.as_ref().map(|url| ScimEndpoint {
         url: url.clone(),
@@ -114,6 +116,7 @@ async fn with_sp_metadata(mut a: RunArgs) -> Result<RunArgs, SetupError> {
         .saml_audience
         .get_or_insert(metadata.entity_id.clone());
     a.saml.saml_want_assertions_signed |= metadata.want_assertions_signed;
+    a.saml.saml_authn_requests_signed = metadata.authn_requests_signed;
     Ok(a)
 }
 

@@ -4,11 +4,12 @@ use std::io::Write;
 
 use idgate::diagnostic::did_you_mean;
 use idgate::exit;
-use idgate::saml::{cases, metadata};
+use idgate::saml::idp::{NEXT_CERT_FILE, RETIRED_CERT_FILE};
+use idgate::saml::{RotationKeys, cases, metadata};
 use idgate::session::{IdpKeys, IdpOptions, SetupError, load_idp, load_idp_key};
 
 use crate::Outcome;
-use crate::args::{CertFormat, IdpArgs, SamlCommand};
+use crate::args::{CertFormat, IdpArgs, RotationMetadata, SamlCommand};
 use crate::out;
 
 fn keys(a: &IdpArgs) -> IdpKeys {
@@ -25,17 +26,50 @@ pub fn saml(c: SamlCommand) -> Outcome {
                 CertFormat::Der => out.write_all(&key.cert_der()),
             };
         }
-        SamlCommand::Metadata { idp } => {
+        SamlCommand::Metadata { rotation, idp } => {
             let key = load_idp_key(&keys(&idp))?;
             let id = idgate::saml::response::new_id();
+            let Some(when) = rotation else {
+                out!(
+                    "{}",
+                    metadata::idp_metadata(&idp.entity_id, &idp.sign_in_url, &key, &id)
+                );
+                let values = metadata::SpAdminValues::new(&idp.entity_id, &idp.sign_in_url, &key);
+                eprintln!(
+                    "\nFor the SP admin:\n{values}\nCertificate file: {}",
+                    idp.key_dir.join(idgate::saml::keys::CERT_FILE).display()
+                );
+                return Ok(exit::OK);
+            };
+            let rotation = RotationKeys::load_or_generate(&idp.key_dir).map_err(|e| {
+                SetupError::usage(format!("error: cannot make the rotation keys: {e}"))
+            })?;
+            let (listed, files, then) = match when {
+                RotationMetadata::Earlier => (
+                    [&rotation.retired, &key],
+                    [RETIRED_CERT_FILE, idgate::saml::keys::CERT_FILE],
+                    "Give the SP this metadata first, then `idgate saml metadata --rotation` in \
+                     its place: the SP must then refuse the retired key it once trusted.",
+                ),
+                RotationMetadata::Current => (
+                    [&key, &rotation.next],
+                    [idgate::saml::keys::CERT_FILE, NEXT_CERT_FILE],
+                    "With this metadata in the SP, `idgate run --saml-rotation ...` checks that it \
+                     takes the next key and refuses the retired one (given it first with \
+                     `--rotation earlier`, that refusal shows the SP dropped a removed key).",
+                ),
+            };
             out!(
                 "{}",
-                metadata::idp_metadata(&idp.entity_id, &idp.sign_in_url, &key, &id)
+                metadata::idp_metadata_keys(&idp.entity_id, &idp.sign_in_url, &listed, &id)
             );
-            let values = metadata::SpAdminValues::new(&idp.entity_id, &idp.sign_in_url, &key);
             eprintln!(
-                "\nFor the SP admin:\n{values}\nCertificate file: {}",
-                idp.key_dir.join(idgate::saml::keys::CERT_FILE).display()
+                "\nSigning certificates, in order: {}\n{then}",
+                files
+                    .iter()
+                    .map(|f| idp.key_dir.join(f).display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         SamlCommand::Cases => {
@@ -82,6 +116,7 @@ pub fn saml(c: SamlCommand) -> Outcome {
             spec.in_response_to = in_response_to;
             let mut ctx =
                 cases::CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
+            ctx.rotation = Some(&idp.rotation);
             ctx.skew = time::Duration::seconds(i64::try_from(skew).unwrap_or(i64::MAX));
             let built =
                 cases::build(&case, &ctx).map_err(|e| SetupError::usage(format!("error: {e}")))?;

@@ -2,6 +2,7 @@
 
 use idgate::exit;
 use idgate::reference::{self, Fault, ReferenceOptions};
+use idgate::saml::RotationKeys;
 use idgate::session::{IdpKeys, SetupError, load_idp_key, read_token};
 
 use crate::Outcome;
@@ -23,13 +24,17 @@ pub async fn serve(a: ServeArgs) -> Outcome {
         .map_err(|e| SetupError::usage(format!("error: {e}")))?;
     let token = read_token(&a.token.scim_token_env)?;
     let key = load_idp_key(&IdpKeys::Dir(a.idp.key_dir.clone()))?;
+    let rotation = RotationKeys::load_or_generate(&a.idp.key_dir)
+        .map_err(|e| SetupError::usage(format!("error: cannot make the rotation keys: {e}")))?;
     let running = reference::start(ReferenceOptions {
         addr: ([127, 0, 0, 1], a.port).into(),
         token: token.expose().to_string(),
         faults: faults.clone(),
         saml: reference::SpOptions {
             idp_entity_id: a.idp.entity_id.clone(),
-            idp_cert_pem: key.cert_pem(),
+            // As an SP given `idgate saml metadata --rotation earlier`, then `--rotation`.
+            idp_cert_pems: vec![key.cert_pem(), rotation.next.cert_pem()],
+            earlier_idp_cert_pems: vec![rotation.retired.cert_pem()],
             idp_sign_in_url: Some(a.idp.sign_in_url.clone()),
             ..reference::SpOptions::default()
         },

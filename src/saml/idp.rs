@@ -1,7 +1,8 @@
-//! idgate's test IdP as a run uses it: the signing key an SP trusts, and the
-//! two keys the battery's forgeries sign with. Making an RSA key costs tens of
-//! milliseconds, so the forgers' keys are made once and kept beside the IdP key
-//! (or taken from the committed fixtures), never made again on every run.
+//! idgate's test IdP as a run uses it: the signing key an SP trusts, the two keys the
+//! battery's forgeries sign with, and the two keys of a certificate rotation (the next key the
+//! rotation metadata announces, the retired one it no longer lists). Making an RSA key costs
+//! tens of milliseconds, so these keys are made once and kept beside the IdP key (or taken from
+//! the committed fixtures), never made again on every run.
 
 use std::fs;
 use std::path::Path;
@@ -14,6 +15,10 @@ pub const ATTACKER_KEY_FILE: &str = "attacker-key.pem";
 pub const ATTACKER_CERT_FILE: &str = "attacker-cert.pem";
 pub const CLONED_KEY_FILE: &str = "cloned-key.pem";
 pub const CLONED_CERT_FILE: &str = "cloned-cert.pem";
+pub const NEXT_KEY_FILE: &str = "next-key.pem";
+pub const NEXT_CERT_FILE: &str = "next-cert.pem";
+pub const RETIRED_KEY_FILE: &str = "retired-key.pem";
+pub const RETIRED_CERT_FILE: &str = "retired-cert.pem";
 
 /// The keys a forger has: an unrelated one, and one whose certificate copies
 /// the IdP certificate's identity ([`IdpKey::clone_of`]).
@@ -23,12 +28,59 @@ pub struct AttackKeys {
     pub cloned: IdpKey,
 }
 
+/// The keys of a certificate rotation: the one the IdP moves to, announced beside its key in
+/// `idgate saml metadata --rotation`, and the one it moved away from, which that metadata no
+/// longer lists (`--rotation earlier` did).
+#[derive(Debug, Clone)]
+pub struct RotationKeys {
+    pub next: IdpKey,
+    pub retired: IdpKey,
+}
+
 /// The IdP a run signs with.
 #[derive(Debug, Clone)]
 pub struct Idp {
     pub key: IdpKey,
     pub entity_id: String,
     pub attack: AttackKeys,
+    pub rotation: RotationKeys,
+}
+
+impl RotationKeys {
+    /// The committed test pairs (`fixtures/saml`).
+    pub fn fixtures() -> Result<RotationKeys> {
+        Ok(RotationKeys {
+            next: IdpKey::from_pem(
+                include_bytes!("../../fixtures/saml/next-key.pem"),
+                include_bytes!("../../fixtures/saml/next-cert.pem"),
+            )?,
+            retired: IdpKey::from_pem(
+                include_bytes!("../../fixtures/saml/retired-key.pem"),
+                include_bytes!("../../fixtures/saml/retired-cert.pem"),
+            )?,
+        })
+    }
+
+    /// The rotation keys kept in `dir`, each made (key file mode 0600) when missing. They
+    /// stay as they are, so the metadata an SP was given once keeps naming them.
+    pub fn load_or_generate(dir: &Path) -> Result<RotationKeys> {
+        let pair = |key: &str, cert: &str, name: &str| match read_pair(dir, key, cert) {
+            Some(k) => Ok(k),
+            None => {
+                let k = IdpKey::generate(name)?;
+                store(dir, key, cert, &k)?;
+                Ok::<_, SamlError>(k)
+            }
+        };
+        Ok(RotationKeys {
+            next: pair(NEXT_KEY_FILE, NEXT_CERT_FILE, "idgate test IdP (next)")?,
+            retired: pair(
+                RETIRED_KEY_FILE,
+                RETIRED_CERT_FILE,
+                "idgate test IdP (retired)",
+            )?,
+        })
+    }
 }
 
 impl AttackKeys {
@@ -127,6 +179,35 @@ mod tests {
                 assert_eq!(mode & 0o077, 0, "{f} is readable by others");
             }
         }
+    }
+
+    #[test]
+    fn rotation_keys_are_made_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let idp = IdpKey::load_or_generate(dir.path()).unwrap();
+        let first = RotationKeys::load_or_generate(dir.path()).unwrap();
+        let again = RotationKeys::load_or_generate(dir.path()).unwrap();
+        assert_eq!(first.next.cert_pem(), again.next.cert_pem());
+        assert_eq!(first.retired.cert_pem(), again.retired.cert_pem());
+        let pems = [
+            idp.cert_pem(),
+            first.next.cert_pem(),
+            first.retired.cert_pem(),
+        ];
+        assert!(pems[0] != pems[1] && pems[1] != pems[2] && pems[0] != pems[2]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for f in [NEXT_KEY_FILE, RETIRED_KEY_FILE] {
+                let mode = fs::metadata(dir.path().join(f))
+                    .unwrap()
+                    .permissions()
+                    .mode();
+                assert_eq!(mode & 0o077, 0, "{f} is readable by others");
+            }
+        }
+        let fixed = RotationKeys::fixtures().unwrap();
+        assert!(fixed.next.cert_pem() != fixed.retired.cert_pem());
     }
 
     #[test]

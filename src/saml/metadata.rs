@@ -16,6 +16,13 @@ const PROTOCOL: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 /// format, and single sign-on at `sign_in_url` over HTTP-Redirect and HTTP-POST. Canonical, and
 /// with an `ID` (`id`) so it can be signed like any SAML element.
 pub fn idp_metadata(entity_id: &str, sign_in_url: &str, idp: &IdpKey, id: &str) -> String {
+    idp_metadata_keys(entity_id, sign_in_url, &[idp], id)
+}
+
+/// As [`idp_metadata`], with a signing `KeyDescriptor` for each of `keys`, in order: how an IdP
+/// announces a certificate rotation (the key it signs with, and the one it moves to), each of
+/// which an SP given this metadata trusts.
+pub fn idp_metadata_keys(entity_id: &str, sign_in_url: &str, keys: &[&IdpKey], id: &str) -> String {
     let mut w = Canonical::new();
     w.start(
         "md:EntityDescriptor",
@@ -28,13 +35,15 @@ pub fn idp_metadata(entity_id: &str, sign_in_url: &str, idp: &IdpKey, id: &str) 
             ("protocolSupportEnumeration", PROTOCOL),
         ],
     );
-    w.start("md:KeyDescriptor", &[("use", "signing")]);
-    w.start("ds:KeyInfo", &[]);
-    w.start("ds:X509Data", &[]);
-    w.leaf("ds:X509Certificate", &[], &idp.cert_base64());
-    w.end();
-    w.end();
-    w.end();
+    for key in keys {
+        w.start("md:KeyDescriptor", &[("use", "signing")]);
+        w.start("ds:KeyInfo", &[]);
+        w.start("ds:X509Data", &[]);
+        w.leaf("ds:X509Certificate", &[], &key.cert_base64());
+        w.end();
+        w.end();
+        w.end();
+    }
     // Schema order: NameIDFormat (from SSODescriptorType) before SingleSignOnService.
     w.leaf("md:NameIDFormat", &[], NAMEID_EMAIL);
     for binding in [BINDING_REDIRECT, BINDING_POST] {
@@ -113,6 +122,17 @@ mod tests {
                 "<md:SingleSignOnService Binding=\"{b}\" Location=\"https://idp.example/sso\">"
             )));
         }
+        crate::saml::splice::elements(&xml).expect("well-formed");
+    }
+
+    #[test]
+    fn rotation_metadata_lists_each_signing_key_in_order() {
+        let (key, next) = (idp(), crate::saml::keys::test_key("next"));
+        let xml = idp_metadata_keys("e", "u", &[&key, &next], "_m");
+        let first = xml.find(&key.cert_base64()).unwrap();
+        let second = xml.find(&next.cert_base64()).unwrap();
+        assert!(first < second);
+        assert_eq!(xml.matches("<md:KeyDescriptor use=\"signing\">").count(), 2);
         crate::saml::splice::elements(&xml).expect("well-formed");
     }
 

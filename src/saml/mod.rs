@@ -21,7 +21,7 @@ pub mod whoami;
 
 pub use cases::{BuiltCase, Case, CaseContext, Expect, Group};
 pub use error::{Result, SamlError};
-pub use idp::{AttackKeys, Idp};
+pub use idp::{AttackKeys, Idp, RotationKeys};
 pub use keys::IdpKey;
 pub use metadata::SpAdminValues;
 pub use response::{Attribute, ResponseSpec};

@@ -72,6 +72,20 @@ mod tests {
 /// The ID of the AuthnRequest an SP put in its redirect to the IdP
 /// (HTTP-Redirect binding: `SAMLRequest` is deflated, then base64, then
 /// URL-encoded), so a Response can answer it with InResponseTo.
+/// Whether a login redirect carries a signature as the HTTP-Redirect binding writes one (SAML
+/// bindings §3.4.4.1): non-empty `SigAlg` and `Signature` query parameters. Only that they are
+/// there: the SP's key, which would verify them, is not idgate's to know.
+pub fn redirect_signed(location: &str) -> bool {
+    let Some((_, query)) = location.split_once('?') else {
+        return false;
+    };
+    let present = |name: &str| {
+        form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == name && !v.trim().is_empty())
+    };
+    present("SigAlg") && present("Signature")
+}
+
+/// The ID of the AuthnRequest an HTTP-Redirect login URL carries.
 pub fn authn_request_id(location: &str) -> Result<String, String> {
     use base64::Engine as _;
     use std::io::Read as _;
@@ -119,6 +133,18 @@ mod login_tests {
     use super::*;
     use base64::Engine as _;
     use std::io::Write as _;
+
+    #[test]
+    fn a_redirect_is_signed_only_with_both_sigalg_and_signature() {
+        let base = "https://idp.test/sso?SAMLRequest=x";
+        assert!(redirect_signed(&format!(
+            "{base}&SigAlg=rsa&Signature=c2ln"
+        )));
+        assert!(!redirect_signed(&format!("{base}&SigAlg=rsa")));
+        assert!(!redirect_signed(&format!("{base}&Signature=c2ln")));
+        assert!(!redirect_signed(&format!("{base}&SigAlg=rsa&Signature=")));
+        assert!(!redirect_signed("https://idp.test/sso"));
+    }
 
     #[test]
     fn reads_the_id_of_a_redirected_authn_request() {

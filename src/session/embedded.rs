@@ -52,9 +52,11 @@ pub(super) async fn start(opts: &Options, idp: Option<&Idp>) -> Result<Embedded,
         allowed_email_domains: vec![opts.values.email_domain.clone()],
         ..reference::SpOptions::default()
     };
+    // As an SP given `idgate saml metadata --rotation earlier`, then `--rotation`.
     if let Some(idp) = idp {
         saml.idp_entity_id = idp.entity_id.clone();
-        saml.idp_cert_pem = idp.key.cert_pem();
+        saml.idp_cert_pems = vec![idp.key.cert_pem(), idp.rotation.next.cert_pem()];
+        saml.earlier_idp_cert_pems = vec![idp.rotation.retired.cert_pem()];
     }
     let faults = opts
         .faults

@@ -59,7 +59,7 @@ pub const DEFAULT_EMAIL_DOMAIN: &str = "example.com";
 /// What the names of the resources a run creates start with, unless `--name-prefix` says otherwise.
 pub const DEFAULT_NAME_PREFIX: &str = "idgate-";
 
-use crate::saml::{AttackKeys, Idp, IdpKey};
+use crate::saml::{AttackKeys, Idp, IdpKey, RotationKeys};
 
 /// The environment variable the bearer token is read from unless another is named.
 pub const DEFAULT_TOKEN_ENV: &str = "IDGATE_SCIM_TOKEN";
@@ -141,6 +141,10 @@ pub struct SpEndpoint {
     pub login_url: Option<String>,
     /// The SP's declared policy: it requires signed Assertions.
     pub want_assertions_signed: bool,
+    /// The SP's declared policy: it signs its AuthnRequests (metadata `AuthnRequestsSigned`).
+    pub authn_requests_signed: bool,
+    /// The SP was given idgate's certificate-rotation metadata (`--saml-rotation`).
+    pub rotation: bool,
 }
 
 /// Who valid Responses log in, and the clock skew the SP allows; for the
@@ -511,10 +515,16 @@ pub fn load_idp(opts: &IdpOptions) -> Result<Idp, SetupError> {
         IdpKeys::Fixtures => AttackKeys::fixtures(),
     }
     .map_err(|e| SetupError::usage(format!("error: cannot make the attack keys: {e}")))?;
+    let rotation = match &opts.keys {
+        IdpKeys::Dir(dir) => RotationKeys::load_or_generate(dir),
+        IdpKeys::Fixtures => RotationKeys::fixtures(),
+    }
+    .map_err(|e| SetupError::usage(format!("error: cannot make the rotation keys: {e}")))?;
     Ok(Idp {
         key,
         entity_id: opts.entity_id.clone(),
         attack,
+        rotation,
     })
 }
 
@@ -548,6 +558,10 @@ pub struct SpTarget {
     pub max_skew: time::Duration,
     /// The SP declares that it requires signed Assertions (metadata WantAssertionsSigned).
     pub want_assertions_signed: bool,
+    /// The SP declares that it signs its AuthnRequests (metadata AuthnRequestsSigned).
+    pub authn_requests_signed: bool,
+    /// The SP was given idgate's certificate-rotation metadata: the cases that need it play.
+    pub rotation: bool,
     /// The user every valid response logs in.
     pub name_id: String,
     /// The SP profile the cases are judged under (`--saml-sp-profile`).
@@ -687,6 +701,8 @@ impl Session {
                 skew_given: opts.login.skew_given,
                 max_skew: skew_of(opts.login.max_skew),
                 want_assertions_signed: sp.want_assertions_signed,
+                authn_requests_signed: sp.authn_requests_signed,
+                rotation: sp.rotation,
                 name_id: opts.login.name_id.clone(),
                 profile: opts.login.sp_profile.clone(),
             }),
@@ -701,6 +717,9 @@ impl Session {
                 skew_given: true,
                 max_skew: skew_of(opts.login.max_skew),
                 want_assertions_signed: false,
+                authn_requests_signed: false,
+                // It trusts the keys of idgate's rotation metadata, as if given it.
+                rotation: true,
                 name_id: opts.login.name_id.clone(),
                 profile: opts.login.sp_profile.clone(),
             }),

@@ -278,7 +278,14 @@ fn the_idp_private_key_stays_in_its_file() {
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     assert!(text(&o).contains("✗ saml.unsigned"), "{}", text(&o));
     let key_file = dir.path().join(".idgate/saml/idp-key.pem");
-    let key = std::fs::read_to_string(&key_file).expect("the key was generated into its directory");
+    let mut key =
+        std::fs::read_to_string(&key_file).expect("the key was generated into its directory");
+    // The rotation's keys were made beside it, and must not leak either.
+    for other in ["next-key.pem", "retired-key.pem"] {
+        key.push_str(
+            &std::fs::read_to_string(dir.path().join(".idgate/saml").join(other)).unwrap(),
+        );
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -295,7 +302,7 @@ fn the_idp_private_key_stays_in_its_file() {
         .filter(|l| !l.starts_with("-----") && l.len() >= 40)
         .map(|l| &l[..40])
         .collect();
-    assert!(pieces.len() > 10);
+    assert!(pieces.len() > 30);
     let report = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
     assert!(
         report.contains("SAMLResponse="),
@@ -306,15 +313,73 @@ fn the_idp_private_key_stays_in_its_file() {
         report,
         std::fs::read_to_string(dir.path().join("reports/junit.xml")).unwrap(),
     ];
-    outputs.push(
-        String::from_utf8_lossy(&idgate(&["saml", "metadata"], &[], dir.path()).stdout)
-            .into_owned(),
-    );
+    for args in [
+        &["saml", "metadata"][..],
+        &["saml", "metadata", "--rotation"],
+        &["saml", "metadata", "--rotation", "earlier"],
+    ] {
+        outputs.push(text(&idgate(args, &[], dir.path())));
+    }
     for out in &outputs {
         for p in &pieces {
             assert!(!out.contains(p), "key material leaked");
         }
     }
+}
+
+/// `idgate saml metadata --rotation earlier`, then `--rotation`: the two steps of a certificate
+/// rotation an SP admin loads, each with two signing certificates in order, the keys made once.
+#[test]
+fn rotation_metadata_lists_the_keys_of_each_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = idgate(args, &[], dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let cert = |name: &str| {
+        let pem = std::fs::read_to_string(dir.path().join(".idgate/saml").join(name)).unwrap();
+        pem.lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<String>()
+    };
+    let (earlier, note) = run(&["saml", "metadata", "--rotation", "earlier"]);
+    assert!(
+        note.contains("retired-cert.pem")
+            && note.contains("then `idgate saml metadata --rotation`"),
+        "{note}"
+    );
+    let (current, note) = run(&["saml", "metadata", "--rotation"]);
+    assert!(
+        note.contains("next-cert.pem") && note.contains("--saml-rotation"),
+        "{note}"
+    );
+    let (idp, next, retired) = (
+        cert("idp-cert.pem"),
+        cert("next-cert.pem"),
+        cert("retired-cert.pem"),
+    );
+    let order = |xml: &str, first: &str, second: &str, absent: &str| {
+        assert_eq!(
+            xml.matches("<md:KeyDescriptor use=\"signing\">").count(),
+            2,
+            "{xml}"
+        );
+        let (a, b) = (xml.find(first).unwrap(), xml.find(second).unwrap());
+        assert!(a < b, "{xml}");
+        assert!(!xml.contains(absent), "{xml}");
+    };
+    order(&earlier, &retired, &idp, &next);
+    order(&current, &idp, &next, &retired);
+    // Made once: a second call names the same keys.
+    let (again, _) = run(&["saml", "metadata", "--rotation"]);
+    assert!(again.contains(&next) && again.contains(&idp));
+    // Without --rotation, the one signing key, as before.
+    let (plain, _) = run(&["saml", "metadata"]);
+    assert_eq!(plain.matches("<md:KeyDescriptor").count(), 1);
 }
 
 /// A target that echoes the token back, in a header and in the body: the
@@ -406,22 +471,11 @@ fn the_users_a_run_creates_carry_its_email_domain_and_name_prefix() {
 /// every report, naming the flag that fixes it; with the flag, the warning is gone.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreadable_session_warns_in_the_terminal_and_every_report() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/acs"))
-        .respond_with(ResponseTemplate::new(200).insert_header("Set-Cookie", "sid=1; Path=/"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/whoami"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"account": {"login": "alice@example.com"}})),
-        )
-        .mount(&server)
-        .await;
+    let server = common::accepting_sp(
+        "",
+        serde_json::json!({"account": {"login": "alice@example.com"}}),
+    )
+    .await;
     for pointer in [None, Some("/account/login")] {
         let dir = tempfile::tempdir().unwrap();
         let (uri, path) = (server.uri(), dir.path().to_path_buf());
@@ -909,4 +963,118 @@ async fn a_create_in_flight_when_idgate_is_killed_is_cleaned_up_by_its_name() {
         vec![foreign],
         "cleanup touched what it did not create, or missed its own"
     );
+}
+
+/// `--saml-rotation` from the command line to the battery: against an SP holding the rotation
+/// metadata (the reference SP, trusting the fixture IdP and next keys, the retired one dropped),
+/// the rotation cases play and pass with the flag, are skipped without it, and one that keeps
+/// the retired key fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn saml_rotation_plays_the_rotation_cases_against_your_sp() {
+    let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/saml");
+    for (faults, flag, code, shown) in [
+        (vec![], true, 0, "✓ saml.rotation-retired-key"),
+        (
+            vec![],
+            false,
+            0,
+            "needs an SP given idgate's certificate-rotation metadata",
+        ),
+        (
+            vec![Fault::KeepsRetiredKey],
+            true,
+            4,
+            "✗ saml.rotation-retired-key",
+        ),
+    ] {
+        let running = reference::start(ReferenceOptions {
+            faults,
+            ..ReferenceOptions::default()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut args: Vec<String> = [
+            "run",
+            "--saml-acs-url",
+            &running.saml_acs_url,
+            "--saml-audience",
+            &running.saml_audience,
+            "--saml-whoami-url",
+            &running.saml_whoami_url,
+            "--entity-id",
+            reference::DEFAULT_IDP_ENTITY_ID,
+            "--key-dir",
+            keys.to_str().unwrap(),
+            "--saml-case",
+            "rotation",
+            "--saml-skew",
+            "180",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if flag {
+            args.push("--saml-rotation".into());
+        }
+        let o = common::idgate_async(args, dir.path().to_path_buf()).await;
+        running.stop().await;
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(code), "{out}");
+        assert!(out.contains(shown), "{out}");
+    }
+}
+
+/// `--saml-sp-metadata` carries the SP's declared AuthnRequestsSigned to the battery: an SP
+/// that declares it and redirects with an unsigned AuthnRequest fails, one that does not
+/// declare it passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn declared_authn_request_signing_is_read_from_sp_metadata() {
+    let server = common::accepting_sp("", serde_json::json!({"nameid": "alice@example.com"})).await;
+    common::mount_login(&server, false).await;
+    let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/saml");
+    for (declared, code, shown) in [
+        ("true", 4, "✗ saml.authn-request-signed"),
+        ("false", 0, "✓ saml.authn-request-signed"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let metadata = dir.path().join("sp.xml");
+        std::fs::write(
+            &metadata,
+            format!(
+                "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"https://sp.example.test\">\
+                 <md:SPSSODescriptor AuthnRequestsSigned=\"{declared}\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\
+                 <md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"{}/acs\" index=\"0\"/>\
+                 </md:SPSSODescriptor></md:EntityDescriptor>",
+                server.uri()
+            ),
+        )
+        .unwrap();
+        let args: Vec<String> = [
+            "run",
+            "--saml-sp-metadata",
+            metadata.to_str().unwrap(),
+            "--saml-login-url",
+            &format!("{}/login", server.uri()),
+            "--saml-whoami-url",
+            &format!("{}/whoami", server.uri()),
+            "--key-dir",
+            keys.to_str().unwrap(),
+            "--saml-case",
+            "authn-request-signed",
+            "--saml-skew",
+            "180",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let o = common::idgate_async(args, dir.path().to_path_buf()).await;
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(code), "{out}");
+        assert!(out.contains(shown), "{out}");
+        assert!(
+            out.contains(&format!("AuthnRequestsSigned={declared}")),
+            "{out}"
+        );
+    }
 }

@@ -48,7 +48,7 @@ async fn the_battery_against_python3_saml_reports_the_pinned_findings() {
         "python3-saml-sp.sh",
         "python3-saml-sp",
         "IDGATE_PEER_PYSAML",
-        &idp.key,
+        &idp,
         "apt-get install python3-venv curl, and reach PyPI (or run .ci/run)",
     ) else {
         return;

@@ -69,7 +69,7 @@ async fn the_battery_against_saml2_js_reports_the_pinned_findings() {
         "saml2-js-sp.sh",
         "saml2-js-sp",
         "IDGATE_PEER_SAML2JS",
-        &idp.key,
+        &idp,
         "apt-get install nodejs npm, and reach the npm registry (or run .ci/run)",
     ) else {
         return;

@@ -26,6 +26,7 @@ struct Keys {
     idp: IdpKey,
     attacker: IdpKey,
     cloned: IdpKey,
+    rotation: idgate::saml::RotationKeys,
 }
 
 impl Keys {
@@ -43,6 +44,7 @@ impl Keys {
             idp: key("idp"),
             attacker: key("attacker"),
             cloned: key("cloned"),
+            rotation: idgate::saml::RotationKeys::fixtures().unwrap(),
         }
     }
 }
@@ -296,6 +298,7 @@ async fn battery(
         let case = case.under_profile(profile);
         let spec = sp.spec(solicited).await;
         let mut ctx = CaseContext::new(spec, &keys.idp, &keys.attacker, &keys.cloned);
+        ctx.rotation = Some(&keys.rotation);
         ctx.canary_url = Some(canary.url.clone());
         let built = cases::build(&case.id, &ctx).unwrap();
         let verdict = sp.post_case(&case.id, &built).await;
@@ -345,6 +348,7 @@ async fn each_saml_fault_gets_its_case_wrong() {
         // Unsolicited, so that only the replay cache stands between a replay and a session.
         let spec = sp.spec(false).await;
         let mut ctx = CaseContext::new(spec, &keys.idp, &keys.attacker, &keys.cloned);
+        ctx.rotation = Some(&keys.rotation);
         ctx.canary_url = Some(canary.url.clone());
         let built = cases::build(&case.id, &ctx).unwrap();
         let hits = canary.hits();
@@ -394,6 +398,7 @@ async fn every_saml_fault_at_once_still_never_fails_with_5xx() {
     for case in cases::all() {
         let spec = sp.spec(false).await;
         let mut ctx = CaseContext::new(spec, &keys.idp, &keys.attacker, &keys.cloned);
+        ctx.rotation = Some(&keys.rotation);
         ctx.canary_url = Some(canary.url.clone());
         let built = cases::build(&case.id, &ctx).unwrap();
         for value in &built.posts {
@@ -648,6 +653,8 @@ async fn the_clock_tolerance_is_measured_and_the_timing_cases_follow_it() {
         skew_given,
         max_skew: time::Duration::seconds(300),
         want_assertions_signed: false,
+        authn_requests_signed: false,
+        rotation: false,
         name_id: "alice@example.com".into(),
         profile: None,
     };

@@ -1,6 +1,7 @@
 //! A real SAML SP the peer tests run against: the one `.ci/run` started (its base URL
 //! exported as `<ENV>_URL`), or one started here with its `.ci/peers/<script>` on a free
-//! loopback port, trusting idgate's IdP metadata, and stopped when dropped.
+//! loopback port, trusting idgate's IdP rotation metadata (its key and the next one), and
+//! stopped when dropped.
 
 use crate::common;
 
@@ -10,7 +11,7 @@ use std::process::Command;
 use idgate::result::{Outcome, ScenarioResult};
 use idgate::run::Silent;
 use idgate::run::saml::run_battery;
-use idgate::saml::{Idp, IdpKey};
+use idgate::saml::Idp;
 use idgate::session::SpTarget;
 
 /// idgate's IdP as the peers trust it: the fixture key under the default entity ID.
@@ -50,7 +51,7 @@ impl SamlPeer {
         script: &str,
         dir: &str,
         env: &str,
-        idp: &IdpKey,
+        idp: &Idp,
         install: &str,
     ) -> Option<SamlPeer> {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -65,10 +66,12 @@ impl SamlPeer {
         let dir = root.join("target/peers").join(dir);
         std::fs::create_dir_all(&dir).unwrap();
         let metadata = dir.join("idp-metadata.xml");
-        let md = idgate::saml::metadata::idp_metadata(
+        // The rotation metadata, as `.ci/run` gives it (`idgate saml metadata --rotation`): the
+        // IdP key and the next one, so the rotation cases play here too.
+        let md = idgate::saml::metadata::idp_metadata_keys(
             idgate::saml::DEFAULT_ENTITY_ID,
             idgate::saml::DEFAULT_SIGN_IN_URL,
-            idp,
+            &[&idp.key, &idp.rotation.next],
             "_idgate-md",
         );
         std::fs::write(&metadata, md).unwrap();
@@ -120,6 +123,9 @@ impl SamlPeer {
             skew_given: false,
             max_skew: time::Duration::seconds(300),
             want_assertions_signed: false,
+            authn_requests_signed: false,
+            // Both peers were given the rotation metadata (the IdP key and the next one).
+            rotation: true,
             name_id: "alice@example.com".into(),
             profile: None,
         };
@@ -130,15 +136,29 @@ impl SamlPeer {
     }
 }
 
-/// What every SAML peer's pin asserts: no case errored, only `saml.unsolicited` was skipped
-/// (there is no login), and the failed cases are exactly `pinned`.
+/// What every SAML peer's pin asserts: no case errored, only what needs a login was skipped
+/// (there is none), and the failed cases are exactly `pinned`. An error or a skip is
+/// listed with its reason, so a failure under load says what happened, not only where.
 pub fn assert_pinned(results: &[ScenarioResult], pinned: &[&str], peer: &str) {
-    let errors = common::outcomes(results, Outcome::Error);
-    assert!(errors.is_empty(), "{errors:?}");
-    let skipped = common::outcomes(results, Outcome::Skip);
+    let errors = with_reasons(results, Outcome::Error);
     assert!(
-        skipped.iter().all(|o| o.ends_with("› saml.unsolicited")),
-        "{skipped:?}"
+        errors.is_empty(),
+        "errors against {peer}:\n  {}",
+        errors.join("\n  ")
+    );
+    let login: Vec<&str> = idgate::saml::cases::all()
+        .iter()
+        .filter(|c| c.needs.as_deref() == Some("login"))
+        .map(|c| c.id.as_str())
+        .collect();
+    let skipped: Vec<String> = with_reasons(results, Outcome::Skip)
+        .into_iter()
+        .filter(|o| !login.iter().any(|id| o.starts_with(&format!("{id}:"))))
+        .collect();
+    assert!(
+        skipped.is_empty(),
+        "skipped against {peer}:\n  {}",
+        skipped.join("\n  ")
     );
     let mut found: Vec<String> = common::failures(results)
         .into_iter()
@@ -148,4 +168,26 @@ pub fn assert_pinned(results: &[ScenarioResult], pinned: &[&str], peer: &str) {
     found.sort();
     pinned.sort();
     assert_eq!(found, pinned, "findings against {peer} changed");
+}
+
+/// Each check with `outcome` as `case: reason`, the reason being the step's (or the check's
+/// message when the step gives none).
+fn with_reasons(results: &[ScenarioResult], outcome: Outcome) -> Vec<String> {
+    results
+        .iter()
+        .flat_map(|s| s.steps.iter())
+        .flat_map(|step| {
+            step.checks
+                .iter()
+                .filter(move |c| c.outcome == outcome)
+                .map(move |c| {
+                    let reason = step
+                        .reason
+                        .as_deref()
+                        .or(c.message.as_deref())
+                        .unwrap_or("(no reason given)");
+                    format!("{}: {reason}", c.id)
+                })
+        })
+        .collect()
 }

@@ -43,11 +43,16 @@ struct Verdict {
 /// Verifies the first signature in `file`, or the one inside the element with ID `node_id`,
 /// against the IdP certificate only.
 fn verify(file: &Path, node_id: Option<&str>) -> Verdict {
+    verify_with(file, node_id, "idp-cert.pem")
+}
+
+/// As [`verify`], against the certificate `cert` of `fixtures/saml` only.
+fn verify_with(file: &Path, node_id: Option<&str>, cert: &str) -> Verdict {
     let mut cmd = Command::new("xmlsec1");
     cmd.arg("--verify")
         .arg("--store-references")
         .arg("--pubkey-cert-pem")
-        .arg(fixtures().join("idp-cert.pem"))
+        .arg(fixtures().join(cert))
         .args(["--id-attr:ID", RESPONSE, "--id-attr:ID", ASSERTION]);
     if let Some(id) = node_id {
         cmd.args(["--node-id", id]);
@@ -90,7 +95,9 @@ impl Battery {
         );
         spec.in_response_to = Some("_request-1".into());
         spec.attributes[1].values = vec!["Zoë \"Q\" & <co>\r\n".into()];
-        let ctx = CaseContext::new(spec.clone(), &idp, &attacker, &cloned);
+        let rotation = idgate::saml::RotationKeys::fixtures().unwrap();
+        let mut ctx = CaseContext::new(spec.clone(), &idp, &attacker, &cloned);
+        ctx.rotation = Some(&rotation);
         let dir = tempfile::tempdir().unwrap();
         let built = cases::all()
             .iter()
@@ -167,11 +174,50 @@ fn valid_and_must_accept_responses_verify() {
         assert!(accepted.contains(&id), "{id} is expected to be accepted");
     }
     for id in accepted {
-        let first = verify(&b.file(id), None);
+        // The rotation's next key signs with its own certificate, which the SP was given.
+        let cert = match id {
+            "saml.rotation-next-key" => "next-cert.pem",
+            _ => "idp-cert.pem",
+        };
+        let first = verify_with(&b.file(id), None, cert);
         check(&mut failures, id, "first signature", &first, true);
         if b.assertion_signed(id) {
-            let assertion = verify(&b.file(id), Some(&b.spec.assertion_id));
+            let assertion = verify_with(&b.file(id), Some(&b.spec.assertion_id), cert);
             check(&mut failures, id, "assertion signature", &assertion, true);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The rotation cases are signed, both signatures, by the key their certificate names: the
+/// next one and the retired one each verify under their own certificate and under no other.
+#[test]
+fn rotation_cases_verify_under_their_own_certificate_only() {
+    let Some(b) = Battery::new() else { return };
+    let mut failures = Vec::new();
+    for (id, own) in [
+        ("saml.rotation-next-key", "next-cert.pem"),
+        ("saml.rotation-retired-key", "retired-cert.pem"),
+    ] {
+        assert!(b.assertion_signed(id), "{id}");
+        for cert in ["idp-cert.pem", "next-cert.pem", "retired-cert.pem"] {
+            let want = cert == own;
+            let first = verify_with(&b.file(id), None, cert);
+            check(
+                &mut failures,
+                id,
+                &format!("Response signature under {cert}"),
+                &first,
+                want,
+            );
+            let assertion = verify_with(&b.file(id), Some(&b.spec.assertion_id), cert);
+            check(
+                &mut failures,
+                id,
+                &format!("assertion signature under {cert}"),
+                &assertion,
+                want,
+            );
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

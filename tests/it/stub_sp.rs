@@ -51,6 +51,8 @@ fn side_at(base: &str) -> SamlSide {
         skew_given: true,
         max_skew: time::Duration::seconds(300),
         want_assertions_signed: false,
+        authn_requests_signed: false,
+        rotation: false,
         name_id: "alice@example.com".into(),
         profile: None,
     })
@@ -64,7 +66,8 @@ async fn an_sp_that_accepts_anyone_fails_every_case_it_should_refuse() {
     for case in cases::all() {
         let (outcome, detail) = common::outcome_of(&r, &case.id);
         let want = match case.expect {
-            _ if case.id == "saml.unsolicited" => Outcome::Skip,
+            // No login, no rotation metadata: what needs them is skipped.
+            _ if case.needs.is_some() => Outcome::Skip,
             Expect::Reject | Expect::AcceptOriginalOnly | Expect::Accept => Outcome::Fail,
             Expect::Report => Outcome::Reported,
             // It accepts a Response an hour past its limits: beyond any maximum.
@@ -73,6 +76,89 @@ async fn an_sp_that_accepts_anyone_fails_every_case_it_should_refuse() {
         // Accept cases fail too: the session went to admin, not alice.
         assert_eq!(outcome, want, "{}: {detail}", case.id);
     }
+}
+
+/// The rotation cases play only against an SP said to hold idgate's rotation metadata
+/// (`--saml-rotation`); otherwise they are skipped with what would let them play.
+#[tokio::test(flavor = "multi_thread")]
+async fn rotation_cases_play_only_when_the_sp_holds_the_rotation_metadata() {
+    let server = stub_sp(200, "alice@example.com").await;
+    let rotation: Vec<&idgate::saml::Case> = cases::all()
+        .iter()
+        .filter(|c| c.needs.as_deref() == Some("rotation"))
+        .collect();
+    assert_eq!(rotation.len(), 2);
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let r = run_battery(&side(&server), &rotation, &stop, &mut Silent).await;
+    for case in &rotation {
+        let (outcome, detail) = common::outcome_of(&r, &case.id);
+        assert_eq!(outcome, Outcome::Skip, "{detail}");
+        assert!(
+            detail.contains("--saml-rotation") && detail.contains("--rotation earlier"),
+            "{detail}"
+        );
+    }
+    let mut given = side(&server);
+    given.sp.rotation = true;
+    let r = run_battery(&given, &rotation, &stop, &mut Silent).await;
+    // An SP that takes anything takes the next key (right) and the retired one (wrong).
+    assert_eq!(
+        common::outcome_of(&r, "saml.rotation-next-key").0,
+        Outcome::Pass
+    );
+    assert_eq!(
+        common::outcome_of(&r, "saml.rotation-retired-key").0,
+        Outcome::Fail
+    );
+}
+
+/// An SP that logs anyone in and starts SP-initiated logins at `/login` with a redirect that
+/// carries its AuthnRequest, signed (SigAlg and Signature) or not.
+async fn login_sp(signed: bool) -> MockServer {
+    let server = stub_sp(200, "alice@example.com").await;
+    common::mount_login(&server, signed).await;
+    server
+}
+
+/// An SP whose metadata declares AuthnRequestsSigned and whose login redirect carries no
+/// signature fails saml.authn-request-signed; signed, or without the declaration, it passes,
+/// and the case says which it was. Without a login URL the case is skipped.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unsigned_authn_request_from_an_sp_that_declares_signing_fails() {
+    let case = cases::find("saml.authn-request-signed").unwrap();
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    for (declared, signed, want, says) in [
+        (true, false, Outcome::Fail, "with an unsigned AuthnRequest"),
+        (
+            true,
+            true,
+            Outcome::Pass,
+            "its AuthnRequest was signed (the SP declares AuthnRequestsSigned=true)",
+        ),
+        (
+            false,
+            false,
+            Outcome::Pass,
+            "its AuthnRequest was unsigned (the SP declares AuthnRequestsSigned=false)",
+        ),
+    ] {
+        let server = login_sp(signed).await;
+        let mut side = side(&server);
+        side.sp.login_url = Some(format!("{}/login", server.uri()));
+        side.sp.authn_requests_signed = declared;
+        let r = run_battery(&side, &[case], &stop, &mut Silent).await;
+        let (outcome, detail) = common::outcome_of(&r, &case.id);
+        assert_eq!(
+            outcome, want,
+            "declared {declared}, signed {signed}: {detail}"
+        );
+        assert!(detail.contains(says), "{detail}");
+    }
+    let server = login_sp(false).await;
+    let r = run_battery(&side(&server), &[case], &stop, &mut Silent).await;
+    let (outcome, detail) = common::outcome_of(&r, &case.id);
+    assert_eq!(outcome, Outcome::Skip, "{detail}");
+    assert!(detail.contains("--saml-login-url"), "{detail}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -84,17 +170,15 @@ async fn an_sp_that_refuses_everyone_fails_every_case_it_must_accept() {
     let mut accept_cases = 0;
     for case in cases::all() {
         let (outcome, _) = common::outcome_of(&r, &case.id);
-        let built = cases::build(
-            &case.id,
-            &cases::CaseContext::new(
-                common::fixture_spec(),
-                &idp.key,
-                &idp.attack.attacker,
-                &idp.attack.cloned,
-            ),
-        )
-        .unwrap();
-        let want = if case.id == "saml.unsolicited" {
+        let mut ctx = cases::CaseContext::new(
+            common::fixture_spec(),
+            &idp.key,
+            &idp.attack.attacker,
+            &idp.attack.cloned,
+        );
+        ctx.rotation = Some(&idp.rotation);
+        let built = cases::build(&case.id, &ctx).unwrap();
+        let want = if case.needs.is_some() {
             Outcome::Skip
         } else if built.posts.len() > 1 {
             // A replay whose genuine first post is refused tests nothing: an error, not a pass.
@@ -187,6 +271,8 @@ async fn an_sp_that_drops_connections_after_answering_costs_no_case() {
         skew_given: true,
         max_skew: time::Duration::seconds(300),
         want_assertions_signed: false,
+        authn_requests_signed: false,
+        rotation: false,
         name_id: "alice@example.com".into(),
         profile: None,
     });
@@ -227,6 +313,8 @@ async fn the_saml_side_of_a_session_honours_timeout_and_ca_cert() {
             whoami: Default::default(),
             login_url: None,
             want_assertions_signed: false,
+            authn_requests_signed: false,
+            rotation: false,
         }),
         timeout: std::time::Duration::from_secs(1),
         ca_cert,
@@ -262,34 +350,13 @@ async fn the_saml_side_of_a_session_honours_timeout_and_ca_cert() {
     assert!(e.to_string().contains("is not a PEM certificate"), "{e}");
 }
 
-/// An SP stub whose ACS answers 200 with `acs_body` and a session cookie, and whose whoami
-/// answers `who`.
-async fn stub_sp_answering(acs_body: &str, who: serde_json::Value) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/acs"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("Set-Cookie", "sid=1; Path=/")
-                .set_body_string(acs_body),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/whoami"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(who))
-        .mount(&server)
-        .await;
-    server
-}
-
 /// A session whose identity cannot be read is neither a pass nor a failure, whatever the
 /// ACS's text says: the forgery cases are skipped, one warning names the flag, and the text
 /// (which names the forged user) is never searched.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreadable_session_is_a_warning_never_a_text_search() {
     let server =
-        stub_sp_answering("Welcome admin@example.com", serde_json::json!({"ok": true})).await;
+        common::accepting_sp("Welcome admin@example.com", serde_json::json!({"ok": true})).await;
     let (_tx, stop) = tokio::sync::watch::channel(false);
     let r = run_battery(&side(&server), &common::all_cases(), &stop, &mut Silent).await;
     for case in cases::all()
@@ -311,17 +378,18 @@ async fn an_unreadable_session_is_a_warning_never_a_text_search() {
         "{}",
         r.warnings[0]
     );
-    // Each case that was posted keeps its evidence, passed or not (unsolicited is skipped
-    // without a login URL, so nothing was posted; a measurement's evidence is its figure).
-    let measures: Vec<&str> = cases::all()
+    // Each case that was posted keeps its evidence, passed or not (what needs a login or the
+    // rotation metadata is skipped here, so nothing was posted; a measurement's evidence is its
+    // figure).
+    let unposted: Vec<&str> = cases::all()
         .iter()
-        .filter(|c| c.expect == Expect::Measure)
+        .filter(|c| c.expect == Expect::Measure || c.needs.is_some())
         .map(|c| c.id.as_str())
         .collect();
     for step in r
         .steps
         .iter()
-        .filter(|s| s.name != "saml.unsolicited" && !measures.contains(&s.name.as_str()))
+        .filter(|s| !unposted.contains(&s.name.as_str()))
     {
         let e = step
             .saml
@@ -336,7 +404,7 @@ async fn an_unreadable_session_is_a_warning_never_a_text_search() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_whoami_pointers_read_what_detection_cannot() {
     let who = serde_json::json!({"profile": {"login": "alice@example.com", "claims": {"email": ["alice@example.com"]}}});
-    let server = stub_sp_answering("ok", who).await;
+    let server = common::accepting_sp("ok", who).await;
     let mut sp = side(&server).sp.clone();
     sp.whoami.identity_pointer = Some("/profile/login".into());
     sp.whoami.attributes_pointer = Some("/profile/claims".into());
@@ -364,7 +432,7 @@ async fn the_whoami_pointers_read_what_detection_cannot() {
 #[tokio::test(flavor = "multi_thread")]
 async fn forged_attribute_values_fail_the_forgery_cases() {
     let who = serde_json::json!({"nameId": "alice@example.com", "attributes": {"email": "admin@example.com"}});
-    let server = stub_sp_answering("ok", who).await;
+    let server = common::accepting_sp("ok", who).await;
     let (_tx, stop) = tokio::sync::watch::channel(false);
     let r = run_battery(&side(&server), &common::all_cases(), &stop, &mut Silent).await;
     let (outcome, detail) = common::outcome_of(&r, "saml.xsw1");

@@ -341,6 +341,16 @@ faults! {
         "a valid signature counts for the element it sits in, whatever its Reference names";
     SignatureFoundAnywhere => "signature-found-anywhere", "saml.decoy-signature-in-attribute",
         "a Signature anywhere below an Assertion (an AttributeValue) is taken as the Assertion's own, its Reference not held to that Assertion (the lax lookup and the lax binding a decoy needs together)";
+    NamespacedIdAccepted => "namespaced-id-accepted", "saml.id-attribute-pollution",
+        "the signed Assertion is looked up again by the ID its signature vouched for, among several, and an attribute named ID in any namespace counts: the first match is read (the lookup and the several Assertions it needs)";
+    XmlIdAccepted => "xml-id-accepted", "saml.xml-id-decoy",
+        "the verifier knows IDs by ID alone, but the signed Assertion is then looked up again among several by an ID lookup in which xml:id counts too: the first match is read (the two lookups that disagree and the several Assertions a decoy needs)";
+    PrefixReadAsNamespace => "prefix-read-as-namespace", "saml.namespace-confusion",
+        "signatures are checked by namespace, but the Assertion read is the first element written saml:Assertion, and its parts are read by prefix too, whatever namespace the prefix is bound to";
+    SeveralReferencesAllowed => "several-references-allowed", "saml.two-references",
+        "a SignedInfo with several References is accepted when each names the signed element and its digest holds";
+    ForeignReferenceMeansParent => "foreign-reference-means-parent", "saml.reference-relative-uri",
+        "a Reference URI that is no same-document reference (assertion.xml) is taken to name the element the signature sits in, and checked against its digest";
     SeveralSignedAssertionsTaken => "several-signed-assertions-taken", "saml.two-signed-subjects-forged-last",
         "a Response with several Assertions, each signed, is taken, and the first one counts";
     IssuerFormatIgnored => "issuer-format-ignored", "saml.issuer-format-wrong",
@@ -361,6 +371,10 @@ faults! {
         "a DOCTYPE is allowed and its entities expanded, external ones fetched (loopback URLs only)";
     IgnoresStatus => "ignores-status", "saml.status-responder",
         "the top-level StatusCode is not checked";
+    AssertionMeansSuccess => "assertion-means-success", "saml.error-response-forged-assertion",
+        "a signed Response holding an Assertion anywhere below it (.//saml:Assertion) is a login, whatever its StatusCode says";
+    ExtensionsRefused => "extensions-refused", "saml.extensions-foreign-element",
+        "a Response with samlp:Extensions is refused, though its content is the IdP's to add";
     IgnoresVersion => "ignores-version", "saml.version-not-2",
         "the Version of the Response and the Assertion is not checked";
     IgnoresDestination => "ignores-destination", "saml.destination-wrong",
@@ -387,10 +401,26 @@ faults! {
         "times are compared without the clock skew allowance, so a response just inside it is refused";
     AcceptsNotBearer => "accepts-not-bearer", "saml.not-bearer",
         "any SubjectConfirmation method is accepted, not only bearer";
+    SubjectConfirmationOptional => "subject-confirmation-optional", "saml.subject-confirmation-missing",
+        "a Subject without any SubjectConfirmation is accepted";
+    ConfirmationDataOptional => "confirmation-data-optional", "saml.confirmation-data-missing",
+        "a bearer SubjectConfirmation is checked only for the data it carries: without SubjectConfirmationData, or without its NotOnOrAfter, it holds";
+    ConditionsOptional => "conditions-optional", "saml.conditions-missing",
+        "an Assertion without Conditions is accepted: its times and audience are checked only when there are Conditions";
+    MalformedTimeIgnored => "malformed-time-ignored", "saml.not-on-or-after-malformed",
+        "a time attribute that is not an xs:dateTime is read as if it were absent";
     AuthnStatementOptional => "authn-statement-optional", "saml.no-authn-statement",
         "an Assertion without an AuthnStatement is accepted";
     DuplicateAttributesAllowed => "duplicate-attributes-allowed", "saml.duplicate-attribute",
         "an Attribute name given twice is accepted (the last one wins)";
+    AttributeValueFirstNode => "attribute-value-first-node", "saml.comment-in-attribute",
+        "AttributeValues are read as their first child node (firstChild.nodeValue), so a comment or CDATA section cuts them short, and the first e-mail attribute is the user's address (its domain checked) even beside an e-mail NameID (the short read, and the use that makes it matter)";
+    MultiValuedAttributeRefused => "multi-valued-attribute-refused", "saml.attribute-multi-valued",
+        "an Attribute with more than one AttributeValue is refused";
+    FirstSigningKeyOnly => "first-signing-key-only", "saml.rotation-next-key",
+        "only the first signing KeyDescriptor of the IdP metadata is trusted, so the next key a rotation announces is refused";
+    KeepsRetiredKey => "keeps-retired-key", "saml.rotation-retired-key",
+        "a signing key of IdP metadata the SP held before stays trusted after metadata without it replaced it";
     AcceptsExpiredIdpCert => "accepts-expired-idp-cert", "saml.idp-cert-expired",
         "a signature whose KeyInfo carries an IdP certificate outside its validity (expired or not yet valid) is accepted (failed under --saml-sp-profile entra)";
     NoReplayCache => "no-replay-cache", "saml.replay-same-response",
@@ -399,8 +429,9 @@ faults! {
 
 impl Fault {
     /// Other checks the fault makes fail, besides [`Fault::breaks`]: the RFC 7644 suite
-    /// tests many rules the Entra cycle's faults were written for. The mutation test holds
-    /// each fault to every id listed here.
+    /// tests many rules the Entra cycle's faults were written for, and several SAML cases show
+    /// one rule. The mutation test holds each fault to every id listed here (a SAML fault to
+    /// exactly these and its own).
     pub fn also_breaks(self) -> &'static [&'static str] {
         match self {
             Fault::FilterIgnored => &[
@@ -457,6 +488,74 @@ impl Fault {
             Fault::AttributesIgnored => &["rfc7644.list.attributes"],
             Fault::PatchNotAtomic => &["rfc7644.group.refused-members-absent"],
             Fault::CreatesRefused => &["load.every-object-provisioned"],
+            // SAML: the other cases that show the same broken rule; the mutation test holds
+            // each SAML fault to exactly these and its own.
+            // A Signature in another namespace is no signature: the message is unsigned.
+            Fault::AcceptsUnsigned => &["saml.signature-wrong-namespace"],
+            // The retired key's certificate is in the KeyInfo too.
+            Fault::TrustsKeyinfoCert => &["saml.cloned-cert", "saml.rotation-retired-key"],
+            Fault::IdentityFromUnsignedElement => &[
+                "saml.id-attribute-pollution",
+                "saml.two-signed-subjects-forged-first",
+                "saml.two-signed-subjects-forged-last",
+            ],
+            Fault::SignatureCoversAnything => &[
+                "saml.reference-elsewhere",
+                "saml.signature-misplaced",
+                "saml.xsw2",
+                "saml.xsw2-extensions",
+            ],
+            Fault::SignatureFoundAnywhere => &[
+                "saml.reference-elsewhere",
+                "saml.response-in-advice",
+                "saml.signature-misplaced",
+                "saml.xsw2",
+                "saml.xsw2-extensions",
+            ],
+            Fault::SeveralSignedAssertionsTaken => &["saml.two-signed-subjects-forged-first"],
+            Fault::RelayStateFollowed => &[
+                "saml.relaystate-backslash",
+                "saml.relaystate-protocol-relative",
+            ],
+            Fault::NameidTruncatedAtComment => &["saml.pi-in-nameid"],
+            Fault::ResolvesExternalEntities => &[
+                "saml.billion-laughs",
+                "saml.doctype",
+                "saml.doctype-differential",
+                "saml.xxe-external-dtd",
+                "saml.xxe-parameter-entity",
+            ],
+            Fault::IgnoresStatus => &["saml.status-missing"],
+            // Success read from the Assertion found, the Status is never looked at.
+            Fault::AssertionMeansSuccess => &["saml.status-missing", "saml.status-responder"],
+            Fault::IgnoresVersion => &[
+                "saml.assertion-version-missing",
+                "saml.response-version-missing",
+            ],
+            Fault::IgnoresDestination => &["saml.destination-empty", "saml.destination-missing"],
+            Fault::IgnoresRecipient => &["saml.confirmation-no-recipient"],
+            Fault::IgnoresAudience => &[
+                "saml.audience-empty",
+                "saml.audience-missing",
+                "saml.audience-second-wrong",
+            ],
+            Fault::IgnoresIssuer => &[
+                "saml.assertion-issuer-missing",
+                "saml.response-issuer-missing",
+                "saml.response-issuer-wrong",
+            ],
+            // The measured tolerance is unbounded, beyond any --saml-max-skew.
+            Fault::IgnoresNotBefore => &["saml.clock-not-yet-valid"],
+            Fault::IgnoresNotOnOrAfter => &["saml.clock-expired"],
+            Fault::IgnoresConfirmationExpiry => &["saml.clock-confirmation-expired"],
+            Fault::NoSkew => &[
+                "saml.confirmation-expired-inside-skew",
+                "saml.not-yet-valid-inside-skew",
+            ],
+            Fault::ConfirmationDataOptional => &["saml.confirmation-no-not-on-or-after"],
+            Fault::MalformedTimeIgnored => &["saml.not-before-malformed"],
+            Fault::AttributeValueFirstNode => &["saml.cdata-in-attribute"],
+            Fault::NoReplayCache => &["saml.replay-assertion-new-response"],
             _ => &[],
         }
     }
@@ -515,7 +614,7 @@ mod tests {
             assert!(!fault.description().is_empty());
         }
         let saml = Fault::ALL.iter().filter(|f| f.area() == "saml").count();
-        assert_eq!(saml, 32);
+        assert_eq!(saml, 47);
     }
 
     #[test]

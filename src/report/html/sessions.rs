@@ -47,11 +47,15 @@ impl Page<'_> {
                     .collect::<Vec<_>>()
                     .join("<br>")
             });
+            // 0: the SP hung up before the message was sent whole, so there was no answer.
+            let status = match e.acs_status {
+                0 => "hung up".to_string(),
+                s => s.to_string(),
+            };
             put!(
                 out,
-                "<tr><td><code>{}</code></td><td><span class=\"badge s-{outcome}\">{outcome}</span></td><td>{}</td><td>{session}</td><td>{identity} <span class=\"muted\">({})</span></td><td class=\"attrs\">{attributes}</td></tr>\n",
+                "<tr><td><code>{}</code></td><td><span class=\"badge s-{outcome}\">{outcome}</span></td><td>{status}</td><td>{session}</td><td>{identity} <span class=\"muted\">({})</span></td><td class=\"attrs\">{attributes}</td></tr>\n",
                 self.t(&step.name),
-                e.acs_status,
                 self.t(&e.signed_identity),
             );
         }

@@ -31,6 +31,8 @@ pub(super) const BUILDERS: &[(&str, Builder)] = &[
     ("saml.retrieval-method", retrieval_method),
     ("saml.idp-cert-expired", idp_cert_expired),
     ("saml.idp-cert-not-yet-valid", idp_cert_not_yet_valid),
+    ("saml.rotation-next-key", rotation_next_key),
+    ("saml.rotation-retired-key", rotation_retired_key),
 ];
 
 fn forged_signed_with(ctx: &CaseContext<'_>, opts: &SignOptions<'_>) -> Result<BuiltCase> {
@@ -156,4 +158,14 @@ fn idp_cert_expired(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
 
 fn idp_cert_not_yet_valid(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
     idp_cert_reissued(ctx, Duration::days(365), Duration::days(730))
+}
+
+/// The valid Response signed with the next key of the rotation, its certificate in KeyInfo.
+fn rotation_next_key(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    valid_signed_with(ctx, &SignOptions::new(&ctx.rotation()?.next))
+}
+
+/// The valid Response signed with the retired key of the rotation, its certificate in KeyInfo.
+fn rotation_retired_key(ctx: &CaseContext<'_>) -> Result<BuiltCase> {
+    valid_signed_with(ctx, &SignOptions::new(&ctx.rotation()?.retired))
 }

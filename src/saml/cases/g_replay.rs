@@ -1,5 +1,6 @@
 //! G. Replay and binding: the same response or assertion posted twice, a duplicated form
-//! parameter, and the base64 variants an HTTP-POST binding may meet.
+//! parameter, the base64 variants an HTTP-POST binding may meet, RelayState, and the SP's own
+//! AuthnRequest.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE};
@@ -30,6 +31,8 @@ pub(super) const BUILDERS: &[(&str, Builder)] = &[
         relaystate_protocol_relative,
     ),
     ("saml.relaystate-backslash", relaystate_backslash),
+    // The valid Response: what is judged besides is the AuthnRequest it answers (run::saml).
+    ("saml.authn-request-signed", valid),
 ];
 
 /// The valid response with a RelayState naming a URL on a foreign host.

@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 use time::{Duration, OffsetDateTime};
 
 use super::error::{Result, SamlError};
+use super::idp::RotationKeys;
 use super::keys::IdpKey;
 use super::response::ResponseSpec;
 use super::whoami::Attributes;
@@ -122,6 +123,9 @@ pub struct CaseContext<'a> {
     pub forged_name_id: String,
     /// For the `measure` cases: how far past its limit the probe's time sits.
     pub probe: Duration,
+    /// The keys of a certificate rotation, for the cases that sign with them (`needs =
+    /// "rotation"`); building one of those without them is an error.
+    pub rotation: Option<&'a RotationKeys>,
 }
 
 impl<'a> CaseContext<'a> {
@@ -153,7 +157,15 @@ impl<'a> CaseContext<'a> {
             skew: Duration::minutes(3),
             canary_url: None,
             probe: Duration::ZERO,
+            rotation: None,
         }
+    }
+
+    /// The rotation keys, or the error of a case that needs them without them.
+    fn rotation(&self) -> Result<&'a RotationKeys> {
+        self.rotation.ok_or_else(|| {
+            SamlError::Key("this case signs with the rotation keys, and none were given".into())
+        })
     }
 
     fn canary(&self, case: &str) -> String {
@@ -323,18 +335,40 @@ mod tests {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
     use std::collections::HashSet;
 
-    /// The three committed test keys; `ctx()` borrows them. The group files' tests use them too.
-    pub(super) struct Keys(IdpKey, IdpKey, IdpKey);
+    /// The committed test keys; `ctx()` borrows them. The group files' tests use them too.
+    pub(super) struct Keys(IdpKey, IdpKey, IdpKey, RotationKeys);
 
     impl Keys {
         pub(super) fn new() -> Keys {
             use crate::saml::keys::test_key;
-            Keys(test_key("idp"), test_key("attacker"), test_key("cloned"))
+            Keys(
+                test_key("idp"),
+                test_key("attacker"),
+                test_key("cloned"),
+                RotationKeys::fixtures().unwrap(),
+            )
         }
 
         pub(super) fn ctx(&self) -> CaseContext<'_> {
-            CaseContext::new(spec(), &self.0, &self.1, &self.2)
+            let mut ctx = CaseContext::new(spec(), &self.0, &self.1, &self.2);
+            ctx.rotation = Some(&self.3);
+            ctx
         }
+    }
+
+    #[test]
+    fn a_rotation_case_without_the_rotation_keys_says_so() {
+        let keys = Keys::new();
+        let mut ctx = keys.ctx();
+        ctx.rotation = None;
+        let err = build("saml.rotation-next-key", &ctx)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rotation keys"), "{err}");
+        ctx.rotation = Some(&keys.3);
+        let built = build("saml.rotation-retired-key", &ctx).unwrap();
+        assert!(built.xml.contains(&keys.3.retired.cert_base64()));
+        assert!(!built.xml.contains(&keys.0.cert_base64()));
     }
 
     fn spec() -> ResponseSpec {

@@ -136,6 +136,7 @@ pub fn fixture_idp() -> idgate::saml::Idp {
         key: fixture_key("idp"),
         entity_id: reference::DEFAULT_IDP_ENTITY_ID.into(),
         attack: idgate::saml::AttackKeys::fixtures().unwrap(),
+        rotation: idgate::saml::RotationKeys::fixtures().unwrap(),
     }
 }
 
@@ -192,6 +193,8 @@ pub async fn run_reference_saml_under(
         skew_given: true,
         max_skew: time::Duration::seconds(300),
         want_assertions_signed: false,
+        authn_requests_signed: false,
+        rotation: true,
         name_id: "alice@example.com".into(),
         profile: profile.map(String::from),
     };
@@ -314,4 +317,74 @@ pub fn shipped_steps(file: &str, from: &str, to: &str, extra: &str) -> String {
         &scenario[..vars_end],
         &scenario[at(from)..at(to)]
     )
+}
+
+/// An SP stub on wiremock: the ACS answers 200 with a session cookie and `acs_body`, whoami
+/// answers `who`.
+pub async fn accepting_sp(acs_body: &str, who: serde_json::Value) -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/acs"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Set-Cookie", "sid=1; Path=/")
+                .set_body_string(acs_body),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/whoami"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(who))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// `GET /login` on `server` redirects to [`login_redirect`]: an SP-initiated login.
+pub async fn mount_login(server: &wiremock::MockServer, signed: bool) {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let location = login_redirect("_stub-request", signed);
+    Mock::given(method("GET"))
+        .and(path("/login"))
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", location.as_str()))
+        .mount(server)
+        .await;
+}
+
+/// [`idgate`] off the async runtime, for tests that serve the target themselves.
+pub async fn idgate_async(args: Vec<String>, dir: std::path::PathBuf) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        idgate(&args, &[], &dir)
+    })
+    .await
+    .unwrap()
+}
+
+/// Where an SP's login redirect sends the browser: an IdP URL with a deflated AuthnRequest
+/// (ID `request_id`) as the HTTP-Redirect binding carries it, signed (`SigAlg`, `Signature`)
+/// or not. The signature is a stand-in: only its presence is read.
+pub fn login_redirect(request_id: &str, signed: bool) -> String {
+    use base64::Engine;
+    use std::io::Write;
+    let request = format!(
+        "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"{request_id}\" Version=\"2.0\"/>"
+    );
+    let mut deflate =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    deflate.write_all(request.as_bytes()).unwrap();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(deflate.finish().unwrap());
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("SAMLRequest", &encoded);
+    if signed {
+        query.append_pair(
+            "SigAlg",
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+        );
+        query.append_pair("Signature", "c2lnbmF0dXJl");
+    }
+    format!("https://idp.example/sso?{}", query.finish())
 }

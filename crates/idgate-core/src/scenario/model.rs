@@ -242,6 +242,11 @@ pub enum Predicate {
 /// The SP policies a case can name in `refused_by_policy`.
 pub const SP_POLICIES: &[&str] = &["WantAssertionsSigned"];
 
+/// What a case can `need` of the run before it is played (else it is skipped with the reason):
+/// `login`, an SP-initiated login (`--saml-login-url`); `rotation`, an SP that was given idgate's
+/// certificate-rotation metadata (`--saml-rotation`).
+pub const CASE_NEEDS: &[&str] = &["login", "rotation"];
+
 /// The SP profiles a case can be stricter under (`[case.under.NAME]`), chosen for a run with
 /// `--saml-sp-profile`: `entra`, the rules Microsoft's Entra gallery validation holds an SP to.
 pub const SP_PROFILES: &[&str] = &["entra"];
@@ -357,6 +362,8 @@ pub struct SamlCase {
     /// A declared SP policy under which refusing this case is the SP's choice, not a defect:
     /// `WantAssertionsSigned` (from its metadata, or `--saml-want-assertions-signed`).
     pub refused_by_policy: Option<String>,
+    /// What the run must have for this case to be played at all (one of [`CASE_NEEDS`]).
+    pub needs: Option<String>,
     /// What the case becomes under each SP profile that is stricter about it.
     pub under: Vec<(String, ProfileOverride)>,
     /// A short name.

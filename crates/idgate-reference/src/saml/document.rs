@@ -305,6 +305,15 @@ pub fn first_text(doc: &Document<'_>, id: NodeId) -> String {
     out
 }
 
+/// The value of the element's first child node alone, as `firstChild.nodeValue` gives it: a
+/// comment, processing instruction or CDATA section after it is where it ends.
+pub fn first_node_text(doc: &Document<'_>, id: NodeId) -> String {
+    match doc.children_iter(id).next().and_then(|c| doc.node_kind(c)) {
+        Some(NodeKind::Text(t) | NodeKind::CData(t)) => t.to_string(),
+        _ => String::new(),
+    }
+}
+
 /// Removes every whitespace-only text node: what a "normalizing" SP does before verifying.
 pub fn strip_whitespace(doc: &mut Document<'_>) {
     let blank: Vec<(NodeId, NodeId)> = doc

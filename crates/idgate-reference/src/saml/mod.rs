@@ -46,6 +46,13 @@ pub const DEFAULT_ENTITY_ID: &str = "https://sp.idgate.test";
 pub const DEFAULT_IDP_ENTITY_ID: &str = "https://idp.example/";
 /// The IdP certificate trusted by default: the committed test IdP's (`fixtures/saml`).
 pub const DEFAULT_IDP_CERT_PEM: &str = include_str!("../../../../fixtures/saml/idp-cert.pem");
+/// The second signing certificate of the default IdP metadata: the committed test IdP's next key,
+/// announced for a certificate rotation.
+pub const DEFAULT_NEXT_CERT_PEM: &str = include_str!("../../../../fixtures/saml/next-cert.pem");
+/// The certificate of the default IdP's earlier metadata that its current one no longer lists:
+/// the committed test IdP's retired key.
+pub const DEFAULT_RETIRED_CERT_PEM: &str =
+    include_str!("../../../../fixtures/saml/retired-cert.pem");
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "idgate_sp_session";
 
@@ -61,9 +68,13 @@ pub struct SpOptions {
     pub entity_id: String,
     /// The IdP's entity ID; both Issuers must be it.
     pub idp_entity_id: String,
-    /// The IdP's signing certificate (PEM). Only this key is trusted; a certificate sent in a
-    /// signature's KeyInfo never is.
-    pub idp_cert_pem: String,
+    /// The IdP's signing certificates (PEM), as the IdP metadata the SP holds lists them: the
+    /// key it signs with and, during a certificate rotation, the next one. Only these keys are
+    /// trusted; a certificate sent in a signature's KeyInfo never is.
+    pub idp_cert_pems: Vec<String>,
+    /// Signing certificates of IdP metadata the SP was given before and no longer holds (the
+    /// key a rotation retired): never trusted, unless the `keeps-retired-key` fault keeps them.
+    pub earlier_idp_cert_pems: Vec<String>,
     /// Where `GET /saml/login` sends the browser; `None` makes that route answer 404.
     pub idp_sign_in_url: Option<String>,
     /// Clock skew allowed on every time check.
@@ -79,7 +90,8 @@ impl Default for SpOptions {
         SpOptions {
             entity_id: DEFAULT_ENTITY_ID.into(),
             idp_entity_id: DEFAULT_IDP_ENTITY_ID.into(),
-            idp_cert_pem: DEFAULT_IDP_CERT_PEM.into(),
+            idp_cert_pems: vec![DEFAULT_IDP_CERT_PEM.into(), DEFAULT_NEXT_CERT_PEM.into()],
+            earlier_idp_cert_pems: vec![DEFAULT_RETIRED_CERT_PEM.into()],
             idp_sign_in_url: None,
             skew: Duration::from_secs(180),
             allow_unsolicited: true,
@@ -158,7 +170,7 @@ impl App {
 pub fn router(opts: &SpOptions, faults: &Faults, acs_url: String) -> Router {
     let app = Arc::new(App {
         cfg: SpConfig::new(opts, acs_url),
-        trust: Trust::new(&opts.idp_cert_pem),
+        trust: Trust::new(&opts.idp_cert_pems, &opts.earlier_idp_cert_pems),
         faults: faults.clone(),
         state: Mutex::new(state::State::default()),
     });

@@ -32,21 +32,51 @@ const DIGEST_METHODS: &[&str] = &[
     "http://www.w3.org/2001/04/xmlenc#sha512",
 ];
 
-/// The configured IdP signing key, parsed once.
+/// The configured IdP signing keys, parsed once: those of the metadata the SP holds, in order,
+/// and those of metadata it held before.
 #[derive(Clone)]
 pub struct Trust {
-    key: Result<Key, String>,
-    /// The certificate's PEM text, only ever used as a key under `hmac-keyed-with-cert`.
+    keys: Vec<Result<Key, String>>,
+    earlier: Vec<Result<Key, String>>,
+    /// The first certificate's PEM text, only ever used as a key under `hmac-keyed-with-cert`.
     cert_pem: String,
 }
 
 impl Trust {
-    pub fn new(cert_pem: &str) -> Trust {
+    pub fn new(cert_pems: &[String], earlier_pems: &[String]) -> Trust {
+        let load = |pem: &String| {
+            load_x509_cert_pem(pem.as_bytes())
+                .map_err(|e| format!("a configured IdP certificate is unusable: {e}"))
+        };
         Trust {
-            key: load_x509_cert_pem(cert_pem.as_bytes())
-                .map_err(|e| format!("the configured IdP certificate is unusable: {e}")),
-            cert_pem: cert_pem.to_string(),
+            keys: cert_pems.iter().map(load).collect(),
+            earlier: earlier_pems.iter().map(load).collect(),
+            cert_pem: cert_pems.first().cloned().unwrap_or_default(),
         }
+    }
+
+    /// The keys signatures may verify with: every signing key of the metadata the SP holds (only
+    /// the first under `first-signing-key-only`), and the keys of earlier metadata under
+    /// `keeps-retired-key`.
+    fn trusted(&self, faults: &Faults) -> Result<Vec<Key>, Rejection> {
+        let current = match faults.contains(&Fault::FirstSigningKeyOnly) {
+            true => &self.keys[..self.keys.len().min(1)],
+            false => &self.keys[..],
+        };
+        let earlier = match faults.contains(&Fault::KeepsRetiredKey) {
+            true => &self.earlier[..],
+            false => &[],
+        };
+        let keys = current
+            .iter()
+            .chain(earlier)
+            .cloned()
+            .collect::<Result<Vec<Key>, String>>()
+            .map_err(Rejection::new)?;
+        if keys.is_empty() {
+            return Err(Rejection::new("no IdP certificate is configured"));
+        }
+        Ok(keys)
     }
 }
 
@@ -94,15 +124,46 @@ pub fn verify(
         // the fault lets a signature vouch for any element, as lax verifiers do.
         .with_strict_verification(!covers_anything)
         .with_require_reference_digests(true);
-    let results = verify_all_document(&ctx, doc)
-        .map_err(|e| Rejection::new(format!("signature verification failed: {e}")))?;
-    if results.len() != all.len() {
+    // A fault: a signature whose Reference names nothing here is checked over its parent, and
+    // is never handed to bergshamra, which would look for `assertion.xml` on disk.
+    let foreign: Vec<NodeId> = all
+        .iter()
+        .copied()
+        .filter(|sig| {
+            faults.contains(&Fault::ForeignReferenceMeansParent)
+                && foreign_reference(reference_uri(doc, *sig))
+        })
+        .collect();
+    let verify = |doc: &Document<'_>| {
+        verify_all_document(&ctx, doc)
+            .map_err(|e| Rejection::new(format!("signature verification failed: {e}")))
+    };
+    let hide_xml_ids = faults.contains(&Fault::XmlIdAccepted);
+    let results = if foreign.len() == all.len() {
+        Vec::new()
+    } else if foreign.is_empty() && !hide_xml_ids {
+        verify(doc)?
+    } else {
+        verify(&verifier_view(doc, &foreign, hide_xml_ids))?
+    };
+    if results.len() + foreign.len() != all.len() {
         return Err(Rejection::new(
             "the verifier found a different number of signatures",
         ));
     }
+    let mut results = results.into_iter();
     let mut outcomes = Vec::new();
-    for (sig, result) in all.into_iter().zip(results) {
+    for sig in all {
+        if foreign.contains(&sig) {
+            if let Some(parent) = doc.parent(sig) {
+                let result = verify_over_parent(doc, sig, parent, trust, faults);
+                outcomes.push(Outcome { parent, result });
+            }
+            continue;
+        }
+        let Some(result) = results.next() else {
+            break;
+        };
         // Looked up by prefix, a default-namespace Signature is never found.
         if faults.contains(&Fault::RejectsDsDefaultNamespace)
             && doc
@@ -125,11 +186,15 @@ pub fn verify(
                 references,
                 ..
             } => {
+                // A fault: several References, so long as each is about the parent.
+                let several = faults.contains(&Fault::SeveralReferencesAllowed);
                 if signature_node != sig {
                     Err("the verifier checked another signature".to_string())
-                } else if references.len() != 1
-                    || (references[0].resolved_node != Some(parent) && !covers_anything)
-                    || !references[0].digest_verified
+                } else if references.is_empty()
+                    || (references.len() != 1 && !several)
+                    || references.iter().any(|r| {
+                        (r.resolved_node != Some(parent) && !covers_anything) || !r.digest_verified
+                    })
                 {
                     Err("the signature does not cover the element it sits in".to_string())
                 } else {
@@ -141,6 +206,28 @@ pub fn verify(
         outcomes.push(Outcome { parent, result });
     }
     Ok(outcomes)
+}
+
+/// What the verifier of a faulty SP reads: without the signatures it is never given
+/// (`foreign-reference-means-parent`) and, under `xml-id-accepted`, without the xml:id
+/// attributes that SP's verifier does not know (only its later lookup does).
+fn verifier_view<'x>(doc: &Document<'x>, foreign: &[NodeId], hide_xml_ids: bool) -> Document<'x> {
+    let mut view = doc.clone();
+    for sig in foreign {
+        if let Some(parent) = view.parent(*sig) {
+            view.remove_child(parent, *sig);
+        }
+    }
+    if hide_xml_ids {
+        for id in view.descendants(view.root()) {
+            if let Some(e) = view.element_mut(id) {
+                e.attributes.retain(|a| {
+                    !(a.name.prefix.as_deref() == Some("xml") && a.name.local_name == "id")
+                });
+            }
+        }
+    }
+    view
 }
 
 /// The nearest Assertion that holds `sig`, however deep.
@@ -179,8 +266,9 @@ fn keys(
         manager.add_key(key);
     }
     if !faults.contains(&Fault::TrustsKeyinfoCert) || manager.find_rsa().is_none() {
-        let key = trust.key.clone().map_err(Rejection::new)?;
-        manager.add_key(key);
+        for key in trust.trusted(faults)? {
+            manager.add_key(key);
+        }
     }
     Ok(manager)
 }
@@ -283,29 +371,124 @@ fn profile(doc: &Document<'_>, sig: NodeId, faults: &Faults) -> Result<(), Strin
         return Err("SignatureMethod parameters (HMACOutputLength)".into());
     }
 
-    let reference = only(signed_info, "Reference")?;
-    let uri = attr(doc, reference, "URI").unwrap_or_default();
-    let id = uri.strip_prefix('#').unwrap_or_default();
-    if id.is_empty() || !id.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c)) {
-        return Err(format!(
-            "Reference URI {uri:?} is not a same-document ID reference"
-        ));
+    // A fault: every Reference of several is held to the rules below, none refused for being
+    // one of several.
+    let references = match faults.contains(&Fault::SeveralReferencesAllowed) {
+        true => children(doc, signed_info, DSIG, "Reference"),
+        false => vec![only(signed_info, "Reference")?],
+    };
+    if references.is_empty() {
+        return Err("no Reference".into());
     }
-    if let Some(transforms) = child(doc, reference, DSIG, "Transforms") {
-        let list = children(doc, transforms, DSIG, "Transform");
-        if list.len() != child_elements(doc, transforms).count() || list.len() > 2 {
-            return Err("unexpected Transforms".into());
+    for reference in references {
+        let uri = attr(doc, reference, "URI").unwrap_or_default();
+        let id = uri.strip_prefix('#').unwrap_or_default();
+        let same_document =
+            !id.is_empty() && id.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c));
+        let lax = foreign_reference(uri) && faults.contains(&Fault::ForeignReferenceMeansParent);
+        if !same_document && !lax {
+            return Err(format!(
+                "Reference URI {uri:?} is not a same-document ID reference"
+            ));
         }
-        for t in list {
-            let alg = algorithm(t);
-            if alg != ENVELOPED && alg != EXC_C14N {
-                return Err(format!("Transform {alg}"));
+        if let Some(transforms) = child(doc, reference, DSIG, "Transforms") {
+            let list = children(doc, transforms, DSIG, "Transform");
+            if list.len() != child_elements(doc, transforms).count() || list.len() > 2 {
+                return Err("unexpected Transforms".into());
+            }
+            for t in list {
+                let alg = algorithm(t);
+                if alg != ENVELOPED && alg != EXC_C14N {
+                    return Err(format!("Transform {alg}"));
+                }
             }
         }
-    }
-    let digest = algorithm(only(reference, "DigestMethod")?);
-    if !DIGEST_METHODS.contains(&digest.as_str()) {
-        return Err(format!("DigestMethod {digest}"));
+        let digest = algorithm(only(reference, "DigestMethod")?);
+        if !DIGEST_METHODS.contains(&digest.as_str()) {
+            return Err(format!("DigestMethod {digest}"));
+        }
     }
     Ok(())
+}
+
+/// A Reference URI that names nothing in this document: neither empty (the whole document) nor
+/// a `#fragment`.
+fn foreign_reference(uri: &str) -> bool {
+    !uri.is_empty() && !uri.starts_with('#')
+}
+
+/// The URI of a signature's (first) Reference.
+fn reference_uri<'d>(doc: &'d Document<'_>, sig: NodeId) -> &'d str {
+    child(doc, sig, DSIG, "SignedInfo")
+        .and_then(|si| child(doc, si, DSIG, "Reference"))
+        .and_then(|r| attr(doc, r, "URI"))
+        .unwrap_or_default()
+}
+
+/// What a verifier that ignores the Reference URI does (the `foreign-reference-means-parent`
+/// fault only): the digest over the element the signature sits in, that element without the
+/// signature in exclusive canonical form, then the SignatureValue over SignedInfo with the
+/// trusted key. bergshamra's canonicalization and algorithms, never idgate's.
+fn verify_over_parent(
+    doc: &Document<'_>,
+    sig: NodeId,
+    parent: NodeId,
+    trust: &Trust,
+    faults: &Faults,
+) -> Result<(), String> {
+    use bergshamra::c14n::{C14nMode, canonicalize_doc};
+    use bergshamra::crypto::{digest, sign};
+    use bergshamra::xml::NodeSet;
+    let need = |id: Option<NodeId>, what: &str| id.ok_or_else(|| format!("no {what}"));
+    let decode = |id: NodeId| -> Result<Vec<u8>, String> {
+        let b64: String = text(doc, id)
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        STANDARD.decode(b64).map_err(|e| e.to_string())
+    };
+    let signed_info = need(child(doc, sig, DSIG, "SignedInfo"), "SignedInfo")?;
+    let reference = need(child(doc, signed_info, DSIG, "Reference"), "Reference")?;
+    let digest_uri = need(child(doc, reference, DSIG, "DigestMethod"), "DigestMethod")
+        .map(|m| attr(doc, m, "Algorithm").unwrap_or_default())?;
+    let expected = decode(need(
+        child(doc, reference, DSIG, "DigestValue"),
+        "DigestValue",
+    )?)?;
+    let mut element = NodeSet::tree_without_comments(parent, doc);
+    for id in std::iter::once(sig).chain(doc.descendants(sig)) {
+        element.remove_id(id);
+    }
+    let none: &[&str] = &[];
+    let bytes = canonicalize_doc(doc, C14nMode::Exclusive, Some(&element), none)
+        .map_err(|e| e.to_string())?;
+    if digest::digest(digest_uri, &bytes).map_err(|e| e.to_string())? != expected {
+        return Err("the digest of the element it sits in does not match".into());
+    }
+    let method = need(
+        child(doc, signed_info, DSIG, "SignatureMethod"),
+        "SignatureMethod",
+    )
+    .map(|m| attr(doc, m, "Algorithm").unwrap_or_default())?;
+    let value = decode(need(
+        child(doc, sig, DSIG, "SignatureValue"),
+        "SignatureValue",
+    )?)?;
+    let info = NodeSet::tree_without_comments(signed_info, doc);
+    let info =
+        canonicalize_doc(doc, C14nMode::Exclusive, Some(&info), none).map_err(|e| e.to_string())?;
+    let algorithm = sign::from_uri(method).map_err(|e| e.to_string())?;
+    for key in trust.trusted(faults).map_err(|r| r.reason)? {
+        let key = key
+            .to_signing_key()
+            .map_err(|e| e.to_string())?
+            .ok_or("a trusted key cannot verify")?;
+        if algorithm
+            .verify(&key, &info, &value)
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(());
+        }
+    }
+    Err("the SignatureValue does not verify with a trusted key".into())
 }

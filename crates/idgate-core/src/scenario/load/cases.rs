@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::super::model::{
-    CaseCatalogue, CaseExpect, CaseGroup, CheckMeta, ProfileOverride, SP_POLICIES, SP_PROFILES,
-    SamlCase, Severity,
+    CASE_NEEDS, CaseCatalogue, CaseExpect, CaseGroup, CheckMeta, ProfileOverride, SP_POLICIES,
+    SP_PROFILES, SamlCase, Severity,
 };
 use super::raw;
 use super::toml::{span_of, toml_error};
@@ -139,6 +139,19 @@ pub(super) fn load_cases(
             );
             continue;
         }
+        if let Some(need) = &c.needs
+            && !CASE_NEEDS.contains(&need.get_ref().as_str())
+        {
+            errors.push(
+                Diagnostic::at(
+                    source,
+                    need.span(),
+                    format!("unknown need `{}`", need.get_ref()),
+                )
+                .with_help(did_you_mean(need.get_ref(), CASE_NEEDS)),
+            );
+            continue;
+        }
         // Only what an attacker can do alone is critical.
         if c.idp_cooperation.is_some() && severity == Severity::Critical {
             errors.push(
@@ -209,6 +222,7 @@ pub(super) fn load_cases(
             idp_cooperation: c.idp_cooperation,
             skew_from: c.skew_from.map(|s| s.into_inner()),
             refused_by_policy: c.refused_by_policy.map(|s| s.into_inner()),
+            needs: c.needs.map(|s| s.into_inner()),
             under,
             title: c.title,
             changes: c.changes,
@@ -334,5 +348,22 @@ mod tests {
             errors.join("\n").contains("`report` would loosen it"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn a_need_is_read_and_an_unknown_one_is_pointed_at() {
+        let case = |needs: &str| {
+            format!(
+                "{GROUP}\n[[case]]\nid = \"saml.rotation-next-key\"\ngroup = \"A\"\nexpect = \"accept\"\nseverity = \"low\"\nneeds = \"{needs}\"\ntitle = \"t\"\nchanges = \"c\"\nrule = \"r\"\n"
+            )
+        };
+        let (c, errors) = load(&case("rotation"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(c.cases[0].needs.as_deref(), Some("rotation"));
+        let (_, errors) = load(&case("rotaton"));
+        let all = errors.join("\n");
+        assert!(all.contains("unknown need `rotaton`"), "{all}");
+        assert!(all.contains("did you mean `rotation`?"), "{all}");
+        assert!(all.contains("cases.toml:10:"), "{all}");
     }
 }

@@ -164,6 +164,8 @@ pub struct Case {
     pub skew_from: Option<Spanned<String>>,
     #[serde(default)]
     pub refused_by_policy: Option<Spanned<String>>,
+    #[serde(default)]
+    pub needs: Option<Spanned<String>>,
     /// What the case becomes under an SP profile (`[case.under.entra]`).
     #[serde(default)]
     pub under: BTreeMap<String, Spanned<CaseUnder>>,

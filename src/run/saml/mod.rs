@@ -1,6 +1,14 @@
 //! Plays the SAML battery: every case of `saml::cases` is built for the SP,
 //! posted to its ACS URL, and judged by whether a session was opened and
 //! for whom. The result is one scenario in the same result tree as SCIM.
+//!
+//! The rooms below it: `post` sends a case as a browser would, `verdict` judges what came
+//! back, `payload` keeps a failed case's Response as files, `canary` notices fetches.
+
+mod canary;
+mod payload;
+mod post;
+mod verdict;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,149 +18,17 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use super::clock::{self, Tolerance};
-use super::{Event, Reporter};
-use crate::http::{Client, Exchange, TransportError};
+use super::event::{Event, Reporter};
+use crate::http::{Client, TransportError};
 use crate::result::*;
 use crate::saml::cases::{self, Case, CaseContext, Expect};
-use crate::saml::whoami::{Attributes, SessionView, attribute_differences};
-use crate::saml::{Idp, ResponseSpec, post};
+use crate::saml::{Idp, ResponseSpec, post as binding};
 use crate::session::{SamlSide, SpTarget};
 
-/// What the SP did with the last post of a case.
-pub struct Verdict {
-    pub status: u16,
-    pub accepted: bool,
-    /// What the session endpoint showed, when it was asked and a session exists.
-    pub session: Option<SessionView>,
-}
-
-/// Start an SP-initiated login: the AuthnRequest ID to answer and the cookies
-/// the SP set with it.
-pub async fn start_login(http: &Client, url: &str) -> Result<(String, Vec<String>), String> {
-    let x = http
-        .send(&post::get(url, &[]))
-        .await
-        .map_err(|e| e.to_string())?;
-    let location = x.response.header("location").ok_or_else(|| {
-        format!(
-            "GET {url} answered {} without redirecting to the IdP",
-            x.response.status
-        )
-    })?;
-    let id = post::authn_request_id(location)?;
-    Ok((id, x.response.cookies.clone()))
-}
-
-/// The last ACS exchange, and the whoami exchange when there was one.
-pub struct Posted {
-    pub verdict: Verdict,
-    pub acs: Exchange,
-    pub whoami: Option<Exchange>,
-    /// A replay case's first post was refused (its status): the replay proves nothing.
-    pub earlier_refused: Option<u16>,
-}
-
-/// Post every value of a built case as a fresh browser would, then ask who got the session.
-pub async fn post_case(
-    http: &Client,
-    sp: &SpTarget,
-    built: &cases::BuiltCase,
-    login_cookies: &[String],
-) -> Result<Posted, TransportError> {
-    let mut last: Option<Exchange> = None;
-    let mut earlier_refused = None;
-    for (i, value) in built.posts.iter().enumerate() {
-        let mut values = vec![value.clone()];
-        if i == 0
-            && let Some(second) = &built.second_value
-        {
-            values.push(second.clone());
-        }
-        // Each post comes from a fresh browser: a replay carries no session of the first.
-        // Only the first post comes from the browser that started the login.
-        let cookies = if i == 0 { login_cookies } else { &[] };
-        // The RelayState goes with the post the case is about, the last.
-        let relay = (i + 1 == built.posts.len())
-            .then_some(built.relay_state.as_deref())
-            .flatten();
-        let x = http
-            .send(&post::form_post(&sp.acs_url, &values, relay, cookies))
-            .await?;
-        // Every post before the last is the genuine one a replay repeats; it must get in.
-        if i + 1 < built.posts.len() && x.response.status >= 400 && earlier_refused.is_none() {
-            earlier_refused = Some(x.response.status);
-        }
-        last = Some(x);
-    }
-    let acs = last.expect("every case posts at least once");
-    let mut verdict = Verdict {
-        status: acs.response.status,
-        accepted: acs.response.status < 400 && !acs.response.cookies.is_empty(),
-        session: None,
-    };
-    let mut whoami = None;
-    if let Some(url) = &sp.whoami_url
-        && acs.response.status < 400
-    {
-        // The session may live in the login's cookies as well as the ACS's.
-        let cookies: Vec<String> = login_cookies
-            .iter()
-            .chain(&acs.response.cookies)
-            .cloned()
-            .collect();
-        let w = http.send(&post::get(url, &cookies)).await?;
-        verdict.accepted = w.response.status == 200;
-        if verdict.accepted {
-            verdict.session = Some(sp.whoami.read(&w.response.body));
-        }
-        whoami = Some(w);
-    }
-    Ok(Posted {
-        verdict,
-        acs,
-        whoami,
-        earlier_refused,
-    })
-}
-
-impl Verdict {
-    pub fn describe(&self) -> String {
-        let identity = self.session.as_ref().map(|s| s.identity.as_deref());
-        match (self.accepted, identity) {
-            (true, Some(Some(u))) => format!("accepted (status {}), session for {u}", self.status),
-            (true, Some(None)) => format!(
-                "accepted (status {}), a session whose identity idgate could not read",
-                self.status
-            ),
-            (true, None) => format!(
-                "accepted (status {}), a session cookie; who got it was not asked (no --saml-whoami-url)",
-                self.status
-            ),
-            (false, _) => format!("rejected (status {})", self.status),
-        }
-    }
-
-    /// The identity the session endpoint showed.
-    fn identity(&self) -> Option<&str> {
-        self.session.as_ref()?.identity.as_deref()
-    }
-
-    /// What this verdict rests on, kept with every case.
-    fn evidence(&self, signed_identity: &str) -> SamlEvidence {
-        SamlEvidence {
-            acs_status: self.status,
-            session: match (self.accepted, &self.session) {
-                (false, _) => SessionState::None,
-                (true, Some(_)) => SessionState::Opened,
-                (true, None) => SessionState::NotAsked,
-            },
-            identity: self.identity().map(String::from),
-            identity_at: self.session.as_ref().and_then(|s| s.identity_at.clone()),
-            attributes: self.session.as_ref().and_then(|s| s.attributes.clone()),
-            signed_identity: signed_identity.to_string(),
-        }
-    }
-}
+pub use canary::Canary;
+pub use post::{Login, Posted, post_case, start_login};
+pub use verdict::Verdict;
+use verdict::{Judged, judge, redirects_to_foreign_host};
 
 /// Play `cases` against the SP of `side`.
 pub async fn run_battery(
@@ -213,7 +89,7 @@ pub async fn run_battery(
         }
     };
     if let Some(dir) = &side.payloads {
-        clear_payloads(dir);
+        payload::clear(dir);
     }
     let mut steps = Vec::new();
     let mut measured: HashMap<String, Tolerance> = HashMap::new();
@@ -278,10 +154,9 @@ pub async fn run_battery(
     observer.event(&Event::ScenarioFinished { result: &result });
     result
 }
-
 /// Whether the SP still answers: any HTTP answer to a GET of its ACS will do (many say 405).
 async fn alive(http: &Client, sp: &SpTarget) -> Result<(), TransportError> {
-    http.send(&post::get(&sp.acs_url, &[])).await.map(|_| ())
+    http.send(&binding::get(&sp.acs_url, &[])).await.map(|_| ())
 }
 
 /// The case after which the SP stopped answering fails, whatever it expected.
@@ -377,24 +252,44 @@ fn errored(case: &Case, reason: String) -> StepResult {
     step
 }
 
+/// The case judged on the AuthnRequest of its login as well as on the Response that answers it.
+const AUTHN_REQUEST_SIGNED: &str = "saml.authn-request-signed";
+
+/// Why `case` cannot be played against `sp`, when it cannot: what it `needs` and the run lacks.
+fn unmet(case: &Case, sp: &SpTarget) -> Option<String> {
+    match case.needs.as_deref()? {
+        // Without a login, every Response is unsolicited: saml.unsolicited would repeat saml.valid.
+        "login" if sp.login_url.is_none() => Some(
+            "needs an SP-initiated login (--saml-login-url): without one every case is unsolicited"
+                .into(),
+        ),
+        "rotation" if !sp.rotation => Some(
+            "needs an SP given idgate's certificate-rotation metadata (`idgate saml metadata \
+             --rotation earlier`, then `--rotation`) and --saml-rotation to say so"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
 /// A valid Response's spec for the SP, issued now; SP-initiated, it answers a fresh login
 /// (whose cookies come back with it).
 async fn fresh_spec(
     http: &Client,
     idp: &Idp,
     sp: &SpTarget,
-) -> Result<(ResponseSpec, Vec<String>), String> {
+) -> Result<(ResponseSpec, Option<Login>), String> {
     let now = OffsetDateTime::now_utc();
     let mut spec = ResponseSpec::new(&idp.entity_id, &sp.acs_url, &sp.audience, &sp.name_id, now);
-    let mut login_cookies = Vec::new();
+    let mut login = None;
     if let Some(url) = &sp.login_url {
-        let (id, cookies) = start_login(http, url)
+        let started = start_login(http, url)
             .await
             .map_err(|e| format!("the SP-initiated login failed: {e}"))?;
-        spec.in_response_to = Some(id);
-        login_cookies = cookies;
+        spec.in_response_to = Some(started.request_id.clone());
+        login = Some(started);
     }
-    Ok((spec, login_cookies))
+    Ok((spec, login))
 }
 
 /// The skew a timing case sits around: the given one, else what its `measure` case found,
@@ -421,8 +316,10 @@ async fn probe(
     canary_url: &str,
     offset: i64,
 ) -> Result<bool, String> {
-    let (spec, cookies) = fresh_spec(http, idp, sp).await?;
+    let (spec, login) = fresh_spec(http, idp, sp).await?;
+    let cookies = login.map(|l| l.cookies).unwrap_or_default();
     let mut ctx = CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
+    ctx.rotation = Some(&idp.rotation);
     ctx.canary_url = Some(canary_url.to_string());
     ctx.probe = time::Duration::seconds(offset);
     let built =
@@ -482,18 +379,19 @@ async fn play(
     payloads: Option<&Path>,
     skew: time::Duration,
 ) -> StepResult {
-    // Without a login, every Response is unsolicited: this case would repeat saml.valid.
-    if case.id == "saml.unsolicited" && sp.login_url.is_none() {
-        return skipped(
-            case,
-            "needs --saml-login-url: without a login every case is unsolicited".into(),
-        );
+    if let Some(why) = unmet(case, sp) {
+        return skipped(case, why);
     }
-    let (spec, login_cookies) = match fresh_spec(http, idp, sp).await {
+    let (spec, login) = match fresh_spec(http, idp, sp).await {
         Ok(x) => x,
         Err(e) => return errored(case, e),
     };
+    let login_cookies = login
+        .as_ref()
+        .map(|l| l.cookies.clone())
+        .unwrap_or_default();
     let mut ctx = CaseContext::new(spec, &idp.key, &idp.attack.attacker, &idp.attack.cloned);
+    ctx.rotation = Some(&idp.rotation);
     ctx.skew = skew;
     ctx.canary_url = Some(canary.url.clone());
     let built = match cases::build(&case.id, &ctx) {
@@ -516,6 +414,17 @@ async fn play(
         earlier_refused,
     } = match post_case(http, sp, &built, &login_cookies).await {
         Ok(p) => p,
+        // The SP hung up while the message was still being sent: it would not read it whole
+        // (python3-saml's shell answers 413 to a body over 2 MiB and closes at once; the write
+        // of the rest then meets a broken pipe, or not, as the scheduler has it). No session
+        // can come of a message the SP never read, so that is a refusal, judged like any
+        // other, and the liveness probe after the case still tells a crash. A timeout stays an
+        // error: an answer that did not come in time says nothing of what it would have been,
+        // and a loaded machine must make neither a finding nor a pass. A replay's genuine
+        // first post hung up on is an error too: the replay was never tried.
+        Err(e @ TransportError::HungUp { .. }) if built.posts.len() == 1 => {
+            return refused_unread(case, &built, e);
+        }
         Err(e) => return error(step, e),
     };
     if let Some(status) = earlier_refused {
@@ -555,6 +464,28 @@ async fn play(
             "the ACS redirected to `{location}`, the RelayState's foreign URL"
         ));
     }
+    // The AuthnRequest this login began with, unsigned though the SP declares it signs them.
+    let mut noted = None;
+    if case.id == AUTHN_REQUEST_SIGNED
+        && let Some(login) = &login
+    {
+        let declared = format!(
+            "the SP declares AuthnRequestsSigned={}",
+            sp.authn_requests_signed
+        );
+        let how = if login.signed { "signed" } else { "unsigned" };
+        noted = Some(format!("its AuthnRequest was {how} ({declared})"));
+        if sp.authn_requests_signed && !login.signed && outcome != Outcome::Fail {
+            outcome = Outcome::Fail;
+            expected = "the AuthnRequest signed, with SigAlg and Signature on the redirect to \
+                        the IdP, as the SP's metadata declares (AuthnRequestsSigned=\"true\")"
+                .into();
+            why = Some(format!(
+                "the SP sent the browser to the IdP with an unsigned AuthnRequest: {}",
+                crate::check::excerpt(&login.location, 200)
+            ));
+        }
+    }
     // A fetch of the canary while reading this message: an external entity, an
     // XInclude or a stylesheet was followed, whatever the verdict.
     let fetched = canary.hits_for(&case.id);
@@ -564,7 +495,9 @@ async fn play(
     }
     let mut c = check(case, outcome);
     c.location = Some(Location::of(&case.span));
-    if outcome == Outcome::Reported {
+    if outcome == Outcome::Pass {
+        c.message = noted;
+    } else if outcome == Outcome::Reported {
         c.message = Some(match &why {
             Some(w) => format!("{w}: {}", verdict.describe()),
             None => format!("policy: {}", verdict.describe()),
@@ -585,8 +518,8 @@ async fn play(
             )
         });
         c.curl = Some(
-            match payloads.map(|dir| save_payload(dir, &case.id, &built)) {
-                Some(Ok(line)) => line.replace("ACS_URL", &shell_quote(&sp.acs_url)),
+            match payloads.map(|dir| payload::save(dir, &case.id, &built)) {
+                Some(Ok(line)) => line.replace("ACS_URL", &payload::shell_quote(&sp.acs_url)),
                 // Nowhere to save it (or the save failed): the whole post, inline.
                 _ => x.curl("IDGATE_SCIM_TOKEN"),
             },
@@ -606,223 +539,68 @@ async fn play(
     step
 }
 
-/// The Location of an ACS redirect that leads to the RelayState cases' foreign host, read as a
-/// browser reads it (a backslash is a slash, `//host` is the same scheme on another host).
-fn redirects_to_foreign_host(x: &Exchange) -> Option<String> {
-    if !(300..400).contains(&x.response.status) {
-        return None;
+/// A case whose message the SP hung up on before it was sent whole, judged as a refusal.
+fn refused_unread(case: &Case, built: &cases::BuiltCase, e: TransportError) -> StepResult {
+    let verdict = Verdict::hung_up();
+    let original = &built.original_user;
+    let judged = judge(case.expect, &verdict, original, &built.signed_attributes);
+    let mut c = check(case, judged.outcome);
+    c.location = Some(Location::of(&case.span));
+    if judged.outcome == Outcome::Pass || judged.outcome == Outcome::Reported {
+        c.message = Some(format!("{}: {e}", verdict.describe()));
+    } else {
+        c.expected = Some(judged.expected);
+        c.actual = Some(format!("{}: {e}", verdict.describe()));
     }
-    let location = x.response.header("location")?;
-    let normal = location.trim().replace('\\', "/").to_ascii_lowercase();
-    let after_scheme = match normal.split_once("://") {
-        Some((_, rest)) => rest,
-        None => normal.strip_prefix("//")?,
-    };
-    let host = after_scheme
-        .split(['/', '?', '#', ':'])
-        .next()
-        .unwrap_or("");
-    (host == cases::FOREIGN_HOST).then(|| location.to_string())
+    let mut step = played(case, vec![c]);
+    step.saml = Some(verdict.evidence(original));
+    step
 }
 
-/// Saves the last post of a case under `dir` (`CASE.b64` as posted, `CASE.xml` to read) and
-/// returns the curl line that posts the file again, with `ACS_URL` for the URL.
-fn save_payload(dir: &Path, id: &str, built: &cases::BuiltCase) -> std::io::Result<String> {
-    std::fs::create_dir_all(dir)?;
-    let last = built.posts.last().map_or("", String::as_str);
-    let b64 = dir.join(format!("{id}.b64"));
-    std::fs::write(&b64, last)?;
-    std::fs::write(dir.join(format!("{id}.xml")), &built.xml)?;
-    let mut line = format!(
-        "curl -sS -X POST ACS_URL --data-urlencode SAMLResponse@{}",
-        shell_quote(&b64.display().to_string())
-    );
-    if let Some(relay) = &built.relay_state {
-        line.push_str(&format!(
-            " --data-urlencode {}",
-            shell_quote(&format!("RelayState={relay}"))
-        ));
-    }
-    if let Some(second) = &built.second_value {
-        let path = dir.join(format!("{id}.second.b64"));
-        std::fs::write(&path, second)?;
-        line.push_str(&format!(
-            " --data-urlencode SAMLResponse@{}",
-            shell_quote(&path.display().to_string())
-        ));
-    }
-    Ok(line)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::saml::keys::test_key;
 
-/// Removes an earlier run's saved payloads, so that every file there belongs to this run.
-/// Only idgate's own names (`saml.*.b64`, `saml.*.xml`) are touched.
-fn clear_payloads(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with("saml.") && (name.ends_with(".b64") || name.ends_with(".xml")) {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-/// A case's outcome, what was wanted, and the sentence that explains an outcome that is
-/// neither a plain pass nor a plain failure.
-struct Judged {
-    outcome: Outcome,
-    expected: String,
-    why: Option<String>,
-}
-
-impl Judged {
-    fn new(outcome: Outcome, expected: impl Into<String>) -> Judged {
-        Judged {
-            outcome,
-            expected: expected.into(),
-            why: None,
-        }
-    }
-    fn because(mut self, why: impl Into<String>) -> Judged {
-        self.why = Some(why.into());
-        self
-    }
-}
-
-/// The verdict of one case, by exact comparison of the session's identity and attributes
-/// with what the IdP signed: never by searching the SP's answer for a name, since a forged
-/// identity can be a prefix of the signed one (`admin@example.com` in
-/// `admin@example.com.evil.test`).
-fn judge(expect: Expect, v: &Verdict, original: &str, signed: &Attributes) -> Judged {
-    if v.status >= 500 {
-        return Judged::new(
-            Outcome::Fail,
-            "an answer, not a server error: a malformed message must not crash the SP",
+    /// A message the SP hung up on is a refusal: right where refusing is, wrong where the
+    /// valid Response is, policy where the case is policy; and its evidence says no answer.
+    #[test]
+    fn a_hang_up_is_judged_as_a_refusal() {
+        let (idp, attacker, cloned) = (test_key("idp"), test_key("attacker"), test_key("cloned"));
+        let spec = ResponseSpec::new(
+            "https://idp.example/",
+            "https://sp.example/acs",
+            "https://sp.example/",
+            "alice@example.com",
+            OffsetDateTime::now_utc(),
         );
-    }
-    let is_original = v.identity().map(|u| u.eq_ignore_ascii_case(original));
-    // Attributes the session shows with values the IdP did not sign.
-    let forged_attributes = v
-        .session
-        .as_ref()
-        .and_then(|s| s.attributes.as_ref())
-        .map(|a| attribute_differences(a, signed))
-        .filter(|d| !d.is_empty());
-    let unreadable = "a session was opened, but idgate could not read whose: pass \
-        --saml-whoami-pointer (and --saml-attributes-pointer) to say where the session \
-        endpoint's JSON holds the identity";
-    match expect {
-        Expect::Accept => {
-            let ok = v.accepted && is_original != Some(false);
-            Judged::new(
-                if ok { Outcome::Pass } else { Outcome::Fail },
-                format!("accepted, session for {original}"),
-            )
-        }
-        Expect::Reject => Judged::new(
-            if v.accepted {
-                Outcome::Fail
-            } else {
-                Outcome::Pass
-            },
-            "rejected: an error and no session",
-        ),
-        Expect::AcceptOriginalOnly => {
-            let expected = format!(
-                "rejected, or a session for {original} only, with the attributes the IdP signed"
+        let ctx = CaseContext::new(spec, &idp, &attacker, &cloned);
+        let hung_up = || TransportError::HungUp {
+            method: "POST".into(),
+            url: "https://sp.example/acs".into(),
+            detail: "Broken pipe (os error 32)".into(),
+        };
+        for (id, want) in [
+            ("saml.oversized", Outcome::Pass),
+            ("saml.valid", Outcome::Fail),
+            ("saml.alg-rsa-sha1", Outcome::Reported),
+        ] {
+            let case = cases::find(id).unwrap();
+            let built = cases::build(id, &ctx).unwrap();
+            let step = refused_unread(case, &built, hung_up());
+            let c = &step.checks[0];
+            assert_eq!(c.outcome, want, "{id}");
+            let shown = c.actual.as_deref().or(c.message.as_deref()).unwrap();
+            assert!(shown.starts_with("refused unread"), "{id}: {shown}");
+            assert!(
+                shown.contains("while the request was still being sent"),
+                "{shown}"
             );
-            match (v.accepted, is_original, forged_attributes) {
-                (false, ..) => Judged::new(Outcome::Pass, expected),
-                (true, Some(false), _) => Judged::new(Outcome::Fail, expected),
-                (true, _, Some(diff)) => Judged::new(Outcome::Fail, expected).because(format!(
-                    "the session carries attributes the IdP did not sign: {}",
-                    diff.join("; ")
-                )),
-                (true, Some(true), None) => Judged::new(Outcome::Pass, expected),
-                (true, None, None) if v.session.is_some() => {
-                    Judged::new(Outcome::Skip, expected).because(unreadable)
-                }
-                (true, None, None) => Judged::new(Outcome::Skip, expected).because(
-                    "accepted, but who got the session is unknown: pass --saml-whoami-url",
-                ),
-            }
+            let evidence = step.saml.as_ref().unwrap();
+            assert_eq!(
+                (evidence.acs_status, evidence.session),
+                (0, SessionState::None)
+            );
         }
-        Expect::Report => Judged::new(Outcome::Reported, "reported, not judged"),
-        // Measured by play_measure, never judged here.
-        Expect::Measure => Judged::new(Outcome::Error, "a measurement"),
-    }
-}
-
-/// A listener on 127.0.0.1 that the fetch-inviting cases point at: any
-/// request it receives means the SP followed a URL inside a message.
-pub struct Canary {
-    pub url: String,
-    hits: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Canary {
-    pub async fn start() -> std::io::Result<Canary> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}/idgate-canary", listener.local_addr()?);
-        let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let seen = hits.clone();
-        let task = tokio::spawn(async move {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            while let Ok((mut conn, _)) = listener.accept().await {
-                let seen = seen.clone();
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 1024];
-                    let n = tokio::time::timeout(
-                        std::time::Duration::from_secs(2),
-                        conn.read(&mut buf),
-                    )
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .unwrap_or(0);
-                    let line = String::from_utf8_lossy(&buf[..n]);
-                    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-                    seen.lock().expect("canary lock").push(path);
-                    let _ = conn
-                        .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
-                        .await;
-                });
-            }
-        });
-        Ok(Canary { url, hits, task })
-    }
-
-    /// The paths fetched for `case_id` (its canary path ends with the id without `saml.`).
-    pub fn hits_for(&self, case_id: &str) -> Vec<String> {
-        let name = case_id.trim_start_matches("saml.");
-        self.hits
-            .lock()
-            .expect("canary lock")
-            .iter()
-            .filter(|p| {
-                p.ends_with(&format!("/{name}"))
-                    || p.contains(&format!("/{name}/"))
-                    || p.contains(&format!("/{name}?"))
-            })
-            .map(|p| format!("{}{p}", self.origin()))
-            .collect()
-    }
-
-    /// `http://127.0.0.1:PORT`, what the fetched paths are relative to.
-    fn origin(&self) -> &str {
-        self.url.trim_end_matches("/idgate-canary")
-    }
-}
-
-impl Drop for Canary {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
