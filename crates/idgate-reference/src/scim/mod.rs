@@ -614,9 +614,24 @@ fn list_query(app: &App, rt: &'static ResourceType, query: ListQuery) -> Result<
     };
     let projection = projection(app, rt, query.projection);
     let store = app.store();
-    let mut matched: Vec<&Resource> = store
-        .all(rt)
-        .iter()
+    // `userName eq "x"` (or `displayName eq`), the match every Entra create starts with, is
+    // found through the store's index when no fault changes how filters match; every other
+    // filter reads all resources.
+    let candidates: Vec<&Resource> = match (&filter, app.faults.is_empty()) {
+        (
+            Some(Filter::Test {
+                path,
+                op: filter::Op::Eq,
+                value: Value::String(key),
+            }),
+            true,
+        ) if path.urn.is_none() && path.sub.is_none() && path.name.eq_ignore_ascii_case(rt.key) => {
+            store.with_key(rt, key)
+        }
+        _ => store.all(rt).collect(),
+    };
+    let mut matched: Vec<&Resource> = candidates
+        .into_iter()
         .filter(|r| visible(app, rt, r))
         .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r, &eval)))
         .collect();
@@ -683,7 +698,7 @@ fn list_query(app: &App, rt: &'static ResourceType, query: ListQuery) -> Result<
         .map(|r| projection.apply(rt, r))
         .collect();
     let total = match app.fault(Fault::TotalCountsEveryone) {
-        true => store.all(rt).len(),
+        true => store.count(rt),
         false => matched.len(),
     };
     Ok(Reply::ok(list_response(page, total, echoed, &app.faults)))

@@ -1,5 +1,8 @@
 //! The in-memory resource store: users and groups in creation order, their ids and metadata.
 
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -9,15 +12,30 @@ use super::schema::{GROUPS, ResourceType, USERS};
 
 pub type Resource = Map<String, Value>;
 
-/// Users and groups, each kept in creation order so pages are stable.
+/// Users and groups, each kept in creation order so pages are stable, found by id at once,
+/// and indexed by their unique key (userName, displayName) so that matching a tenant of ten
+/// thousand users by filter does not read all ten thousand each time.
 #[derive(Debug, Default)]
 pub struct Store {
-    users: Vec<Resource>,
-    groups: Vec<Resource>,
+    users: IndexMap<String, Resource>,
+    groups: IndexMap<String, Resource>,
+    /// Lowercased key (both are caseExact=false) → the ids holding it (several only when a
+    /// fault lets duplicates in).
+    user_keys: HashMap<String, Vec<String>>,
+    group_keys: HashMap<String, Vec<String>>,
 }
 
 impl Store {
-    pub fn all(&self, rt: &'static ResourceType) -> &[Resource] {
+    /// Every resource of the type, in creation order.
+    pub fn all(&self, rt: &'static ResourceType) -> impl Iterator<Item = &Resource> {
+        self.list(rt).values()
+    }
+
+    pub fn count(&self, rt: &'static ResourceType) -> usize {
+        self.list(rt).len()
+    }
+
+    fn list(&self, rt: &'static ResourceType) -> &IndexMap<String, Resource> {
         if rt.is_group() {
             &self.groups
         } else {
@@ -25,47 +43,86 @@ impl Store {
         }
     }
 
-    fn all_mut(&mut self, rt: &'static ResourceType) -> &mut Vec<Resource> {
+    fn parts_mut(
+        &mut self,
+        rt: &'static ResourceType,
+    ) -> (
+        &mut IndexMap<String, Resource>,
+        &mut HashMap<String, Vec<String>>,
+    ) {
         if rt.is_group() {
-            &mut self.groups
+            (&mut self.groups, &mut self.group_keys)
         } else {
-            &mut self.users
+            (&mut self.users, &mut self.user_keys)
         }
     }
 
     pub fn get(&self, rt: &'static ResourceType, id: &str) -> Option<&Resource> {
-        self.all(rt).iter().find(|r| id_of(r) == Some(id))
+        self.list(rt).get(id)
+    }
+
+    /// The resources whose key (userName, displayName) equals `key` case-insensitively.
+    pub fn with_key(&self, rt: &'static ResourceType, key: &str) -> Vec<&Resource> {
+        let keys = if rt.is_group() {
+            &self.group_keys
+        } else {
+            &self.user_keys
+        };
+        keys.get(&key.to_lowercase())
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.get(rt, id))
+            .collect()
     }
 
     pub fn insert(&mut self, rt: &'static ResourceType, resource: Resource) {
-        self.all_mut(rt).push(resource);
+        let Some(id) = id_of(&resource).map(str::to_string) else {
+            return;
+        };
+        let key = key_of(rt, &resource);
+        let (list, keys) = self.parts_mut(rt);
+        if let Some(k) = key {
+            keys.entry(k).or_default().push(id.clone());
+        }
+        list.insert(id, resource);
     }
 
     /// Replaces the stored resource with the same id, keeping its place in the order.
     pub fn update(&mut self, rt: &'static ResourceType, resource: Resource) {
-        let id = id_of(&resource).map(str::to_string);
-        if let Some(slot) = self
-            .all_mut(rt)
-            .iter_mut()
-            .find(|r| id_of(r) == id.as_deref())
-        {
-            *slot = resource;
+        let Some(id) = id_of(&resource).map(str::to_string) else {
+            return;
+        };
+        let new_key = key_of(rt, &resource);
+        let (list, keys) = self.parts_mut(rt);
+        let Some(slot) = list.get_mut(&id) else {
+            return;
+        };
+        let old_key = key_of(rt, slot);
+        *slot = resource;
+        if old_key != new_key {
+            unindex(keys, old_key, &id);
+            if let Some(k) = new_key {
+                keys.entry(k).or_default().push(id);
+            }
         }
+    }
+
+    fn take(&mut self, rt: &'static ResourceType, id: &str) -> Option<Resource> {
+        let (list, keys) = self.parts_mut(rt);
+        let removed = list.shift_remove(id)?;
+        unindex(keys, key_of(rt, &removed), id);
+        Some(removed)
     }
 
     /// Removes a resource and leaves its memberships dangling (a fault's behaviour).
     pub fn remove_alone(&mut self, rt: &'static ResourceType, id: &str) -> Option<Resource> {
-        let list = self.all_mut(rt);
-        let index = list.iter().position(|r| id_of(r) == Some(id))?;
-        Some(list.remove(index))
+        self.take(rt, id)
     }
 
     /// Removes a resource and its memberships in every group.
     pub fn remove(&mut self, rt: &'static ResourceType, id: &str) -> Option<Resource> {
-        let list = self.all_mut(rt);
-        let index = list.iter().position(|r| id_of(r) == Some(id))?;
-        let removed = list.remove(index);
-        for group in &mut self.groups {
+        let removed = self.take(rt, id)?;
+        for group in self.groups.values_mut() {
             let Some(Value::Array(members)) = get_ci_mut(group, "members") else {
                 continue;
             };
@@ -86,13 +143,7 @@ impl Store {
     /// Whether another resource of this type already holds `key` (userName or displayName),
     /// compared case-insensitively as both are caseExact=false.
     pub fn key_taken(&self, rt: &'static ResourceType, key: &str, except_id: Option<&str>) -> bool {
-        let key = key.to_lowercase();
-        self.all(rt).iter().any(|r| {
-            id_of(r) != except_id
-                && get_ci(r, rt.key)
-                    .and_then(Value::as_str)
-                    .is_some_and(|k| k.to_lowercase() == key)
-        })
+        self.with_key(rt, key).iter().any(|r| id_of(r) != except_id)
     }
 
     /// The resource type an id belongs to, for group members.
@@ -100,6 +151,23 @@ impl Store {
         [&USERS, &GROUPS]
             .into_iter()
             .find(|rt| self.get(rt, id).is_some())
+    }
+}
+
+/// A resource's unique key, lowercased for the index.
+fn key_of(rt: &'static ResourceType, resource: &Resource) -> Option<String> {
+    get_ci(resource, rt.key)
+        .and_then(Value::as_str)
+        .map(str::to_lowercase)
+}
+
+fn unindex(keys: &mut HashMap<String, Vec<String>>, key: Option<String>, id: &str) {
+    let Some(k) = key else { return };
+    if let Some(ids) = keys.get_mut(&k) {
+        ids.retain(|i| i != id);
+        if ids.is_empty() {
+            keys.remove(&k);
+        }
     }
 }
 
