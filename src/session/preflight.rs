@@ -75,9 +75,11 @@ pub async fn check(client: &Client, token_env: &str) -> Result<(), SetupError> {
         200 if is_list(&json) => Ok(()),
         // A server that cannot filter may refuse the filter; it still speaks SCIM.
         400 | 501 if scim_error => Ok(()),
-        // A SCIM Error 404 is the endpoint speaking SCIM and answering "nobody" wrongly, a
-        // defect Entra's own guidance names; the scenarios report it with its evidence.
-        404 if scim_error => Ok(()),
+        // A SCIM Error 404 is either the endpoint answering "nobody" wrongly (a defect
+        // Entra's own guidance names, which the scenarios report with its evidence) or a SCIM
+        // server's answer to a path it does not have (a wrong base URL): a list of /Users
+        // without a filter tells them apart.
+        404 if scim_error && lists_users(client).await => Ok(()),
         404 => Err(fail(format!(
             "GET {at} answered 404: is the base URL right? It is the SCIM root, the part before /Users"
         ))),
@@ -88,6 +90,21 @@ pub async fn check(client: &Client, token_env: &str) -> Result<(), SetupError> {
             "GET {at} answered {s} with JSON that is neither a ListResponse nor a SCIM Error: is it a SCIM endpoint?"
         ))),
     }
+}
+
+/// Whether `GET /Users?count=1` answers a ListResponse: /Users is where the base URL says.
+async fn lists_users(client: &Client) -> bool {
+    let list = Request {
+        method: "GET".into(),
+        path: "/Users?count=1".into(),
+        headers: vec![("Accept".into(), "application/scim+json".into())],
+        body: None,
+        auth: Credential::Bearer,
+    };
+    client.send(&list).await.is_ok_and(|x| {
+        x.response.status == 200
+            && serde_json::from_str::<Value>(&x.response.body).is_ok_and(|b| is_list(&b))
+    })
 }
 
 fn schemas_contain(json: &Value, urn: &str) -> bool {

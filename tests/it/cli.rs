@@ -766,6 +766,16 @@ async fn a_misconfigured_target_is_one_clear_error_not_a_page_of_failures() {
         )
         .mount(&html)
         .await;
+    // A SCIM server's own 404 for a path it does not have (scim2-server answers a wrong base
+    // URL so): the filter and the list of /Users both 404, so the URL is wrong.
+    let scim_elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "404", "detail": "Not found"
+        })))
+        .mount(&scim_elsewhere)
+        .await;
     // A web framework's own 404 (not a SCIM Error): /Users is not where the URL says.
     let elsewhere = MockServer::start().await;
     Mock::given(method("GET"))
@@ -782,6 +792,7 @@ async fn a_misconfigured_target_is_one_clear_error_not_a_page_of_failures() {
         (refusing.uri(), "the token was refused: 401"),
         (html.uri(), "HTML, not SCIM: is the base URL right?"),
         (elsewhere.uri(), "answered 404: is the base URL right?"),
+        (scim_elsewhere.uri(), "answered 404: is the base URL right?"),
         (closed, "Is the service up, and is --scim-url right?"),
     ] {
         let dir = tempfile::tempdir().unwrap();

@@ -99,4 +99,80 @@ async fn entra_clients_against_scim2_server_report_the_pinned_findings() {
     ] {
         assert!(passed.iter().any(|p| p.ends_with(id)), "{id} did not pass");
     }
+
+    a_load_finds_the_refused_groups(&peer).await;
+}
+
+/// `idgate load` against scim2-server: the cycle runs on someone else's server, and its verdict
+/// agrees with the conformance findings above: users go through every wave, every group
+/// create answers 400 (Entra's ADSCIM schema URN), so each membership is a reference failure
+/// and the tenant is not wholly provisioned, yet nothing near Entra's quarantine thresholds.
+/// (Called by the test above, on the peer it started: two tests starting one peer would race.)
+async fn a_load_finds_the_refused_groups(peer: &ScimPeer) {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, token, path) = (
+        peer.base.clone(),
+        peer.token.clone(),
+        dir.path().to_path_buf(),
+    );
+    let o = tokio::task::spawn_blocking(move || {
+        common::idgate(
+            &[
+                "load",
+                "--quiet",
+                "--scim-url",
+                &base,
+                "--users",
+                "40",
+                "--groups",
+                "4",
+                "--members-per-group",
+                "5",
+            ],
+            &[("IDGATE_SCIM_TOKEN", &token)],
+            &path,
+        )
+    })
+    .await
+    .unwrap();
+    let out = common::text(&o);
+    assert_eq!(o.status.code(), Some(4), "{out}");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reports/load.json")).unwrap(),
+    )
+    .unwrap();
+    let outcome = |id: &str| {
+        report["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["outcome"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(outcome("load.every-object-provisioned"), "fail", "{out}");
+    assert_eq!(outcome("load.no-quarantine"), "pass", "{out}");
+    let create_group = report["summary"]["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "create-group")
+        .unwrap();
+    assert_eq!(
+        create_group["answers"],
+        serde_json::json!({"400": 4}),
+        "{out}"
+    );
+    // 40 users created, updated and disabled; 4 groups refused; 20 memberships never sent.
+    assert_eq!(
+        report["events"],
+        serde_json::json!({"succeeded": 120, "failed": 4, "reference_failed": 20})
+    );
+    assert!(
+        report["cleanup"]["left_behind"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(report["cleanup"]["deleted"], 40);
 }
