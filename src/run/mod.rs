@@ -57,7 +57,10 @@ impl Default for PlanOptions {
 }
 
 /// Play the whole plan: its scenario pairs, then the SAML battery (unless a
-/// `--fail-fast` failure or a stop came first), into one result tree.
+/// `--fail-fast` failure or a stop came first), into one result tree. Without `--fail-fast`
+/// the battery plays while the scenarios do (the SP and the SCIM endpoint are apart, and
+/// neither waits on the other); its events are held back and shown after the scenarios',
+/// as if it had come last.
 pub async fn run(
     suite: &Suite,
     session: &Session,
@@ -71,15 +74,40 @@ pub async fn run(
         scenarios: plan.pairs.len(),
         cases: plan.cases.len(),
     });
-    let mut scenarios = run_plan(suite, session, &plan.pairs, observer, opts).await;
-    let failed_fast = opts.fail_fast && scenarios.iter().any(ScenarioResult::failed);
-    if let Some(side) = &session.target.saml
-        && !plan.cases.is_empty()
-        && !failed_fast
-        && !session.stopped()
-    {
-        scenarios.push(saml::run_battery(side, &plan.cases, &session.stop, observer).await);
-    }
+    let battery = session
+        .target
+        .saml
+        .as_ref()
+        .filter(|_| !plan.cases.is_empty());
+    let scenarios = match battery {
+        Some(side) if !opts.fail_fast => {
+            let alongside = async {
+                let mut recorder = event::Recorder::default();
+                let result =
+                    saml::run_battery(side, &plan.cases, &session.stop, &mut recorder).await;
+                (recorder, result)
+            };
+            let (mut scenarios, (recorder, result)) = futures_util::future::join(
+                run_plan(suite, session, &plan.pairs, observer, opts),
+                alongside,
+            )
+            .await;
+            recorder.replay(observer);
+            scenarios.push(result);
+            scenarios
+        }
+        _ => {
+            let mut scenarios = run_plan(suite, session, &plan.pairs, observer, opts).await;
+            let failed_fast = opts.fail_fast && scenarios.iter().any(ScenarioResult::failed);
+            if let Some(side) = battery
+                && !failed_fast
+                && !session.stopped()
+            {
+                scenarios.push(saml::run_battery(side, &plan.cases, &session.stop, observer).await);
+            }
+            scenarios
+        }
+    };
     let run = RunResult {
         idgate_version: env!("CARGO_PKG_VERSION").to_string(),
         started_at,
