@@ -284,6 +284,9 @@ pub enum TransportError {
         url: String,
         attempts: u32,
         note: String,
+        /// The seconds waited for each `Retry-After` before giving up.
+        #[serde(skip)]
+        waited: Vec<u64>,
     },
     /// The target closed the connection while the request body was still being written (a
     /// broken pipe): it stopped reading the request, so no answer to it could be read either.
@@ -389,6 +392,7 @@ impl Client {
                         url,
                         attempts,
                         note,
+                        waited: throttled.iter().map(|(_, s)| *s).collect(),
                     });
                 }
                 throttled.push((429, wait.as_secs()));

@@ -1,12 +1,22 @@
 //! The cleanup ledger: a journal of every resource idgate created on a
 //! target, so cleanup deletes exactly those and nothing else, even after an
-//! interrupt. With a file, each event is appended and flushed as it happens,
+//! interrupt. With a file, each event is appended as one line as it happens,
 //! and `idgate cleanup` can finish the job after a crash.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+/// The `id` of a resource a server answered with: a string, or a number (some servers number
+/// their resources, though RFC 7643 §3.1 makes it a string), as text.
+pub fn resource_id(resource: &serde_json::Value) -> Option<String> {
+    match resource.get("id")? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
 
 /// One resource idgate created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +65,10 @@ pub struct Ledger {
     file: Option<PathBuf>,
     /// The journal, opened for appending on the first event and kept open.
     journal: Option<std::fs::File>,
+    /// The file ends in a torn line (a run killed mid-write): the next event starts a new one.
+    torn: bool,
+    /// A write failed and was said once.
+    warned: bool,
     pending: Vec<Entry>,
     intended: Vec<Intent>,
 }
@@ -73,6 +87,7 @@ impl Ledger {
         };
         match std::fs::read_to_string(path) {
             Ok(text) => {
+                ledger.torn = !text.is_empty() && !text.ends_with('\n');
                 for (n, line) in text.lines().enumerate() {
                     if line.trim().is_empty() {
                         continue;
@@ -86,13 +101,18 @@ impl Ledger {
                         Ok(Event::Deleted { target, kind, id }) => ledger
                             .pending
                             .retain(|e| !(e.target == target && e.kind == kind && e.id == id)),
-                        // A run killed mid-write leaves a torn last line; what came
-                        // before it is still worth cleaning up.
-                        Err(_) if n + 1 == text.lines().count() => eprintln!(
-                            "warning: {}:{}: an unfinished last line was ignored",
-                            path.display(),
-                            n + 1
-                        ),
+                        // A run killed mid-write leaves a torn line: last, or followed by
+                        // the lines of later runs. What is around it is still worth
+                        // cleaning up; a line that is no ledger line at all is refused below.
+                        Err(_)
+                            if n + 1 == text.lines().count() || line.starts_with("{\"event\":") =>
+                        {
+                            eprintln!(
+                                "warning: {}:{}: an unfinished line (a run stopped while writing it) was ignored",
+                                path.display(),
+                                n + 1
+                            )
+                        }
                         Err(err) => {
                             return Err(format!(
                                 "{}:{}: not a ledger line: {err}",
@@ -126,11 +146,24 @@ impl Ledger {
         }
         // A journal that cannot be written must not stop the run; cleanup
         // at scenario end still works from memory.
-        if let Some(f) = &mut self.journal {
-            let mut line = serde_json::to_string(event).expect("serializable");
+        let mut line = String::new();
+        if std::mem::take(&mut self.torn) {
             line.push('\n');
-            // One write per line: a kill tears at most the last line, which `open` forgives.
-            let _ = f.write_all(line.as_bytes());
+        }
+        line.push_str(&serde_json::to_string(event).expect("serializable"));
+        line.push('\n');
+        // One write per line: a kill tears at most the last line, which `open` forgives.
+        let written = match &mut self.journal {
+            Some(f) => f.write_all(line.as_bytes()).map_err(|e| e.to_string()),
+            None => Err("it cannot be opened".into()),
+        };
+        if let Err(e) = written
+            && !std::mem::replace(&mut self.warned, true)
+        {
+            eprintln!(
+                "warning: the ledger {} cannot be written ({e}): cleanup still deletes what this run created, but `idgate cleanup` would not know of it after a crash",
+                path.display()
+            );
         }
     }
 
@@ -158,6 +191,14 @@ impl Ledger {
                 intent: intent.to_string(),
             });
         }
+    }
+
+    /// Whether a create's answer settles its intent: yes when what it made was journaled, or
+    /// when it made nothing (not 2xx). A 2xx whose id could not be read (an empty or odd
+    /// body) may still have made the resource, so the intent stays, and cleanup finds it by
+    /// the name it carried.
+    pub fn answer_settles(status: u16, journaled: bool) -> bool {
+        journaled || !(200..300).contains(&status)
     }
 
     /// Creates sent to `target` whose answer never came.
@@ -235,6 +276,13 @@ mod tests {
             vec![e("2")]
         );
         assert!(again.pending("http://other").is_empty());
+        // A run after the torn one journals on a line of its own, and nothing is lost.
+        let mut after = Ledger::open(&path).unwrap();
+        after.created(e("3"));
+        assert_eq!(
+            Ledger::open(&path).unwrap().pending("http://t"),
+            vec![e("3"), e("2")]
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! `idgate-reference` crate, behind the `reference` feature); `harness` runs
 //! the suite as `cargo test` trials.
 
-pub use idgate_core::{diagnostic, exit, redact};
+pub use idgate_core::{diagnostic, exit, partition, redact};
 #[cfg(feature = "reference")]
 pub use idgate_reference as reference;
 

@@ -13,10 +13,12 @@ pub struct Pace {
 }
 
 impl Pace {
-    /// `rate` requests a second (more than zero).
+    /// `rate` requests a second; a rate too small to mean anything waits an hour a request.
     pub fn per_second(rate: f64) -> Pace {
         Pace {
-            interval: Duration::from_secs_f64(1.0 / rate.max(f64::MIN_POSITIVE)),
+            interval: Duration::try_from_secs_f64(1.0 / rate)
+                .unwrap_or(Duration::from_secs(3600))
+                .min(Duration::from_secs(3600)),
             next: Mutex::new(None),
         }
     }

@@ -321,7 +321,9 @@ impl ScenarioResult {
 
 impl RunResult {
     /// The shares of a partitioned run (`--partition k/n` on n CI runners) as one result
-    /// tree: every share once, scenarios in share order, the earliest start and latest end.
+    /// tree, as the whole run would have written it: every share once, from one idgate and
+    /// one target; scenario runs back in plan order (share k held every n-th from the k-th);
+    /// the SAML battery last, its cases in catalogue order; the earliest start, the latest end.
     pub fn merge(parts: Vec<RunResult>) -> Result<RunResult, String> {
         let shares = parts
             .iter()
@@ -329,54 +331,77 @@ impl RunResult {
                 p.partition
                     .as_deref()
                     .unwrap_or("1/1")
-                    .parse::<crate::session::partition::Partition>()
+                    .parse::<crate::partition::Partition>()
             })
             .collect::<Result<Vec<_>, _>>()?;
-        crate::session::partition::complete(&shares)?;
-        let mut order: Vec<usize> = (0..parts.len()).collect();
-        order.sort_by_key(|i| shares[*i].index);
-        let mut parts: Vec<Option<RunResult>> = parts.into_iter().map(Some).collect();
-        let mut merged: Option<RunResult> = None;
-        for i in order {
-            let p = parts[i].take().expect("each part once");
-            match &mut merged {
-                None => merged = Some(p),
-                Some(m) => {
-                    m.started_at = m.started_at.clone().min(p.started_at);
-                    m.finished_at = m.finished_at.clone().max(p.finished_at);
-                    m.interrupted |= p.interrupted;
-                    m.terminated |= p.terminated;
-                    for f in p.target.faults {
-                        if !m.target.faults.contains(&f) {
-                            m.target.faults.push(f);
-                        }
-                    }
-                    for sc in p.scenarios {
-                        // The SAML battery is one scenario whose cases the shares split.
-                        match m
-                            .scenarios
-                            .iter_mut()
-                            .find(|o| o.client == sc.client && o.name == sc.name)
-                        {
-                            Some(o) => {
-                                o.steps.extend(sc.steps);
-                                o.cleanup.extend(sc.cleanup);
-                                o.millis += sc.millis;
-                                for w in sc.warnings {
-                                    if !o.warnings.contains(&w) {
-                                        o.warnings.push(w);
-                                    }
+        crate::partition::complete(&shares)?;
+        let first = parts.first().ok_or("no report.json to merge")?;
+        if let Some(p) = parts
+            .iter()
+            .find(|p| p.idgate_version != first.idgate_version)
+        {
+            return Err(format!(
+                "these are not shares of one run: idgate {} wrote one and idgate {} another",
+                first.idgate_version, p.idgate_version
+            ));
+        }
+        // An embedded target is started afresh by each share, on a port of its own.
+        if let Some(p) = parts.iter().find(|p| {
+            p.target.kind == "external"
+                && (p.target.scim_base != first.target.scim_base
+                    || p.target.saml_acs_url != first.target.saml_acs_url)
+        }) {
+            return Err(format!(
+                "these are not shares of one run: one tested {}, another {}",
+                first.target.scim_base, p.target.scim_base
+            ));
+        }
+        let n = shares[0].count as usize;
+        let mut placed: Vec<(usize, ScenarioResult)> = Vec::new();
+        let mut battery: Option<ScenarioResult> = None;
+        let mut merged = first.clone();
+        merged.scenarios.clear();
+        for (part, share) in parts.into_iter().zip(&shares) {
+            merged.started_at = merged.started_at.clone().min(part.started_at);
+            merged.finished_at = merged.finished_at.clone().max(part.finished_at);
+            merged.interrupted |= part.interrupted;
+            merged.terminated |= part.terminated;
+            for f in part.target.faults {
+                if !merged.target.faults.contains(&f) {
+                    merged.target.faults.push(f);
+                }
+            }
+            let mut i = 0;
+            for sc in part.scenarios {
+                if sc.name == crate::scenario::BATTERY {
+                    match &mut battery {
+                        Some(b) => {
+                            b.steps.extend(sc.steps);
+                            b.millis += sc.millis;
+                            for w in sc.warnings {
+                                if !b.warnings.contains(&w) {
+                                    b.warnings.push(w);
                                 }
                             }
-                            None => m.scenarios.push(sc),
                         }
+                        None => battery = Some(sc),
                     }
+                } else {
+                    placed.push((share.index as usize - 1 + n * i, sc));
+                    i += 1;
                 }
             }
         }
-        let mut m = merged.ok_or("no report.json to merge")?;
-        m.partition = None;
-        Ok(m)
+        placed.sort_by_key(|(position, _)| *position);
+        merged.scenarios = placed.into_iter().map(|(_, sc)| sc).collect();
+        if let Some(mut b) = battery {
+            b.steps.sort_by(|x, y| {
+                (&x.location.file, x.location.line).cmp(&(&y.location.file, y.location.line))
+            });
+            merged.scenarios.push(b);
+        }
+        merged.partition = None;
+        Ok(merged)
     }
 
     /// How many resources the run created are still on the target after cleanup.

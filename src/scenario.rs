@@ -4,6 +4,10 @@
 
 pub use idgate_core::scenario::*;
 
+/// The name (and tag) of the SAML battery's scenario run: the battery is played as one
+/// scenario of the `saml-idp` client.
+pub const BATTERY: &str = "saml-battery";
+
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_scenarios.rs"));
 }

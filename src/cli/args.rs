@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use idgate::session::partition::Partition;
+use idgate::partition::Partition;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -327,26 +327,27 @@ pub struct LoadArgs {
     #[arg(long, default_value = "entra-2020", value_name = "NAME")]
     pub client: String,
     /// Users in the tenant's provisioning scope.
-    #[arg(long, default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u32).range(wide(&USERS)))]
     pub users: u32,
     /// Groups in scope.
-    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(wide(&GROUPS)))]
     pub groups: u32,
     /// Members of each group (drawn from the users, spread evenly).
-    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(wide(&MEMBERS)))]
     pub members_per_group: u32,
     /// Requests in flight at once.
-    #[arg(long, short = 'c', default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, short = 'c', default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(wide(&CONCURRENCY)))]
     pub concurrency: u16,
     /// At most this many requests a second (default: as many as the concurrency allows).
     #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
     pub rate: Option<f64>,
     /// Members added by one group PATCH. Entra's batch size is not published (its documented
     /// request adds one); the gallery recommends that several in one PATCH work.
-    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(wide(&MEMBER_BATCH)))]
     pub member_batch: u16,
-    /// Replay only share k of n of the users and groups (`--partition 2/4`), with names and a
-    /// ledger of this share's own; `idgate report merge` joins the shares' load.json files.
+    /// Replay only share k of n of the users and groups (`--partition 2/4`), named with the
+    /// share; `idgate report merge` joins the shares' load.json files (each share writes to
+    /// its own --reports).
     #[arg(long, env = "IDGATE_PARTITION", value_name = "K/N", value_parser = clap::value_parser!(Partition))]
     pub partition: Option<Partition>,
     /// Print only the summary, no progress bar.
@@ -354,14 +355,26 @@ pub struct LoadArgs {
     pub quiet: bool,
 }
 
-/// A rate: a positive number of requests a second.
-fn parse_rate(text: &str) -> Result<f64, String> {
+/// A rate: requests a second, from one every 1,000 seconds to a million a second.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 && r <= 1_000_000.0 => Ok(r),
+        Ok(r) if (0.001..=1_000_000.0).contains(&r) => Ok(r),
         _ => Err(format!(
-            "`{text}` is not a rate: give requests a second, more than 0 (e.g. 25 or 0.5)"
+            "`{text}` is not a rate: give requests a second, from 0.001 to 1000000 (e.g. 25 or 0.5)"
         )),
     }
+}
+
+/// The ranges `idgate load`'s numbers take, as a flag or in a profile.
+pub const USERS: std::ops::RangeInclusive<u32> = 1..=1_000_000;
+pub const GROUPS: std::ops::RangeInclusive<u32> = 0..=100_000;
+pub const MEMBERS: std::ops::RangeInclusive<u32> = 0..=100_000;
+pub const CONCURRENCY: std::ops::RangeInclusive<u16> = 1..=1024;
+pub const MEMBER_BATCH: std::ops::RangeInclusive<u16> = 1..=1000;
+
+/// A range as clap's integer parsers take it.
+fn wide<T: Copy + Into<i64>>(r: &std::ops::RangeInclusive<T>) -> std::ops::RangeInclusive<i64> {
+    (*r.start()).into()..=(*r.end()).into()
 }
 
 /// The SAML service provider to test; without `--saml-acs-url`, the embedded one.

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use idgate::load::{self, LoadResult, LoadSpec, RunFacts, Tick};
+use idgate::partition::Partition;
 use idgate::report;
-use idgate::session::partition::Partition;
 use idgate::session::{
     self, IdpOptions, Login, Needs, Options, RunValues, ScimEndpoint, ScimTarget, Session,
     SetupError, Snapshots, SpChoice, tenant,
@@ -133,7 +133,7 @@ pub async fn load(mut a: LoadArgs) -> Outcome {
     );
     out!(
         "{}",
-        session.redactor.apply(&report::load::terminal(&result))
+        report::load::terminal(&report::load::redacted(&result, &session.redactor))
     );
     match report::load::write_all(&result, &t.reports, &session.redactor) {
         Ok(paths) => {

@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 use idgate::diagnostic::{Diagnostic, Source, did_you_mean};
 
-use idgate::session::partition::Partition;
+use idgate::partition::Partition;
 
-use crate::args::{LoadArgs, RunArgs, TargetArgs};
+use crate::args::{self, LoadArgs, RunArgs, TargetArgs};
 
 /// The options a profile may set; each mirrors the `run` flag of the same name.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -177,10 +177,31 @@ pub fn apply_load(a: &mut LoadArgs, m: &clap::ArgMatches) -> Result<(), Diagnost
     take!(m, "member_batch", a.member_batch, p.member_batch);
     take!(m, "quiet", a.quiet, p.quiet);
     take!(m, "partition", a.partition, partition(&p)?.map(Some));
-    if a.concurrency == 0 || a.member_batch == 0 || a.rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
-        return Err(Diagnostic::new(
-            "concurrency, member-batch and rate in the profile must be more than 0",
-        ));
+    // The profile's numbers keep to the flags' ranges, so a typo cannot ask for 4 billion users.
+    let out_of_range = |key: &str, value: String, range: String| {
+        Diagnostic::new(format!(
+            "{key} = {value} in the profile is out of range: it takes {range}"
+        ))
+    };
+    macro_rules! within {
+        ($key:literal, $value:expr, $range:expr) => {
+            if !$range.contains(&$value) {
+                return Err(out_of_range(
+                    $key,
+                    $value.to_string(),
+                    format!("{:?}", $range),
+                ));
+            }
+        };
+    }
+    within!("users", a.users, args::USERS);
+    within!("groups", a.groups, args::GROUPS);
+    within!("members-per-group", a.members_per_group, args::MEMBERS);
+    within!("concurrency", a.concurrency, args::CONCURRENCY);
+    within!("member-batch", a.member_batch, args::MEMBER_BATCH);
+    if let Some(r) = a.rate {
+        args::parse_rate(&r.to_string())
+            .map_err(|e| Diagnostic::new(format!("rate in the profile: {e}")))?;
     }
     Ok(())
 }

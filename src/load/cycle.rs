@@ -6,11 +6,11 @@
 use serde_json::Value;
 
 use crate::http::Request;
+use crate::partition::Partition;
 use crate::run::vars::Vars;
 use crate::scenario::template::Lookup;
 use crate::scenario::{Client, Suite};
 use crate::scim::wire;
-use crate::session::partition::Partition;
 use crate::session::{RunValues, SetupError};
 
 /// The actions a client needs for the cycle.

@@ -4,7 +4,7 @@
 
 use super::stats::Summary;
 use super::{CleanupTally, Events, LoadResult, LoadSpec, Measured, RunFacts};
-use crate::session::partition::Partition;
+use crate::partition::Partition;
 
 /// Joins `parts` (the `load.json` of each share) into the result of the whole tenant. A share
 /// that is missing or given twice is refused: a verdict on part of a tenant is no verdict.
@@ -27,6 +27,15 @@ pub fn merge(parts: Vec<LoadResult>) -> Result<LoadResult, String> {
             b.partition.count,
         )
     };
+    if let Some(other) = parts
+        .iter()
+        .find(|p| p.target_kind == "external" && p.target != first.target)
+    {
+        return Err(format!(
+            "these are not shares of one load: run {} replayed against {}, run {} against {}",
+            first.run_id, first.target, other.run_id, other.target
+        ));
+    }
     if let Some(other) = parts.iter().find(|p| !same(&p.spec, &first.spec)) {
         return Err(format!(
             "these are not shares of one load: run {} replays {} users, {} groups, {} members each as {} in {} shares, and run {} does not",
@@ -40,7 +49,7 @@ pub fn merge(parts: Vec<LoadResult>) -> Result<LoadResult, String> {
         ));
     }
     let shares: Vec<Partition> = parts.iter().map(|p| p.spec.partition).collect();
-    crate::session::partition::complete(&shares)?;
+    crate::partition::complete(&shares)?;
     let mut problems = Vec::new();
     let summaries: Vec<Summary> = parts.iter().map(|p| p.summary.clone()).collect();
     let summary = Summary::merge(&summaries)?;
@@ -98,5 +107,22 @@ pub fn merge(parts: Vec<LoadResult>) -> Result<LoadResult, String> {
         timeout_s: parts.iter().map(|p| p.timeout_s).max().unwrap_or(30),
         terminated: parts.iter().any(|p| p.exit_code == crate::exit::TERMINATED),
     };
-    Ok(LoadResult::from_parts(&spec, measured, cleanup, facts))
+    let mut merged = LoadResult::from_parts(&spec, measured, cleanup, facts);
+    // The tenant the shares replayed: their own sizes added up (a share's groups hold its own
+    // users only, so a whole tenant's spec would count memberships no share sent).
+    let tenant = parts.iter().fold((0u64, 0u64, 0u64), |(u, g, m), p| {
+        let (pu, pg, pm) = p.spec.sizes();
+        (u + pu, g + pg, m + pg.saturating_mul(pm))
+    });
+    let requests = parts.iter().map(|p| p.estimate.requests).sum();
+    let measured_again = Measured {
+        run_id: merged.run_id.clone(),
+        summary: merged.summary.clone(),
+        events: merged.events,
+        cleanup: Vec::new(),
+        interrupted: merged.interrupted,
+        gave_up: merged.gave_up.clone(),
+    };
+    merged.estimate = super::verdict::estimate_for(tenant, requests, &measured_again);
+    Ok(merged)
 }

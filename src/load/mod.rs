@@ -22,12 +22,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::http::{Exchange, Request, TransportError};
-use crate::ledger::Entry;
+use crate::ledger::{Entry, Ledger, resource_id};
 use crate::pace::Pace;
+use crate::partition::Partition;
 use crate::result::CleanupResult;
 use crate::run::cleanup::cleanup_paced;
 use crate::scenario::Suite;
-use crate::session::partition::Partition;
 use crate::session::{Session, SetupError};
 use cycle::{Names, Requests, UserValues, members_of};
 use stats::{Answer, Stats, Summary};
@@ -54,22 +54,40 @@ impl LoadSpec {
     /// The requests Entra's cycle sends for this tenant (this share of it), cleanup apart:
     /// two per user (match, create), two per group, the member PATCHes, and the two waves.
     pub fn requests(&self) -> u64 {
-        let users = self.share(self.users) as u64;
-        let groups = self.share(self.groups) as u64;
-        let k = self.members_per_group.min(self.share(self.users)) as u64;
-        let batches = k.div_ceil(self.member_batch.max(1) as u64);
-        users * 4 + groups * (2 + batches)
+        let (users, groups, members) = self.sizes();
+        let batches = members.div_ceil(self.member_batch.max(1) as u64);
+        users
+            .saturating_mul(4)
+            .saturating_add(groups.saturating_mul(batches.saturating_add(2)))
     }
 
     /// Users, groups and memberships: what Microsoft's cycle-time formula counts.
     pub fn objects(&self) -> u64 {
-        let users = self.share(self.users) as u64;
-        let groups = self.share(self.groups) as u64;
-        users + groups + groups * self.members_per_group.min(self.share(self.users)) as u64
+        let (users, groups, members) = self.sizes();
+        users
+            .saturating_add(groups)
+            .saturating_add(groups.saturating_mul(members))
     }
 
-    fn share(&self, n: usize) -> usize {
-        (0..n).filter(|i| self.partition.takes(*i)).count()
+    /// This share's users, groups, and members of each group (never more than its users: a
+    /// share's groups hold its own users only, so no membership refers to another share).
+    pub fn sizes(&self) -> (u64, u64, u64) {
+        let users = self.share(self.users);
+        (
+            users,
+            self.share(self.groups),
+            (self.members_per_group as u64).min(users),
+        )
+    }
+
+    /// How many of `0..n` fall in this share: every count-th from index-1.
+    fn share(&self, n: usize) -> u64 {
+        let (n, count, index) = (
+            n as u64,
+            u64::from(self.partition.count.max(1)),
+            u64::from(self.partition.index.max(1)),
+        );
+        n / count + u64::from(index - 1 < n % count)
     }
 }
 
@@ -183,19 +201,19 @@ pub async fn run(
         c.provision_group(p, groups[p])
     })
     .await;
+    // Each group's members in PATCHes of `batch`, worked out from the phase's index as it
+    // goes: a tenant of many groups holds no list of every membership.
     let batch = spec.member_batch.max(1);
-    let memberships: Vec<(usize, Vec<usize>)> = (0..groups.len())
-        .flat_map(|g| {
-            let members: Vec<usize> = members_of(g, spec.members_per_group, users.len()).collect();
-            members
-                .chunks(batch)
-                .map(|chunk| (g, chunk.to_vec()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    c.phase("members", memberships.len(), width, tick, |i| {
-        let (g, members) = &memberships[i];
-        c.add_members(*g, members)
+    let k = spec.members_per_group.min(users.len());
+    let per_group = k.div_ceil(batch);
+    let cycle = &c;
+    c.phase("members", groups.len() * per_group, width, tick, |i| {
+        let (g, part) = (i / per_group, i % per_group);
+        let members: Vec<usize> = members_of(g, k, users.len())
+            .skip(part * batch)
+            .take(batch)
+            .collect();
+        async move { cycle.add_members(g, &members).await }
     })
     .await;
     c.phase("updates", users.len(), width, tick, |p| {
@@ -207,10 +225,33 @@ pub async fn run(
     })
     .await;
     let wall = c.start.elapsed();
+    // Read before cleanup: a Ctrl-C during cleanup does not make a whole cycle a stopped one.
+    let interrupted = session.stopped();
 
     // What the cycle created goes at its pace, Ctrl-C or not; a second signal leaves the
     // rest in the ledger for `idgate cleanup`.
-    let pending = session.ledger.lock().await.pending(&c.base).len() as u64;
+    let mine = format!("{} › ", c.created_by);
+    let pending = {
+        let ledger = session.ledger.lock().await;
+        ledger
+            .pending(&c.base)
+            .iter()
+            .filter(|e| e.created_by.starts_with(&mine))
+            .count() as u64
+            + ledger
+                .unsettled(&c.base)
+                .iter()
+                .filter(|i| i.created_by.starts_with(&mine))
+                .count() as u64
+    };
+    let deleted = AtomicU64::new(0);
+    let progress = |_: &CleanupResult| {
+        tick(Tick {
+            phase: "cleanup",
+            done: deleted.fetch_add(1, Ordering::Relaxed) + 1,
+            total: pending,
+        })
+    };
     tick(Tick {
         phase: "cleanup",
         done: 0,
@@ -223,6 +264,7 @@ pub async fn run(
         Some(&c.created_by),
         width,
         c.pace.as_ref(),
+        Some(&progress),
     )
     .await;
     let summary = c.stats.lock().expect("stats").summary(wall);
@@ -233,7 +275,7 @@ pub async fn run(
         summary,
         events,
         cleanup,
-        interrupted: session.stopped(),
+        interrupted,
         gave_up,
     })
 }
@@ -316,6 +358,13 @@ impl Cycle<'_> {
                 (Answer::Status(x.response.status), waits, Some(x))
             }
             Err(TransportError::Timeout { .. }) => (Answer::Timeout, Vec::new(), None),
+            // Still 429 after the waits it asked for: counted as the 429 it is, and the waits
+            // are idgate honouring Retry-After, not the time the answer took.
+            Err(TransportError::RateLimited { waited, .. }) => (
+                Answer::Status(429),
+                waited.iter().map(|s| Duration::from_secs(*s)).collect(),
+                None,
+            ),
             Err(_) => (Answer::NoAnswer, Vec::new(), None),
         };
         let waited: Duration = waits.iter().sum();
@@ -403,14 +452,13 @@ impl Cycle<'_> {
             &format!("{} › {request_kind}", self.created_by),
         );
         let x = self.send(request_kind, req).await?;
+        let status = x.response.status;
         let id = (200..300)
-            .contains(&x.response.status)
+            .contains(&status)
             .then(|| {
                 serde_json::from_str::<Value>(&x.response.body)
-                    .ok()?
-                    .get("id")?
-                    .as_str()
-                    .map(String::from)
+                    .ok()
+                    .and_then(|b| resource_id(&b))
             })
             .flatten();
         let mut ledger = self.session.ledger.lock().await;
@@ -422,7 +470,9 @@ impl Cycle<'_> {
                 created_by: format!("{} › {request_kind}", self.created_by),
             });
         }
-        ledger.settle(&intent);
+        if Ledger::answer_settles(status, id.is_some()) {
+            ledger.settle(&intent);
+        }
         id
     }
 
@@ -593,5 +643,45 @@ impl LoadResult {
             verdict: verdict.to_string(),
             exit_code,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(users: usize, groups: usize, k: usize, batch: usize, share: &str) -> LoadSpec {
+        LoadSpec {
+            users,
+            groups,
+            members_per_group: k,
+            concurrency: 1,
+            rate: None,
+            member_batch: batch,
+            client: "entra-2020".into(),
+            partition: share.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_shares_size_is_counted_as_its_positions_are_taken() {
+        for (n, share) in [
+            (10, "1/3"),
+            (10, "2/3"),
+            (10, "3/3"),
+            (2, "3/4"),
+            (0, "1/2"),
+        ] {
+            let s = spec(n, n, 0, 1, share);
+            let counted = (0..n).filter(|i| s.partition.takes(*i)).count() as u64;
+            assert_eq!(s.sizes().0, counted, "{n} users, share {share}");
+        }
+        // A share's groups hold its own users only: members never outnumber them.
+        assert_eq!(spec(10, 4, 8, 3, "2/2").sizes(), (5, 2, 5));
+        // 5 users × 4 requests, 2 groups × (match, create, two PATCHes of at most 3).
+        assert_eq!(spec(10, 4, 8, 3, "2/2").requests(), 5 * 4 + 2 * (2 + 2));
+        assert_eq!(spec(10, 4, 8, 3, "2/2").objects(), 5 + 2 + 2 * 5);
+        let huge = spec(usize::MAX / 2, usize::MAX / 2, 100_000, 1, "1/1");
+        assert_eq!(huge.requests(), u64::MAX, "saturates, never wraps");
     }
 }

@@ -99,8 +99,17 @@ fn rate(spec: &LoadSpec, m: &Measured) -> Requirement {
             } else {
                 f64::INFINITY
             };
+            let throttled = &m.summary.throttled;
             if served >= REQUIRED_PER_SECOND {
                 (Outcome::Pass, line)
+            } else if throttled.answers_429 > 0 {
+                (
+                    Outcome::Fail,
+                    format!(
+                        "{line}; the target answered 429 {} times, and honouring its Retry-After kept idgate waiting {:.1} s in all",
+                        throttled.answers_429, throttled.waited_s
+                    ),
+                )
             } else if cap < REQUIRED_PER_SECOND {
                 (
                     Outcome::Fail,
@@ -266,8 +275,18 @@ fn answers_in_time(m: &Measured, timeout_s: u64) -> Requirement {
 /// A real first cycle of this tenant: Microsoft's formula, and what the endpoint's measured
 /// rate allows; the slower of the two sets the time.
 pub fn estimate(spec: &LoadSpec, m: &Measured) -> Estimate {
-    let objects = spec.objects();
-    let requests = spec.requests();
+    let (users, groups, members) = spec.sizes();
+    estimate_for(
+        (users, groups, groups.saturating_mul(members)),
+        spec.requests(),
+        m,
+    )
+}
+
+/// As [`estimate`], for a tenant of (users, groups, memberships) whose cycle sends `requests`.
+pub fn estimate_for(tenant: (u64, u64, u64), requests: u64, m: &Measured) -> Estimate {
+    let (users, groups, memberships) = tenant;
+    let objects = users.saturating_add(groups).saturating_add(memberships);
     let entra = (
         objects as f64 * MINUTES_PER_OBJECT.0,
         objects as f64 * MINUTES_PER_OBJECT.1,
@@ -275,10 +294,7 @@ pub fn estimate(spec: &LoadSpec, m: &Measured) -> Estimate {
     let served = served_per_second(m);
     let endpoint_minutes = (served > 0.0).then(|| requests as f64 / served / 60.0);
     let size = format!(
-        "{} users, {} groups and {} memberships ({objects} objects, {requests} requests)",
-        spec.share(spec.users),
-        spec.share(spec.groups),
-        objects - spec.share(spec.users) as u64 - spec.share(spec.groups) as u64
+        "{users} users, {groups} groups and {memberships} memberships ({objects} objects, {requests} requests)"
     );
     let text = match endpoint_minutes {
         Some(e) if e > entra.1 => format!(

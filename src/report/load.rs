@@ -16,8 +16,25 @@ pub const JSON: &str = "load.json";
 pub const JUNIT: &str = "load.junit.xml";
 pub const HTML: &str = "load.html";
 
+/// `r` with every string passed through the redactor before any view escapes it (a secret
+/// with `&` or `<` in it would not be found again in HTML or XML).
+pub fn redacted(r: &LoadResult, redactor: &Redactor) -> LoadResult {
+    fn walk(v: &mut serde_json::Value, redactor: &Redactor) {
+        match v {
+            serde_json::Value::String(s) => *s = redactor.apply(s),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| walk(v, redactor)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|v| walk(v, redactor)),
+            _ => {}
+        }
+    }
+    let mut tree = serde_json::to_value(r).expect("a load result serializes");
+    walk(&mut tree, redactor);
+    serde_json::from_value(tree).expect("a redacted load result reads back")
+}
+
 /// Writes `load.json`, `load.junit.xml` and `load.html` into `dir`; returns their paths.
 pub fn write_all(r: &LoadResult, dir: &Path, redactor: &Redactor) -> Result<Vec<PathBuf>, String> {
+    let r = &redacted(r, redactor);
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut written = Vec::new();
     for (name, text) in [

@@ -2,6 +2,8 @@
 //! Creates whose answer never came are found by the unique name they carried; nothing else
 //! on the target is ever touched.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -20,8 +22,12 @@ pub async fn cleanup(
     base: &str,
     created_by: Option<&str>,
 ) -> Vec<CleanupResult> {
-    cleanup_paced(scim, ledger, base, created_by, 1, None).await
+    cleanup_paced(scim, ledger, base, created_by, 1, None, None).await
 }
+
+/// Timeouts in a row after which cleanup stops sending: a target that stopped answering would
+/// cost every later DELETE its whole timeout. What is left stays in the ledger.
+const TIMEOUTS_IN_A_ROW: usize = 5;
 
 /// As [`cleanup`], `concurrency` deletes at a time, each waiting for its turn at `pace` when
 /// given: a load run's thousands of resources go at the rate the run was allowed, and what a
@@ -33,6 +39,7 @@ pub async fn cleanup_paced(
     created_by: Option<&str>,
     concurrency: usize,
     pace: Option<&Pace>,
+    progress: Option<&(dyn Fn(&CleanupResult) + Sync)>,
 ) -> Vec<CleanupResult> {
     let mut out = Vec::new();
     resolve_intents(scim, ledger, base, created_by, &mut out).await;
@@ -46,13 +53,36 @@ pub async fn cleanup_paced(
     // Groups first: deleting a user still in a group makes some servers rewrite the group.
     let (groups, users): (Vec<Entry>, Vec<Entry>) =
         pending.into_iter().partition(|e| e.kind == "Groups");
+    let timeouts = AtomicUsize::new(0);
     for batch in [groups, users] {
         let done: Vec<CleanupResult> = stream::iter(batch)
-            .map(|e| async move {
-                if let Some(p) = pace {
-                    p.wait().await;
+            .map(|e| {
+                let timeouts = &timeouts;
+                async move {
+                    if timeouts.load(Ordering::Relaxed) >= TIMEOUTS_IN_A_ROW {
+                        return CleanupResult {
+                            kind: e.kind,
+                            id: e.id,
+                            outcome: "failed".into(),
+                            detail: Some(format!(
+                                "not sent: {TIMEOUTS_IN_A_ROW} requests in a row got no answer in time; it stays in the ledger for `idgate cleanup`"
+                            )),
+                        };
+                    }
+                    if let Some(p) = pace {
+                        p.wait().await;
+                    }
+                    let (r, timed_out) = delete_one(scim, ledger, base, e).await;
+                    if timed_out {
+                        timeouts.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        timeouts.store(0, Ordering::Relaxed);
+                    }
+                    if let Some(report) = progress {
+                        report(&r);
+                    }
+                    r
                 }
-                delete_one(scim, ledger, base, e).await
             })
             .buffered(concurrency.max(1))
             .collect()
@@ -63,13 +93,13 @@ pub async fn cleanup_paced(
 }
 
 /// DELETE one resource the ledger holds and check that it is gone; only what is known to be
-/// gone leaves the ledger, the rest stays for `idgate cleanup`.
+/// gone leaves the ledger, the rest stays for `idgate cleanup`. Also whether it timed out.
 async fn delete_one(
     scim: &HttpClient,
     ledger: &Mutex<Ledger>,
     base: &str,
     e: Entry,
-) -> CleanupResult {
+) -> (CleanupResult, bool) {
     let req = Request {
         method: "DELETE".into(),
         path: format!("/{}/{}", e.kind, wire::encode_path_value(&e.id)),
@@ -77,7 +107,9 @@ async fn delete_one(
         body: None,
         auth: Credential::Bearer,
     };
-    let (outcome, detail) = match scim.send(&req).await {
+    let sent = scim.send(&req).await;
+    let timed_out = matches!(sent, Err(crate::http::TransportError::Timeout { .. }));
+    let (outcome, detail) = match sent {
         Ok(x) if (200..300).contains(&x.response.status) => {
             verify_gone(scim, &req.path, x.response.status).await
         }
@@ -91,12 +123,15 @@ async fn delete_one(
     if outcome == "deleted" || outcome == "already-gone" {
         ledger.lock().await.deleted(base, &e.kind, &e.id);
     }
-    CleanupResult {
-        kind: e.kind,
-        id: e.id,
-        outcome: outcome.into(),
-        detail,
-    }
+    (
+        CleanupResult {
+            kind: e.kind,
+            id: e.id,
+            outcome: outcome.into(),
+            detail,
+        },
+        timed_out,
+    )
 }
 
 /// Creates whose answer never came: each is looked up by the unique name it carried, and what
@@ -151,15 +186,15 @@ async fn resolve_intents(
         let mut guard = ledger.lock().await;
         for r in &found {
             let named = r.get(attr).and_then(Value::as_str);
-            let id = r.get("id").and_then(Value::as_str);
+            let id = crate::ledger::resource_id(r);
             if let (Some(named), Some(id)) = (named, id)
                 && named.eq_ignore_ascii_case(&intent.name)
-                && !guard.is_tracked(base, &intent.kind, id)
+                && !guard.is_tracked(base, &intent.kind, &id)
             {
                 guard.created(Entry {
                     target: base.to_string(),
                     kind: intent.kind.clone(),
-                    id: id.to_string(),
+                    id,
                     created_by: format!(
                         "{} (found by its name after an unanswered create)",
                         intent.created_by

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::check::{Finding, builtin, expect, snapshot};
 use crate::http::{Exchange, Request, TransportError};
-use crate::ledger::Entry;
+use crate::ledger::{Entry, Ledger};
 use crate::result::*;
 use crate::scenario::{Client, Expect, RequestTemplate, Scenario, Step, StepRequest, Suite};
 use crate::scim::wire;
@@ -129,8 +129,11 @@ fn has_fraction_of_second(stamp: &str) -> bool {
         .split_once('T')
         .and_then(|(_, clock)| clock.get(8..))
         .is_some_and(|rest| {
-            rest.strip_prefix('.')
-                .is_some_and(|f| f.starts_with(|c: char| c.is_ascii_digit()))
+            // `.000` is a whole-second clock writing milliseconds: no fraction in fact.
+            rest.strip_prefix('.').is_some_and(|f| {
+                let digits: &str = &f[..f.find(|c: char| !c.is_ascii_digit()).unwrap_or(f.len())];
+                digits.bytes().any(|d| d != b'0')
+            })
         })
 }
 
@@ -867,8 +870,10 @@ async fn send_tracked(
         }
         other => other?,
     };
-    track(ctx, request, &exchange, &step.name).await;
-    if let Some(intent) = intent {
+    let journaled = track(ctx, request, &exchange, &step.name).await;
+    if let Some(intent) = intent
+        && Ledger::answer_settles(exchange.response.status, journaled)
+    {
         ctx.session.ledger.lock().await.settle(&intent);
     }
     Ok(exchange)
@@ -891,8 +896,8 @@ fn creates_named(req: &Request) -> Option<(String, String)> {
     Some((kind, name))
 }
 
-/// Journal what a request created or deleted.
-async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) {
+/// Journal what a request created or deleted; whether it journaled a create.
+async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) -> bool {
     let (kind, id) = resource_of(&req.path);
     let status = x.response.status;
     if req.method == "POST" && status == 200 && kind.eq_ignore_ascii_case("Bulk") {
@@ -907,7 +912,7 @@ async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) {
     } else if req.method == "POST" && (200..300).contains(&status) && id.is_none() {
         let created: Option<String> = serde_json::from_str::<Value>(&x.response.body)
             .ok()
-            .and_then(|b| b.get("id").and_then(Value::as_str).map(String::from));
+            .and_then(|b| crate::ledger::resource_id(&b));
         if let Some(id) = created {
             ctx.session.ledger.lock().await.created(Entry {
                 target: ctx.base.to_string(),
@@ -915,6 +920,7 @@ async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) {
                 id,
                 created_by: format!("{} › {step}", ctx.created_by),
             });
+            return true;
         }
     } else if req.method == "DELETE"
         && status == 404
@@ -929,6 +935,7 @@ async fn track(ctx: &StepContext<'_>, req: &Request, x: &Exchange, step: &str) {
             .await
             .deleted(ctx.base, &kind, &id);
     }
+    false
 }
 
 /// Play every (scenario, client) pair in order, stopping between scenarios
@@ -1018,6 +1025,11 @@ mod tests {
         assert!(!has_fraction_of_second("2026-12-08T00:30:24+01:00"));
         assert!(!has_fraction_of_second("not a time"));
         assert!(!has_fraction_of_second("2026-12-08T00:30:24."));
+        assert!(
+            !has_fraction_of_second("2026-12-08T00:30:24.000Z"),
+            "milliseconds of a whole-second clock"
+        );
+        assert!(has_fraction_of_second("2026-12-08T00:30:24.010Z"));
     }
 
     #[test]

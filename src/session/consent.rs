@@ -29,13 +29,20 @@ pub fn writing(suite: &Suite, plan: &Plan<'_>) -> Vec<String> {
         let Some(profile) = suite.clients.get(client) else {
             continue;
         };
-        let wrote = scenario.steps.iter().any(|step| match &step.request {
-            StepRequest::Send { action } => profile
+        let action_writes = |action: &str| {
+            profile
                 .actions
                 .get(action)
-                .is_some_and(|t| writes(&t.method)),
-            StepRequest::Raw(t) => writes(&t.method),
-            StepRequest::Saml(_) => false,
+                .is_some_and(|t| writes(&t.method))
+        };
+        let wrote = scenario.steps.iter().any(|step| {
+            // A refused request's fallback is sent too.
+            step.fallback.as_deref().is_some_and(action_writes)
+                || match &step.request {
+                    StepRequest::Send { action } => action_writes(action),
+                    StepRequest::Raw(t) => writes(&t.method),
+                    StepRequest::Saml(_) => false,
+                }
         });
         if wrote {
             out.push(format!("{client}/{}", scenario.name));

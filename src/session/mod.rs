@@ -7,7 +7,6 @@
 pub mod advertised;
 pub mod consent;
 mod embedded;
-pub mod partition;
 pub mod plan;
 pub mod preflight;
 pub mod tenant;

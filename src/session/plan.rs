@@ -9,7 +9,7 @@ use crate::saml::cases::Case;
 use crate::scenario::{SAML_CLIENT, Scenario, Suite};
 
 /// The name and tag of the SAML battery, for `--tag` and `--skip`.
-pub const BATTERY: &str = "saml-battery";
+pub use crate::scenario::BATTERY;
 /// The tag every SAML scenario and the battery carry.
 pub const SAML_TAG: &str = "saml";
 /// The tag of scenarios written for idgate's reference SP: its claimed domains, its whoami
@@ -33,7 +33,7 @@ pub struct Selection {
     /// The scenarios are the user's own (`--scenarios DIR`), written for their target.
     pub own_scenarios: bool,
     /// Only this share of what is selected (`--partition k/n`).
-    pub partition: super::partition::Partition,
+    pub partition: crate::partition::Partition,
 }
 
 /// The pairs and cases of one run, in the order they are played.
@@ -47,7 +47,7 @@ pub struct Plan<'s> {
     /// The `client/scenario` runs that write to the SCIM target.
     pub writing: Vec<String>,
     /// The share of the selection this plan is (`--partition k/n`).
-    pub partition: super::partition::Partition,
+    pub partition: crate::partition::Partition,
 }
 
 impl<'s> Plan<'s> {
@@ -172,7 +172,7 @@ impl<'s> Plan<'s> {
 fn share<'s>(
     pairs: &mut Vec<(&'s Scenario, String)>,
     cases: &mut Vec<&'s Case>,
-    partition: super::partition::Partition,
+    partition: crate::partition::Partition,
 ) {
     let mut position = 0;
     pairs.retain(|_| {

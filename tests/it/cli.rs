@@ -868,6 +868,8 @@ async fn the_entra_feature_flag_in_a_tenant_url_selects_the_2020_dialect() {
 struct Remembering {
     users: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
     delay: std::time::Duration,
+    /// Creates answer 201 with no body: made, but with no id to read.
+    empty_created: bool,
 }
 
 impl wiremock::Respond for Remembering {
@@ -887,6 +889,9 @@ impl wiremock::Respond for Remembering {
                     "userName": body["userName"],
                 });
                 users.push(user.clone());
+                if self.empty_created {
+                    return ResponseTemplate::new(201).set_delay(self.delay);
+                }
                 ResponseTemplate::new(201)
                     .set_body_raw(user.to_string(), "application/scim+json")
                     .set_delay(self.delay)
@@ -939,6 +944,7 @@ async fn a_create_in_flight_when_idgate_is_killed_is_cleaned_up_by_its_name() {
     let stub = Remembering {
         users: std::sync::Arc::new(std::sync::Mutex::new(vec![foreign.clone()])),
         delay: std::time::Duration::from_secs(3),
+        empty_created: false,
     };
     let server = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::any())
@@ -1088,4 +1094,46 @@ async fn declared_authn_request_signing_is_read_from_sp_metadata() {
             "{out}"
         );
     }
+}
+
+/// A create answered 201 without a body made a user whose id idgate cannot read: its intent
+/// stays open, and the scenario's cleanup finds the user by its unique name and deletes it,
+/// leaving someone else's user as it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_answered_without_an_id_is_still_cleaned_up_by_its_name() {
+    let foreign = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": "someone-else", "userName": "alice@corp.example"
+    });
+    let stub = Remembering {
+        users: std::sync::Arc::new(std::sync::Mutex::new(vec![foreign.clone()])),
+        delay: std::time::Duration::ZERO,
+        empty_created: true,
+    };
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(stub.clone())
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (uri, path) = (server.uri(), dir.path().to_path_buf());
+    let o = tokio::task::spawn_blocking(move || {
+        idgate(
+            &[
+                "run",
+                "--scim-url",
+                &uri,
+                "--client",
+                "entra-2020",
+                "--tag",
+                "users",
+            ],
+            &[("IDGATE_SCIM_TOKEN", "signal-test-token")],
+            &path,
+        )
+    })
+    .await
+    .unwrap();
+    let left = stub.users.lock().unwrap().clone();
+    assert_eq!(left, vec![foreign], "{}", text(&o));
 }

@@ -10,17 +10,23 @@ use idgate::reference::{self, Fault, ReferenceOptions};
 
 use crate::common::{idgate, text};
 
-/// `idgate load ARGS` in a fresh folder; the output, the exit code and `load.json`.
+/// `idgate load ARGS` in a fresh folder: the exit code, everything it printed and wrote
+/// (stdout, stderr, then load.json, load.junit.xml and load.html), and `load.json` read.
 fn load(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let mut all = vec!["load", "--quiet"];
     all.extend_from_slice(args);
     let o = idgate(&all, env, dir.path());
-    let report = std::fs::read_to_string(dir.path().join("reports/load.json"))
+    let file = |name: &str| std::fs::read_to_string(dir.path().join("reports").join(name));
+    let report = file("load.json")
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or(serde_json::Value::Null);
-    (o.status.code(), text(&o), report)
+    let mut everything = text(&o);
+    for name in ["load.json", "load.junit.xml", "load.html"] {
+        everything.push_str(&file(name).unwrap_or_default());
+    }
+    (o.status.code(), everything, report)
 }
 
 fn failed(report: &serde_json::Value) -> BTreeSet<String> {
@@ -100,8 +106,11 @@ fn the_reference_target_meets_every_requirement_and_every_report_says_so() {
     let html = std::fs::read_to_string(dir.path().join("reports/load.html")).unwrap();
     assert!(html.contains("<svg class=\"plot\""), "the plots are inline");
     assert!(html.contains("<polyline class=\"p99\""));
-    assert!(!html.contains("http://") || html.contains("default-src 'none'"));
-    assert!(!html.contains("<script"), "nothing runs");
+    // Self-contained: nothing is fetched or run (links to sources are only links).
+    for fetch in ["<script", "<img", "<link", "src=", "url("] {
+        assert!(!html.contains(fetch), "{fetch} in load.html");
+    }
+    assert!(html.contains("default-src 'none'"));
 }
 
 /// Each load fault of the reference fails exactly the requirements it names.
@@ -199,6 +208,7 @@ async fn an_external_endpoint_is_cleaned_up_and_nothing_else_is_touched() {
     .unwrap();
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(report["target_kind"], "external");
+    // `out` holds the output and every report file.
     assert!(!out.contains(token), "the token leaked: {out}");
     assert_eq!(users(http, running.scim_base.clone()).await, before);
     assert!(foreign.contains("idgate-Load_someone_else"), "{foreign}");
@@ -354,4 +364,27 @@ fn a_wrong_option_is_refused_before_any_request() {
     );
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("--allow-writes"), "{out}");
+}
+
+/// A profile's numbers keep to the flags' ranges: a typo cannot ask for four billion users.
+#[test]
+fn a_profile_out_of_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("idgate.toml"),
+        "[profile.default]\nusers = 4000000000\n",
+    )
+    .unwrap();
+    let o = idgate(&["load", "--quiet"], &[], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("users = 4000000000"), "{}", text(&o));
+    assert!(text(&o).contains("out of range"), "{}", text(&o));
+    std::fs::write(
+        dir.path().join("idgate.toml"),
+        "[profile.default]\nrate = 1e-20\n",
+    )
+    .unwrap();
+    let o = idgate(&["load", "--quiet"], &[], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("is not a rate"), "{}", text(&o));
 }

@@ -35,8 +35,14 @@ fn verdicts(report: &serde_json::Value) -> BTreeSet<String> {
 fn the_shares_of_a_run_merge_into_the_whole_run() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // A fault, so the merged report must keep failures as well as passes.
-    let fault = ["--fault", "no-location-header", "--skip", "saml"];
+    // A SCIM fault and a SAML one, so the merged report must keep failures as well as passes,
+    // of scenario runs and of the battery's cases.
+    let fault = [
+        "--fault",
+        "no-location-header",
+        "--fault",
+        "no-replay-cache",
+    ];
     let mut whole = vec!["run", "-q", "--reports", "whole"];
     whole.extend_from_slice(&fault);
     let o = idgate(&whole, &[], d);
@@ -68,6 +74,29 @@ fn the_shares_of_a_run_merge_into_the_whole_run() {
     );
     assert_eq!(w["counts"], m["counts"]);
     assert_eq!(verdicts(&w), verdicts(&m));
+    // In the whole run's order: scenario runs as planned, the battery last, cases in order.
+    let order = |r: &serde_json::Value| -> Vec<String> {
+        r["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| {
+                let name = format!(
+                    "{}/{}",
+                    s["client"].as_str().unwrap(),
+                    s["name"].as_str().unwrap()
+                );
+                let steps: Vec<String> = s["steps"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|st| format!("{name} › {}", st["name"].as_str().unwrap()))
+                    .collect();
+                std::iter::once(name).chain(steps)
+            })
+            .collect()
+    };
+    assert_eq!(order(&w), order(&m));
     assert!(m.get("partition").is_none(), "the merged run is the whole");
     let junit = std::fs::read_to_string(d.join("merged/junit.xml")).unwrap();
     assert!(junit.contains("<failure"), "{junit}");

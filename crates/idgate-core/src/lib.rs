@@ -5,5 +5,6 @@
 
 pub mod diagnostic;
 pub mod exit;
+pub mod partition;
 pub mod redact;
 pub mod scenario;

@@ -322,7 +322,7 @@ faults! {
         "requests without an Authorization header are accepted";
     AnyTokenAccepted => "any-token-accepted", "scim.auth.token-verified",
         "any bearer token is accepted (a missing header is still 401)";
-    // SAML service provider.
+    // The SCIM server under `idgate load`.
     SlowAnswers => "slow-answers", "load.requests-per-second",
         "every SCIM answer is held 250 ms, so a client with a few requests in flight is served fewer than 25 a second";
     Throttles => "throttles", "load.requests-per-second",
@@ -331,6 +331,7 @@ faults! {
         "every POST /Users answers 500: each user of a first cycle fails, and from 5,000 failures Entra quarantines";
     MemberAddsRefused => "member-adds-refused", "load.every-object-provisioned",
         "every PATCH of a group answers 500: memberships fail as reference failures, which quarantine leaves out";
+    // SAML service provider.
     AcceptsUnsigned => "accepts-unsigned", "saml.unsigned",
         "a Response with no signature at all is accepted";
     TrustsKeyinfoCert => "trusts-keyinfo-cert", "saml.attacker-key",

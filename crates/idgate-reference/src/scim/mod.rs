@@ -107,13 +107,14 @@ pub fn router(token: String, faults: Faults, fallback_host: String) -> Router {
         .route("/Schemas/{id}", schema)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(app.clone(), authenticate))
-        .layer(middleware::from_fn_with_state(app.clone(), twist::layer))
-        .layer(middleware::from_fn_with_state(app.clone(), wire_faults))
+        // Inside authentication: a load fault answers only a request with the right token.
         .layer(middleware::from_fn_with_state(
             pressure::Pressure::new(app.faults.clone()),
             pressure::layer,
         ))
+        .layer(middleware::from_fn_with_state(app.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(app.clone(), twist::layer))
+        .layer(middleware::from_fn_with_state(app.clone(), wire_faults))
         .with_state(app)
 }
 

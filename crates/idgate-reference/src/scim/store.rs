@@ -75,12 +75,20 @@ impl Store {
             .collect()
     }
 
+    /// Stores a new resource. Every stored resource has an id (`stamp_new` gives one); one
+    /// whose id is already taken (a fault lets a client choose ids) replaces the holder, and
+    /// the holder's key leaves the index with it.
     pub fn insert(&mut self, rt: &'static ResourceType, resource: Resource) {
         let Some(id) = id_of(&resource).map(str::to_string) else {
+            debug_assert!(false, "a stored resource has an id");
             return;
         };
         let key = key_of(rt, &resource);
         let (list, keys) = self.parts_mut(rt);
+        if let Some(old) = list.get(&id) {
+            let old_key = key_of(rt, old);
+            unindex(keys, old_key, &id);
+        }
         if let Some(k) = key {
             keys.entry(k).or_default().push(id.clone());
         }
@@ -268,6 +276,38 @@ mod tests {
         touch(&mut user);
         assert_eq!(user["meta"]["version"], "W/\"2\"");
         assert_eq!(user.keys().next_back().unwrap(), "meta");
+    }
+
+    fn user(id: &str, name: &str) -> Resource {
+        json!({"id": id, "userName": name})
+            .as_object()
+            .cloned()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_key_index_follows_every_change() {
+        let mut store = Store::default();
+        store.insert(&USERS, user("u1", "Ann"));
+        store.insert(&USERS, user("u2", "ann"));
+        assert_eq!(
+            store.with_key(&USERS, "ANN").len(),
+            2,
+            "duplicates, as a fault allows"
+        );
+        store.update(&USERS, user("u1", "Bob"));
+        assert_eq!(store.with_key(&USERS, "ann").len(), 1);
+        assert_eq!(id_of(store.with_key(&USERS, "bob")[0]), Some("u1"));
+        // An id taken again replaces its holder, whose key goes with it.
+        store.insert(&USERS, user("u1", "Cy"));
+        assert!(store.with_key(&USERS, "bob").is_empty());
+        assert_eq!(store.count(&USERS), 2);
+        assert!(store.remove(&USERS, "u2").is_some());
+        assert!(!store.key_taken(&USERS, "ann", None));
+        assert!(store.key_taken(&USERS, "cy", None));
+        assert!(!store.key_taken(&USERS, "cy", Some("u1")));
+        let order: Vec<&str> = store.all(&USERS).filter_map(id_of).collect();
+        assert_eq!(order, ["u1"]);
     }
 
     #[test]
