@@ -735,16 +735,9 @@ mod tests {
 
     fn check(id: &str, outcome: Outcome) -> CheckResult {
         CheckResult {
-            id: id.into(),
-            title: format!("title of {id}"),
-            severity: Severity::High,
-            rule: String::new(),
-            outcome,
             expected: Some("201".into()),
             actual: Some("500".into()),
-            message: None,
-            location: None,
-            curl: None,
+            ..CheckResult::new(id, format!("title of {id}"), Severity::High, "", outcome)
         }
     }
 

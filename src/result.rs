@@ -319,6 +319,31 @@ impl ScenarioResult {
     }
 }
 
+impl CheckResult {
+    /// A check's result with its catalogue facts and outcome; what was expected and came,
+    /// the message, the place and the curl line are added as the check learns them.
+    pub fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        severity: Severity,
+        rule: impl Into<String>,
+        outcome: Outcome,
+    ) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            title: title.into(),
+            severity,
+            rule: rule.into(),
+            outcome,
+            expected: None,
+            actual: None,
+            message: None,
+            location: None,
+            curl: None,
+        }
+    }
+}
+
 impl RunResult {
     /// The shares of a partitioned run (`--partition k/n` on n CI runners) as one result
     /// tree, as the whole run would have written it: every share once, from one idgate and

@@ -18,11 +18,9 @@ use crate::out;
 pub async fn load(mut a: LoadArgs) -> Outcome {
     if let Some(url) = a.target.scim_url.clone() {
         let t = tenant::parse("--scim-url", &url)?;
-        if t.entra_2020 && a.client != tenant::FLAGGED_CLIENT {
-            eprintln!(
-                "note: the Tenant URL carries aadOptscim062020 (Entra's 2020 dialect), but --client {} was chosen and wins",
-                a.client
-            );
+        // The flag's client is the load's default, so only another --client is news.
+        if let Some(note) = t.note(a.client != tenant::FLAGGED_CLIENT) {
+            eprintln!("{note}");
         }
         a.target.scim_url = Some(t.base);
     }

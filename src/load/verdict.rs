@@ -323,6 +323,7 @@ pub fn estimate_for(tenant: (u64, u64, u64), requests: u64, m: &Measured) -> Est
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn events(succeeded: u64, failed: u64, reference_failed: u64) -> Events {
         Events {
@@ -346,6 +347,42 @@ mod tests {
         assert!(!would_quarantine(&events(10_000, 1_000, 20_000)).0);
         // More than 40,000 non-reference failures, whatever the share.
         assert!(would_quarantine(&events(1_000_000, 40_001, 0)).0);
+    }
+
+    /// A run whose answers came as `answers` (status or `timeout`), the slowest after `slowest`.
+    fn measured(answers: &[(crate::load::stats::Answer, u64)], slowest: Duration) -> Measured {
+        let mut stats = crate::load::stats::Stats::default();
+        for (answer, n) in answers {
+            for _ in 0..*n {
+                stats.record("match-user", Duration::ZERO, *answer, slowest, &[]);
+            }
+        }
+        Measured {
+            run_id: "t".into(),
+            summary: stats.summary(Duration::from_secs(1)),
+            events: Events::default(),
+            cleanup: Vec::new(),
+            interrupted: false,
+            gave_up: None,
+        }
+    }
+
+    #[test]
+    fn an_answer_of_a_minute_or_more_fails_and_a_short_timeout_cannot_judge() {
+        use crate::load::stats::Answer;
+        let ok = [(Answer::Status(200), 3)];
+        let fast = measured(&ok, Duration::from_millis(200));
+        assert_eq!(answers_in_time(&fast, 30).outcome, Outcome::Pass);
+        let slow = measured(&ok, Duration::from_secs(61));
+        let r = answers_in_time(&slow, 120);
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.evidence);
+        assert!(r.evidence.contains("61.0 s"), "{}", r.evidence);
+        let timed_out = [(Answer::Status(200), 2), (Answer::Timeout, 1)];
+        let r = answers_in_time(&measured(&timed_out, Duration::from_secs(30)), 30);
+        assert_eq!(r.outcome, Outcome::Skip, "{}", r.evidence);
+        assert!(r.evidence.contains("--timeout 60"), "{}", r.evidence);
+        let r = answers_in_time(&measured(&timed_out, Duration::from_secs(60)), 60);
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.evidence);
     }
 
     #[test]

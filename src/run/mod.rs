@@ -291,18 +291,13 @@ fn expects_for<'a>(step: &'a Step, client: &'a str) -> impl Iterator<Item = &'a 
 
 fn check_result(suite: &Suite, id: &str, outcome: Outcome) -> CheckResult {
     let meta = suite.checks.get(id);
-    CheckResult {
-        id: id.to_string(),
-        title: meta.map_or_else(|| id.to_string(), |m| m.title.clone()),
-        severity: meta.map_or(crate::scenario::Severity::High, |m| m.severity),
-        rule: meta.map_or_else(String::new, |m| m.rule.clone()),
+    CheckResult::new(
+        id,
+        meta.map_or_else(|| id.to_string(), |m| m.title.clone()),
+        meta.map_or(crate::scenario::Severity::High, |m| m.severity),
+        meta.map_or_else(String::new, |m| m.rule.clone()),
         outcome,
-        expected: None,
-        actual: None,
-        message: None,
-        location: None,
-        curl: None,
-    }
+    )
 }
 
 /// A step that got no answer to check: each of its expectations gets `outcome`

@@ -77,16 +77,8 @@ mod tests {
 
     fn check(id: &str, outcome: Outcome, actual: Option<&str>) -> CheckResult {
         CheckResult {
-            id: id.into(),
-            title: String::new(),
-            severity: Severity::High,
-            rule: String::new(),
-            outcome,
-            expected: None,
             actual: actual.map(String::from),
-            message: None,
-            location: None,
-            curl: None,
+            ..CheckResult::new(id, "", Severity::High, "", outcome)
         }
     }
 

@@ -216,23 +216,20 @@ async fn the_token_never_leaks() {
     let dir = tempfile::tempdir().unwrap();
     let base = running.scim_base.clone();
     let path = dir.path().to_path_buf();
-    let o = tokio::task::spawn_blocking(move || {
-        idgate(
-            &[
-                "run",
-                "--scim-url",
-                &base,
-                "--client",
-                "entra",
-                "--client",
-                "rfc7644",
-            ],
-            &[("IDGATE_SCIM_TOKEN", token)],
-            &path,
-        )
-    })
-    .await
-    .unwrap();
+    let o = crate::common::idgate_async(
+        &[
+            "run",
+            "--scim-url",
+            &base,
+            "--client",
+            "entra",
+            "--client",
+            "rfc7644",
+        ],
+        &[("IDGATE_SCIM_TOKEN", token)],
+        &path,
+    )
+    .await;
     running.stop().await;
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     let out = text(&o);
@@ -409,15 +406,12 @@ async fn a_token_echoed_by_the_target_is_redacted_everywhere() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let (uri, path) = (server.uri(), dir.path().to_path_buf());
-    let o = tokio::task::spawn_blocking(move || {
-        idgate(
-            &["run", "--scim-url", &uri, "--tag", "smoke"],
-            &[("IDGATE_SCIM_TOKEN", token)],
-            &path,
-        )
-    })
-    .await
-    .unwrap();
+    let o = crate::common::idgate_async(
+        &["run", "--scim-url", &uri, "--tag", "smoke"],
+        &[("IDGATE_SCIM_TOKEN", token)],
+        &path,
+    )
+    .await;
     // The stub saw the real token and sent it back, so the redactor had work to do.
     let seen = server.received_requests().await.unwrap();
     assert!(seen.iter().any(|r| {
@@ -580,27 +574,20 @@ async fn stub_scim(create_delay: std::time::Duration, get_after: u16) -> wiremoc
 
 /// Starts `idgate run` against `uri` in `dir`, as a child the test can signal.
 fn spawn_run(uri: &str, dir: &std::path::Path) -> std::process::Child {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_idgate"));
-    cmd.args([
-        "run",
-        "--scim-url",
-        uri,
-        "--client",
-        "entra-2020",
-        "--tag",
-        "users",
-    ])
-    .current_dir(dir)
-    .env("NO_COLOR", "1")
-    .env("IDGATE_SCIM_TOKEN", "signal-test-token")
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("IDGATE_") && k != "IDGATE_SCIM_TOKEN" || k == "CI" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.spawn().expect("idgate starts")
+    common::spawn(
+        &[
+            "run",
+            "--scim-url",
+            uri,
+            "--client",
+            "entra-2020",
+            "--tag",
+            "users",
+        ],
+        &[("IDGATE_SCIM_TOKEN", "signal-test-token")],
+        dir,
+        true,
+    )
 }
 
 fn signal(child: &std::process::Child, name: &str) {
@@ -688,57 +675,48 @@ async fn a_delete_that_lies_is_reported_and_kept_for_cleanup() {
     let server = stub_scim(std::time::Duration::ZERO, 200).await;
     let dir = tempfile::tempdir().unwrap();
     let (uri, path) = (server.uri(), dir.path().to_path_buf());
-    let o = tokio::task::spawn_blocking(move || {
-        idgate(
-            &[
-                "run",
-                "--scim-url",
-                &uri,
-                "--client",
-                "entra-2020",
-                "--tag",
-                "users",
-            ],
-            &[("IDGATE_SCIM_TOKEN", "t")],
-            &path,
-        )
-    })
-    .await
-    .unwrap();
+    let o = crate::common::idgate_async(
+        &[
+            "run",
+            "--scim-url",
+            &uri,
+            "--client",
+            "entra-2020",
+            "--tag",
+            "users",
+        ],
+        &[("IDGATE_SCIM_TOKEN", "t")],
+        &path,
+    )
+    .await;
     let out = text(&o);
     assert_eq!(o.status.code(), Some(3), "{out}");
     assert!(out.contains("still on the target"), "{out}");
     let (uri, path) = (server.uri(), dir.path().to_path_buf());
-    let again = tokio::task::spawn_blocking(move || {
-        idgate(
-            &["cleanup", "--scim-url", &uri],
-            &[("IDGATE_SCIM_TOKEN", "t")],
-            &path,
-        )
-    })
-    .await
-    .unwrap();
+    let again = crate::common::idgate_async(
+        &["cleanup", "--scim-url", &uri],
+        &[("IDGATE_SCIM_TOKEN", "t")],
+        &path,
+    )
+    .await;
     let again_out = text(&again);
     assert!(!again_out.contains("nothing to clean up"), "{again_out}");
     assert!(again_out.contains("survived"), "{again_out}");
     assert_eq!(again.status.code(), Some(3), "{again_out}");
     // A ledger that is not there is a usage error, never "nothing to clean up".
     let (uri, path) = (server.uri(), dir.path().to_path_buf());
-    let missing = tokio::task::spawn_blocking(move || {
-        idgate(
-            &[
-                "cleanup",
-                "--scim-url",
-                &uri,
-                "--ledger",
-                "no/such/ledger.jsonl",
-            ],
-            &[("IDGATE_SCIM_TOKEN", "t")],
-            &path,
-        )
-    })
-    .await
-    .unwrap();
+    let missing = crate::common::idgate_async(
+        &[
+            "cleanup",
+            "--scim-url",
+            &uri,
+            "--ledger",
+            "no/such/ledger.jsonl",
+        ],
+        &[("IDGATE_SCIM_TOKEN", "t")],
+        &path,
+    )
+    .await;
     assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
     assert!(
         text(&missing).contains("no ledger at"),
@@ -798,15 +776,12 @@ async fn a_misconfigured_target_is_one_clear_error_not_a_page_of_failures() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_path_buf();
         let target = uri.clone();
-        let o = tokio::task::spawn_blocking(move || {
-            idgate(
-                &["run", "--scim-url", &target],
-                &[("IDGATE_SCIM_TOKEN", "wrong")],
-                &path,
-            )
-        })
-        .await
-        .unwrap();
+        let o = crate::common::idgate_async(
+            &["run", "--scim-url", &target],
+            &[("IDGATE_SCIM_TOKEN", "wrong")],
+            &path,
+        )
+        .await;
         let out = text(&o);
         assert_eq!(o.status.code(), Some(3), "{uri}: {out}");
         assert!(out.contains(says), "{uri}: {out}");
@@ -835,15 +810,12 @@ async fn the_entra_feature_flag_in_a_tenant_url_selects_the_2020_dialect() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("{}?aadOptscim062020", running.scim_base);
     let path = dir.path().to_path_buf();
-    let o = tokio::task::spawn_blocking(move || {
-        idgate(
-            &["run", "--scim-url", &url, "--tag", "smoke"],
-            &[("IDGATE_SCIM_TOKEN", &token)],
-            &path,
-        )
-    })
-    .await
-    .unwrap();
+    let o = crate::common::idgate_async(
+        &["run", "--scim-url", &url, "--tag", "smoke"],
+        &[("IDGATE_SCIM_TOKEN", &token)],
+        &path,
+    )
+    .await;
     running.stop().await;
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
@@ -962,15 +934,12 @@ async fn a_create_in_flight_when_idgate_is_killed_is_cleaned_up_by_its_name() {
         "the stub kept the create"
     );
     let (uri, path) = (server.uri(), dir.path().to_path_buf());
-    let o = tokio::task::spawn_blocking(move || {
-        idgate(
-            &["cleanup", "--scim-url", &uri],
-            &[("IDGATE_SCIM_TOKEN", "signal-test-token")],
-            &path,
-        )
-    })
-    .await
-    .unwrap();
+    let o = crate::common::idgate_async(
+        &["cleanup", "--scim-url", &uri],
+        &[("IDGATE_SCIM_TOKEN", "signal-test-token")],
+        &path,
+    )
+    .await;
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("deleted"), "{out}");
@@ -1034,7 +1003,8 @@ async fn saml_rotation_plays_the_rotation_cases_against_your_sp() {
         if flag {
             args.push("--saml-rotation".into());
         }
-        let o = common::idgate_async(args, dir.path().to_path_buf()).await;
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = common::idgate_async(&args, &[], dir.path()).await;
         running.stop().await;
         let out = text(&o);
         assert_eq!(o.status.code(), Some(code), "{out}");
@@ -1085,7 +1055,8 @@ async fn declared_authn_request_signing_is_read_from_sp_metadata() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let o = common::idgate_async(args, dir.path().to_path_buf()).await;
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = common::idgate_async(&args, &[], dir.path()).await;
         let out = text(&o);
         assert_eq!(o.status.code(), Some(code), "{out}");
         assert!(out.contains(shown), "{out}");
@@ -1117,23 +1088,20 @@ async fn a_create_answered_without_an_id_is_still_cleaned_up_by_its_name() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let (uri, path) = (server.uri(), dir.path().to_path_buf());
-    let o = tokio::task::spawn_blocking(move || {
-        idgate(
-            &[
-                "run",
-                "--scim-url",
-                &uri,
-                "--client",
-                "entra-2020",
-                "--tag",
-                "users",
-            ],
-            &[("IDGATE_SCIM_TOKEN", "signal-test-token")],
-            &path,
-        )
-    })
-    .await
-    .unwrap();
+    let o = crate::common::idgate_async(
+        &[
+            "run",
+            "--scim-url",
+            &uri,
+            "--client",
+            "entra-2020",
+            "--tag",
+            "users",
+        ],
+        &[("IDGATE_SCIM_TOKEN", "signal-test-token")],
+        &path,
+    )
+    .await;
     let left = stub.users.lock().unwrap().clone();
     assert_eq!(left, vec![foreign], "{}", text(&o));
 }

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,9 +16,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use idgate::reference::{self, ReferenceOptions};
-
-use crate::common::{idgate, text};
+use crate::common::direct::Direct;
+use crate::common::text;
 
 const TOKEN: &str = "killed-test-token";
 /// Every answer is this late, as through a slow network.
@@ -135,121 +134,51 @@ async fn relay(client: TcpStream, upstream: SocketAddr, state: Arc<Mutex<ProxySt
 
 /// `idgate run` of the Entra suite through the proxy, in `dir` (its ledger in `dir/reports`).
 fn spawn_run(base: &str, dir: &std::path::Path) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idgate"));
-    cmd.args([
-        "run",
-        "--scim-url",
-        base,
-        "--client",
-        "entra",
-        "--timeout",
-        "20",
-    ])
-    .current_dir(dir)
-    .env("NO_COLOR", "1")
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("IDGATE_") || k == "CI" || k.starts_with("GITHUB_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("IDGATE_SCIM_TOKEN", TOKEN);
-    cmd.spawn().expect("idgate starts")
-}
-
-/// Every resource on the reference target, id -> its body exactly as served.
-async fn everything(http: &reqwest::Client, base: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for kind in ["Users", "Groups"] {
-        let list = http
-            .get(format!("{base}/{kind}?count=1000"))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let list: serde_json::Value = serde_json::from_str(&list).unwrap();
-        for r in list["Resources"].as_array().cloned().unwrap_or_default() {
-            let id = r["id"].as_str().unwrap().to_string();
-            let body = http
-                .get(format!("{base}/{kind}/{id}"))
-                .bearer_auth(TOKEN)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            out.insert(format!("{kind}/{id}"), body);
-        }
-    }
-    out
-}
-
-async fn create(http: &reqwest::Client, url: String, body: serde_json::Value) -> String {
-    let r = http
-        .post(url)
-        .bearer_auth(TOKEN)
-        .header("content-type", "application/scim+json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    let created: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
-    created["id"].as_str().unwrap().to_string()
+    crate::common::spawn(
+        &[
+            "run",
+            "--scim-url",
+            base,
+            "--client",
+            "entra",
+            "--timeout",
+            "20",
+        ],
+        &[("IDGATE_SCIM_TOKEN", TOKEN)],
+        dir,
+        false,
+    )
 }
 
 /// Resources that were on the target before idgate came: someone else's user, one whose name
 /// looks like idgate's own, and a group holding them both.
-async fn seed(http: &reqwest::Client, base: &str) {
-    let user = |name: &str| {
-        serde_json::json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-            "userName": name, "active": true,
-            "emails": [{"value": name, "type": "work", "primary": true}]
-        })
-    };
-    let alice = create(http, format!("{base}/Users"), user("alice@corp.example")).await;
-    let lookalike = create(
-        http,
-        format!("{base}/Users"),
-        user("idgate-lookalike@example.com"),
-    )
-    .await;
-    create(
-        http,
-        format!("{base}/Groups"),
-        serde_json::json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-            "displayName": "Corp Admins",
-            "members": [{"value": alice}, {"value": lookalike}]
-        }),
-    )
-    .await;
+async fn seed(target: &Direct) {
+    let alice = target.foreign_user("alice@corp.example").await;
+    let lookalike = target.foreign_user("idgate-lookalike@example.com").await;
+    target
+        .create(
+            "/Groups",
+            serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "Corp Admins",
+                "members": [{"value": alice}, {"value": lookalike}]
+            }),
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn killed_at_any_point_the_run_is_cleaned_up_and_nothing_else_is_touched() {
-    let running = reference::start(ReferenceOptions {
-        token: TOKEN.into(),
-        ..ReferenceOptions::default()
-    })
-    .await
-    .expect("reference target starts");
-    let http = reqwest::Client::new();
-    seed(&http, &running.scim_base).await;
-    let before = everything(&http, &running.scim_base).await;
+    let target = Direct::start(TOKEN).await;
+    seed(&target).await;
+    let before = target.everything().await;
     assert_eq!(before.len(), 3);
-    let upstream: SocketAddr = reqwest::Url::parse(&running.scim_base)
+    let upstream: SocketAddr = reqwest::Url::parse(target.base())
         .unwrap()
         .socket_addrs(|| None)
         .unwrap()[0];
     let proxy = SlowProxy::start(upstream).await;
-    let path = reqwest::Url::parse(&running.scim_base)
+    let path = reqwest::Url::parse(target.base())
         .unwrap()
         .path()
         .to_string();
@@ -267,7 +196,7 @@ async fn killed_at_any_point_the_run_is_cleaned_up_and_nothing_else_is_touched()
         "a whole run through the proxy passes"
     );
     let sent = proxy.reset(None);
-    assert_eq!(everything(&http, &running.scim_base).await, before);
+    assert_eq!(target.everything().await, before);
 
     // Every create, and a spread of member changes and deletes (a scenario's own and the
     // cleanup's at its end).
@@ -304,17 +233,13 @@ async fn killed_at_any_point_the_run_is_cleaned_up_and_nothing_else_is_touched()
         };
         assert!(sprung, "{trap:?} was never sent (sent in all: {sent:?})");
         proxy.reset(None);
-        let (target, at) = (base.clone(), dir.path().to_path_buf());
-        let cleanup = tokio::task::spawn_blocking(move || {
-            idgate(
-                &["cleanup", "--scim-url", &target],
-                &[("IDGATE_SCIM_TOKEN", TOKEN)],
-                &at,
-            )
-        })
-        .await
-        .unwrap();
-        let after = everything(&http, &running.scim_base).await;
+        let cleanup = crate::common::idgate_async(
+            &["cleanup", "--scim-url", &base],
+            &[("IDGATE_SCIM_TOKEN", TOKEN)],
+            dir.path(),
+        )
+        .await;
+        let after = target.everything().await;
         if cleanup.status.code() != Some(0) || after != before {
             let left: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
             let changed: Vec<&String> = before
@@ -330,14 +255,10 @@ async fn killed_at_any_point_the_run_is_cleaned_up_and_nothing_else_is_touched()
             ));
             // The next point starts from the state before.
             for k in left {
-                let _ = http
-                    .delete(format!("{}/{k}", running.scim_base))
-                    .bearer_auth(TOKEN)
-                    .send()
-                    .await;
+                target.delete(&format!("/{k}")).await;
             }
         }
     }
-    running.stop().await;
+    target.stop().await;
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

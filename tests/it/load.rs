@@ -6,8 +6,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use idgate::reference::{self, Fault, ReferenceOptions};
+use idgate::reference::Fault;
 
+use crate::common::direct::Direct;
 use crate::common::{idgate, text};
 
 /// `idgate load ARGS` in a fresh folder: the exit code, everything it printed and wrote
@@ -163,42 +164,11 @@ fn each_load_fault_fails_the_requirement_it_breaks() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_external_endpoint_is_cleaned_up_and_nothing_else_is_touched() {
     let token = "load-test-token";
-    let running = reference::start(ReferenceOptions {
-        token: token.into(),
-        ..ReferenceOptions::default()
-    })
-    .await
-    .unwrap();
-    let http = reqwest::Client::new();
-    let foreign = http
-        .post(format!("{}/Users", running.scim_base))
-        .bearer_auth(token)
-        .header("content-type", "application/scim+json")
-        .body(
-            serde_json::json!({
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                "userName": "idgate-Load_someone_else"
-            })
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let users = |http: reqwest::Client, base: String| async move {
-        http.get(format!("{base}/Users?count=1000"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    let before = users(http.clone(), running.scim_base.clone()).await;
-    let base = running.scim_base.clone();
+    let target = Direct::start(token).await;
+    target.foreign_user("idgate-Load_someone_else").await;
+    let before = target.everything().await;
+    assert_eq!(before.len(), 1);
+    let base = target.base().to_string();
     let (code, out, report) = tokio::task::spawn_blocking(move || {
         let mut args = vec!["--scim-url", base.as_str()];
         args.extend_from_slice(SMALL);
@@ -210,10 +180,8 @@ async fn an_external_endpoint_is_cleaned_up_and_nothing_else_is_touched() {
     assert_eq!(report["target_kind"], "external");
     // `out` holds the output and every report file.
     assert!(!out.contains(token), "the token leaked: {out}");
-    assert_eq!(users(http, running.scim_base.clone()).await, before);
-    assert!(foreign.contains("idgate-Load_someone_else"), "{foreign}");
-    assert!(before.contains("idgate-Load_someone_else"), "{before}");
-    running.stop().await;
+    assert_eq!(target.everything().await, before);
+    target.stop().await;
 }
 
 /// Killed with SIGKILL mid-cycle, a load leaves its ledger; `idgate cleanup` deletes every
@@ -221,46 +189,26 @@ async fn an_external_endpoint_is_cleaned_up_and_nothing_else_is_touched() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_load_is_finished_by_idgate_cleanup() {
     let token = "load-kill-token";
-    let running = reference::start(ReferenceOptions {
-        token: token.into(),
-        ..ReferenceOptions::default()
-    })
-    .await
-    .unwrap();
+    let target = Direct::start(token).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_idgate"));
-    cmd.args([
-        "load",
-        "--quiet",
-        "--scim-url",
-        &running.scim_base,
-        "--users",
-        "2000",
-        "--rate",
-        "200",
-    ])
-    .current_dir(dir.path())
-    .env("IDGATE_SCIM_TOKEN", token)
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let count = |base: String| async move {
-        let body = reqwest::Client::new()
-            .get(format!("{base}/Users?count=1"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        serde_json::from_str::<serde_json::Value>(&body).unwrap()["totalResults"]
-            .as_u64()
-            .unwrap()
-    };
+    let mut child = crate::common::spawn(
+        &[
+            "load",
+            "--quiet",
+            "--scim-url",
+            target.base(),
+            "--users",
+            "2000",
+            "--rate",
+            "200",
+        ],
+        &[("IDGATE_SCIM_TOKEN", token)],
+        dir.path(),
+        false,
+    );
     // Until some users exist, then kill it mid-cycle.
     for _ in 0..200 {
-        if count(running.scim_base.clone()).await >= 20 {
+        if target.total("Users").await >= 20 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -268,22 +216,18 @@ async fn a_killed_load_is_finished_by_idgate_cleanup() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(
-        count(running.scim_base.clone()).await >= 20,
+        target.total("Users").await >= 20,
         "users were left to clean up"
     );
-    let (base, path) = (running.scim_base.clone(), dir.path().to_path_buf());
-    let o = tokio::task::spawn_blocking(move || {
-        idgate(
-            &["cleanup", "--scim-url", &base],
-            &[("IDGATE_SCIM_TOKEN", token)],
-            &path,
-        )
-    })
-    .await
-    .unwrap();
+    let o = crate::common::idgate_async(
+        &["cleanup", "--scim-url", target.base()],
+        &[("IDGATE_SCIM_TOKEN", token)],
+        dir.path(),
+    )
+    .await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(count(running.scim_base.clone()).await, 0, "{}", text(&o));
-    running.stop().await;
+    assert_eq!(target.total("Users").await, 0, "{}", text(&o));
+    target.stop().await;
 }
 
 /// SIGINT mid-cycle: no new request starts, what was created is deleted at the run's pace,
@@ -291,13 +235,12 @@ async fn a_killed_load_is_finished_by_idgate_cleanup() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_load_cleans_up_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_idgate"))
-        .args(["load", "--quiet", "--users", "5000", "--rate", "300"])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = crate::common::spawn(
+        &["load", "--quiet", "--users", "5000", "--rate", "300"],
+        &[],
+        dir.path(),
+        true,
+    );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -115,26 +115,23 @@ async fn a_load_finds_the_refused_groups(peer: &ScimPeer) {
         peer.token.clone(),
         dir.path().to_path_buf(),
     );
-    let o = tokio::task::spawn_blocking(move || {
-        common::idgate(
-            &[
-                "load",
-                "--quiet",
-                "--scim-url",
-                &base,
-                "--users",
-                "40",
-                "--groups",
-                "4",
-                "--members-per-group",
-                "5",
-            ],
-            &[("IDGATE_SCIM_TOKEN", &token)],
-            &path,
-        )
-    })
-    .await
-    .unwrap();
+    let o = crate::common::idgate_async(
+        &[
+            "load",
+            "--quiet",
+            "--scim-url",
+            &base,
+            "--users",
+            "40",
+            "--groups",
+            "4",
+            "--members-per-group",
+            "5",
+        ],
+        &[("IDGATE_SCIM_TOKEN", &token)],
+        &path,
+    )
+    .await;
     let out = common::text(&o);
     assert_eq!(o.status.code(), Some(4), "{out}");
     let report: serde_json::Value = serde_json::from_str(

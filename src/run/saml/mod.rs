@@ -205,18 +205,7 @@ fn check(case: &Case, outcome: Outcome) -> CheckResult {
         Some(what) => format!("{} (needs the IdP's cooperation: {what})", case.rule),
         None => case.rule.clone(),
     };
-    CheckResult {
-        id: case.id.clone(),
-        title: case.title.clone(),
-        severity: case.severity,
-        rule,
-        outcome,
-        expected: None,
-        actual: None,
-        message: None,
-        location: None,
-        curl: None,
-    }
+    CheckResult::new(&case.id, &case.title, case.severity, rule, outcome)
 }
 
 /// The step of `case` that was played, with `checks` (more evidence is added by the caller).

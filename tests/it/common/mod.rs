@@ -1,6 +1,8 @@
 //! Shared by the integration tests: run the shipped suite in-process.
 #![allow(dead_code)]
 
+pub mod direct;
+
 use idgate::http::{Client, ClientOptions};
 use idgate::redact::Secret;
 use idgate::reference::{self, Fault, ReferenceOptions};
@@ -219,6 +221,33 @@ pub fn fixture_spec() -> idgate::saml::ResponseSpec {
 /// The binary in `dir`, with none of the caller's IDGATE_*, CI or GitHub
 /// variables (a test under Actions must not write to the real job summary).
 pub fn idgate(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> std::process::Output {
+    command(args, env, dir).output().expect("idgate runs")
+}
+
+/// The binary started in `dir` as [`idgate`] runs it, for a test that signals or kills it;
+/// its output is kept (`capture`) or thrown away (a chatty run must not fill a pipe no one
+/// reads).
+pub fn spawn(
+    args: &[&str],
+    env: &[(&str, &str)],
+    dir: &std::path::Path,
+    capture: bool,
+) -> std::process::Child {
+    let out = || {
+        if capture {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        }
+    };
+    command(args, env, dir)
+        .stdout(out())
+        .stderr(out())
+        .spawn()
+        .expect("idgate starts")
+}
+
+fn command(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_idgate"));
     cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
     for (k, _) in std::env::vars() {
@@ -229,7 +258,7 @@ pub fn idgate(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> std
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().expect("idgate runs")
+    cmd
 }
 
 /// stdout then stderr, for messages and assertions.
@@ -355,10 +384,21 @@ pub async fn mount_login(server: &wiremock::MockServer, signed: bool) {
 }
 
 /// [`idgate`] off the async runtime, for tests that serve the target themselves.
-pub async fn idgate_async(args: Vec<String>, dir: std::path::PathBuf) -> std::process::Output {
+pub async fn idgate_async(
+    args: &[&str],
+    env: &[(&str, &str)],
+    dir: &std::path::Path,
+) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        idgate(&args, &[], &dir)
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        idgate(&args, &env, &dir)
     })
     .await
     .unwrap()
